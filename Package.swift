@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Diffreps: sample differentiable representations (images, panoramas, NeRFs)
+/// with a pretrained image diffusion model. See README.md.
+let package = Package(
+    name: "Diffreps",
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "PNGIO", targets: ["PNGIO"]),
+        .executable(name: "diffrep", targets: ["DiffrepCLI"]),
+        .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // System libraries (installed by .ci/run: libopenblas-dev libpng-dev pkg-config).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng"),
+
+        // Autodiff tensors on OpenBLAS: the module everything else runs on.
+        .target(
+            name: "TensorCore",
+            dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+        // PNG read/write through libpng's simplified API.
+        .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
+
+        .executableTarget(
+            name: "DiffrepCLI",
+            dependencies: ["TensorCore", "PNGIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "COpenBLAS"]),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// diffrep-bench: speed tables (see README "Benchmarks"). Filled in by the benchmark work.
+print("usage: diffrep-bench tensor")

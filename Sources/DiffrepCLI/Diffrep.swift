@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The `diffrep` command: sample differentiable representations with a diffusion model.
+@main
+struct Diffrep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diffrep",
+        abstract: "Sample images, seamless panoramas and NeRFs with a pretrained image diffusion model.",
+        discussion: """
+            Diffreps pulls the reverse-time diffusion process back into the parameters of a \
+            differentiable representation (Savani, Finzi & Kolter, NeurIPS 2024).
+            """,
+        version: DiffrepVersion.string,
+        subcommands: [])
+}
+
+enum DiffrepVersion {
+    static let string = "0.1.0"
+}

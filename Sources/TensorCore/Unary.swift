@@ -1,0 +1,91 @@
+import Foundation
+
+// Elementwise math and activations. Each op gives its value `y = f(x)` and derivative
+// `f'(x)` (which may use `y`); VJP is `g·f'`, JVP is `f'·t`.
+
+extension Tensor {
+    /// An elementwise op from its value and its derivative `df(x, y)`.
+    @inline(__always)
+    public func unary(_ op: String, _ f: (Float) -> Float,
+                      _ df: @escaping (Float, Float) -> Float) -> Tensor {
+        var y = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<x.count { yp[i] = f(x[i]) }
+            }
+        }
+        let out = y
+        return Tensor.makeResult(
+            op: op, shape: shape, data: out, parents: [self],
+            backward: { g in
+                self.accumulateGrad { dst in
+                    self.data.withUnsafeBufferPointer { x in
+                        for i in 0..<dst.count { dst[i] += g[i] * df(x[i], out[i]) }
+                    }
+                }
+            },
+            jvp: {
+                guard let t = self.tangent else { return [Float](repeating: 0, count: out.count) }
+                var r = [Float](repeating: 0, count: out.count)
+                for i in 0..<r.count { r[i] = t[i] * df(self.data[i], out[i]) }
+                return r
+            })
+    }
+
+    // MARK: Math
+
+    public func exp() -> Tensor { unary("exp", { Foundation.exp($0) }, { _, y in y }) }
+    public func log() -> Tensor { unary("log", { Foundation.log($0) }, { x, _ in 1 / x }) }
+    public func sqrt() -> Tensor { unary("sqrt", { Foundation.sqrt($0) }, { _, y in 0.5 / y }) }
+    public func sin() -> Tensor { unary("sin", { Foundation.sin($0) }, { x, _ in Foundation.cos(x) }) }
+    public func cos() -> Tensor { unary("cos", { Foundation.cos($0) }, { x, _ in -Foundation.sin(x) }) }
+    public func tanh() -> Tensor { unary("tanh", { Foundation.tanh($0) }, { _, y in 1 - y * y }) }
+    public func square() -> Tensor { unary("square", { $0 * $0 }, { x, _ in 2 * x }) }
+    public func abs() -> Tensor { unary("abs", { Swift.abs($0) }, { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+    public func reciprocal() -> Tensor { unary("reciprocal", { 1 / $0 }, { _, y in -y * y }) }
+    /// `x^p` for a constant exponent.
+    public func pow(_ p: Float) -> Tensor {
+        unary("pow", { Foundation.pow($0, p) }, { x, _ in p * Foundation.pow(x, p - 1) })
+    }
+
+    /// Clamps to `[lo, hi]` (gradient passes only strictly inside).
+    public func clamped(_ lo: Float, _ hi: Float) -> Tensor {
+        unary("clamp", { Swift.min(Swift.max($0, lo), hi) }, { x, _ in (x > lo && x < hi) ? 1 : 0 })
+    }
+
+    // MARK: Activations
+
+    public func relu() -> Tensor { unary("relu", { Swift.max($0, 0) }, { x, _ in x > 0 ? 1 : 0 }) }
+
+    public func sigmoid() -> Tensor { unary("sigmoid", { Tensor.sigmoid($0) }, { _, y in y * (1 - y) }) }
+
+    /// `x·σ(x)` (also called swish).
+    public func silu() -> Tensor {
+        unary("silu", { $0 * Tensor.sigmoid($0) }, { x, _ in
+            let s = Tensor.sigmoid(x)
+            return s * (1 + x * (1 - s))
+        })
+    }
+
+    /// `log(1 + eˣ)`, computed stably.
+    public func softplus() -> Tensor {
+        unary("softplus", { x in x > 20 ? x : Foundation.log1p(Foundation.exp(x)) }, { x, _ in Tensor.sigmoid(x) })
+    }
+
+    /// Exact GELU `x·Φ(x)` (PyTorch's default, `approximate='none'`).
+    public func gelu() -> Tensor {
+        unary("gelu", { x in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot().float)) }, { x, _ in
+            let cdf = 0.5 * (1 + Foundation.erf(x / 2.0.squareRoot().float))
+            let pdf = Foundation.exp(-0.5 * x * x) / (2 * Float.pi).squareRoot()
+            return cdf + x * pdf
+        })
+    }
+
+    @inline(__always) static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : { let e = Foundation.exp(x); return e / (1 + e) }()
+    }
+}
+
+extension Double {
+    @inline(__always) var float: Float { Float(self) }
+}
