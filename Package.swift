@@ -2,12 +2,14 @@
 import PackageDescription
 
 /// Diffreps: sample differentiable representations (images, panoramas, NeRFs)
-/// with a pretrained image diffusion model. See README.md.
+/// with a pretrained image diffusion model. See README.md and DESIGN.md §2 for the layers:
+/// TensorCore ← PNGIO, Diffusion, Diffreps ← Sampling ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "PNGIO", targets: ["PNGIO"]),
+        .library(name: "Diffusion", targets: ["Diffusion"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
     ],
@@ -26,15 +28,19 @@ let package = Package(
             dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         // PNG read/write through libpng's simplified API.
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
+        // Denoisers, noise schedules, samplers, UNet2D, safetensors.
+        .target(name: "Diffusion", dependencies: ["TensorCore"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "COpenBLAS"]),
+        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
     ]
 )
