@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "PNGIO", targets: ["PNGIO"]),
         .library(name: "Diffusion", targets: ["Diffusion"]),
+        .library(name: "Diffreps", targets: ["Diffreps"]),
+        .library(name: "Sampling", targets: ["Sampling"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
     ],
@@ -30,10 +32,14 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Denoisers, noise schedules, samplers, UNet2D, safetensors.
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // Differentiable representations: image grids and fields, panoramas, NeRFs.
+        .target(name: "Diffreps", dependencies: ["TensorCore"]),
+        // The pullback sampler and the SDS / SJC baselines.
+        .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
@@ -42,5 +48,6 @@ let package = Package(
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
     ]
 )

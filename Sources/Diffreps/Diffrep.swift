@@ -1,0 +1,44 @@
+import TensorCore
+
+/// A differentiable representation ("diffrep"): parameters `θ`, a distribution of views `π`,
+/// and a differentiable render `R(θ, π) → [C, H, W]` (DESIGN.md §2 "Diffreps").
+///
+/// The samplers only ever talk to this protocol, so a research script can bring its own
+/// representation:
+///
+/// ```swift
+/// final class Checkerboard: Diffrep {
+///     let parameters = Parameters([("cells", Tensor.zeros([3, 4, 4]))])
+///     let renderShape = [3, 16, 16]
+///     func sampleViews(count: Int, using rng: inout RandomGenerator) -> [Void] { .init(repeating: (), count: count) }
+///     func render(_ views: [Void]) -> Tensor { /* upsample cells to [K, 3, 16, 16] */ }
+/// }
+/// ```
+public protocol Diffrep: AnyObject {
+    /// What one view is (a camera, a window offset, nothing for plain images).
+    associatedtype View
+
+    /// `θ`: every tensor the samplers move (each with `requiresGrad`).
+    var parameters: Parameters { get }
+
+    /// The shape `[C, H, W]` of one render — the denoiser's input size.
+    var renderShape: [Int] { get }
+
+    /// Draws `count` views from the view distribution `π`.
+    func sampleViews(count: Int, using rng: inout RandomGenerator) -> [View]
+
+    /// Renders a batch of views `[K, C, H, W]`, differentiable in ``parameters`` in both
+    /// reverse mode (VJP) and forward mode (JVP).
+    func render(_ views: [View]) -> Tensor
+
+    /// Exact white noise in parameter space, when the representation can show it: a direction
+    /// `ε_θ` (one array per parameter tensor, in ``parameters`` order) such that the render of
+    /// `ε_θ` is `N(0, I)` in every view. `nil` when no such direction exists (fields, NeRFs):
+    /// samplers then project per-view white noise by least squares instead.
+    func parameterNoise(using rng: inout RandomGenerator) -> [[Float]]?
+}
+
+extension Diffrep {
+    /// Default: no exact parameter-space noise.
+    public func parameterNoise(using rng: inout RandomGenerator) -> [[Float]]? { nil }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import TensorCore
+
+/// A UNet architecture-compatible with diffusers' `UNet2DModel`: parameter names are exactly
+/// diffusers' state-dict keys, so a folder saved by diffusers (`config.json` +
+/// `diffusion_pytorch_model.safetensors`) loads unchanged, and a folder saved here loads in diffusers.
+/// It predicts whatever its training target was (ε for DDPM models); wrap it in a
+/// ``DDPMDenoiser`` to get a ``Denoiser``.
+///
+/// ```swift
+/// let unet = try UNet2D(contentsOf: URL(fileURLWithPath: "Assets/toys-unet"))
+/// let eps = unet.predict(x, timesteps: [500, 500], classLabels: nil)   // x [2, 3, 32, 32]
+/// ```
+public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
+    public let config: UNet2DConfig
+    /// Every trainable tensor under its diffusers name.
+    public let parameters: Parameters
+
+    let convIn: Conv2dLayer
+    let timeLinear1: LinearLayer, timeLinear2: LinearLayer
+    let classEmbedding: Tensor?
+    let downBlocks: [DownBlock]
+    let midBlock: MidBlock
+    let upBlocks: [UpBlock]
+    let convNormOut: GroupNormLayer
+    let convOut: Conv2dLayer
+
+    /// A randomly initialised UNet (PyTorch's default initialisation, seeded).
+    public init(config c: UNet2DConfig, seed: UInt64 = 0) {
+        config = c
+        let b = ParameterBuilder(seed: seed)
+        let ch = c.blockOutChannels
+        convIn = Conv2dLayer(b, "conv_in", in: c.inChannels, out: ch[0], kernel: 3, padding: 1)
+        timeLinear1 = LinearLayer(b, "time_embedding.linear_1", in: ch[0], out: c.timeEmbedDim)
+        timeLinear2 = LinearLayer(b, "time_embedding.linear_2", in: c.timeEmbedDim, out: c.timeEmbedDim)
+        classEmbedding = c.numClassEmbeds.map { b.normal("class_embedding.weight", [$0, c.timeEmbedDim]) }
+
+        var downs: [DownBlock] = []
+        var outCh = ch[0]
+        for (i, type) in c.downBlockTypes.enumerated() {
+            let inCh = outCh
+            outCh = ch[i]
+            downs.append(DownBlock(b, "down_blocks.\(i)", type: type, layers: c.layersPerBlock, in: inCh, out: outCh,
+                                   config: c, addDownsample: i < ch.count - 1))
+        }
+        downBlocks = downs
+        midBlock = MidBlock(b, "mid_block", channels: ch[ch.count - 1], config: c)
+
+        var ups: [UpBlock] = []
+        let rev = Array(ch.reversed())
+        outCh = rev[0]
+        for (i, type) in c.upBlockTypes.enumerated() {
+            let prevOut = outCh
+            outCh = rev[i]
+            let inCh = rev[Swift.min(i + 1, rev.count - 1)]
+            ups.append(UpBlock(b, "up_blocks.\(i)", type: type, layers: c.layersPerBlock + 1, in: inCh, out: outCh,
+                               prevOut: prevOut, config: c, addUpsample: i < rev.count - 1))
+        }
+        upBlocks = ups
+        convNormOut = GroupNormLayer(b, "conv_norm_out", groups: c.normNumGroups, channels: ch[0], eps: c.normEps)
+        convOut = Conv2dLayer(b, "conv_out", in: ch[0], out: c.outChannels, kernel: 3, padding: 1)
+        parameters = b.parameters
+    }
+
+    /// The network output for `x [B, in, H, W]` at one (fractional) timestep per item, with
+    /// optional class labels (required when the config has `num_class_embeds`). Returns `[B, out, H, W]`.
+    public func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == config.inChannels,
+                     "UNet2D expects [B, \(config.inChannels), H, W], got \(x.shape)")
+        precondition(timesteps.count == x.shape[0], "one timestep per batch item: \(timesteps.count) for \(x.shape[0])")
+        let levels = config.blockOutChannels.count - 1
+        precondition(x.shape[2] % (1 << levels) == 0 && x.shape[3] % (1 << levels) == 0,
+                     "UNet2D needs H and W divisible by \(1 << levels), got \(x.shape)")
+        let sample = config.centerInputSample ? x.scaled(by: 2).shifted(by: -1) : x
+
+        // Time (and class) embedding: [B, T]
+        let features = timestepFeatures(timesteps, dim: config.blockOutChannels[0],
+                                        flipSinToCos: config.flipSinToCos, shift: config.freqShift)
+        var temb = timeLinear2(timeLinear1(features).silu())
+        if let classEmbedding {
+            guard let labels = classLabels else { preconditionFailure("this UNet is class-conditional: pass classLabels") }
+            precondition(labels.count == x.shape[0] && labels.allSatisfy { $0 >= 0 && $0 < classEmbedding.shape[0] },
+                          "class labels must be one per item in 0..<\(classEmbedding.shape[0])")
+            temb = temb + classEmbedding.gather(indices: labels, axis: 0)
+        }
+
+        // Down path, keeping every state for the skip connections.
+        var h = convIn(sample)
+        var skips = [h]
+        for block in downBlocks {
+            let (out, states) = block(h, temb)
+            h = out
+            skips.append(contentsOf: states)
+        }
+        h = midBlock(h, temb)
+        for block in upBlocks { h = block(h, &skips, temb) }
+        return convOut(convNormOut(h).silu())
+    }
+}
+
+// MARK: - Loading and saving diffusers folders
+
+extension UNet2D {
+    /// The weights file diffusers writes.
+    public static let weightsFileName = "diffusion_pytorch_model.safetensors"
+
+    /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`).
+    /// Names from older diffusers checkpoints (`query`/`key`/`value`/`proj_attn`) are accepted.
+    public convenience init(contentsOf folder: URL) throws {
+        let config = try UNet2DConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        self.init(config: config, seed: 0)
+        let file = folder.appendingPathComponent(Self.weightsFileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw UNetLoadError.missingWeights(file.path)
+        }
+        try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)
+    }
+
+    /// Copies named tensors into the parameters; every parameter must be present with its shape,
+    /// and no extra tensor may be left over.
+    public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
+        var byName: [String: Tensor] = [:]
+        for (name, t) in weights { byName[Self.modernName(name)] = t }
+        for (name, p) in parameters {
+            guard let t = byName.removeValue(forKey: name) else { throw UNetLoadError.missingTensor(source, name) }
+            // Old checkpoints store attention projections as 1×1 convs or linears: same values.
+            guard t.count == p.count, t.shape.filter({ $0 != 1 }) == p.shape.filter({ $0 != 1 }) else {
+                throw UNetLoadError.shapeMismatch(source, name, expected: p.shape, found: t.shape)
+            }
+            p.data = t.data
+        }
+        if let extra = byName.keys.sorted().first { throw UNetLoadError.unexpectedTensor(source, extra) }
+    }
+
+    /// Writes `config.json` and the safetensors weights into `folder` (created if missing).
+    public func save(to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let json = try JSONSerialization.data(withJSONObject: config.jsonObject(), options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1) }, metadata: ["format": "pt"],
+                             to: folder.appendingPathComponent(Self.weightsFileName))
+    }
+
+    /// Maps pre-0.14 diffusers attention names onto the current ones.
+    static func modernName(_ name: String) -> String {
+        for (old, new) in [(".query.", ".to_q."), (".key.", ".to_k."), (".value.", ".to_v."), (".proj_attn.", ".to_out.0.")]
+        where name.contains(old) {
+            return name.replacingOccurrences(of: old, with: new)
+        }
+        return name
+    }
+}
+
+/// A weights file that does not fit the configured architecture.
+public enum UNetLoadError: Error, CustomStringConvertible, Equatable {
+    case missingWeights(String)
+    case missingTensor(String, String)
+    case unexpectedTensor(String, String)
+    case shapeMismatch(String, String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case let .missingWeights(f): return "no weights at '\(f)' (HINT: diffreps reads safetensors; convert a .bin checkpoint with diffusers' save_pretrained(safe_serialization=True))"
+        case let .missingTensor(f, n): return "'\(f)' has no tensor '\(n)' that the config requires"
+        case let .unexpectedTensor(f, n): return "'\(f)' has a tensor '\(n)' that the config does not use (wrong config.json?)"
+        case let .shapeMismatch(f, n, e, g): return "'\(f)': tensor '\(n)' has shape \(g), the config needs \(e)"
+        }
+    }
+}
