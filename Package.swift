@@ -39,7 +39,8 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
     ]
