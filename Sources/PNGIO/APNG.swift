@@ -20,7 +20,9 @@ public enum APNG {
     ///   channel counts, or an out-of-range delay; ``PNGError/write(path:message:)`` on I/O failure.
     public static func write(frames: [PNGImage], delayMs: Int, loops: Int = 0, to path: String) throws {
         let bytes: [UInt8]
-        do { bytes = try encode(frames: frames, delayMs: delayMs, loops: loops) } catch PNGError.write(_, let message) {
+        do {
+            bytes = try encode(frames: frames, delayMs: delayMs, loops: loops)
+        } catch PNGError.write(_, let message) {
             throw PNGError.write(path: path, message: message)
         }
         try AtomicFile.write(bytes, to: path)
@@ -33,13 +35,17 @@ public enum APNG {
     /// let first = try PNG.decode(bytes)     // plain decoders see frame 0
     /// ```
     public static func encode(frames: [PNGImage], delayMs: Int, loops: Int = 0) throws -> [UInt8] {
-        guard let first = frames.first else { throw PNGError.invalidImage(message: "an APNG needs at least one frame") }
-        guard frames.allSatisfy({ $0.width == first.width && $0.height == first.height && $0.channels == first.channels })
+        guard let first = frames.first else {
+            throw PNGError.invalidImage(message: "an APNG needs at least one frame")
+        }
+        guard frames.allSatisfy({ ($0.width, $0.height, $0.channels) == (first.width, first.height, first.channels) })
         else { throw PNGError.invalidImage(message: "APNG frames must share one size and channel count") }
         guard let delay = UInt16(exactly: delayMs) else {
             throw PNGError.invalidImage(message: "frame delay \(delayMs) ms is outside 0...65535")
         }
-        guard let plays = UInt32(exactly: loops) else { throw PNGError.invalidImage(message: "negative loop count \(loops)") }
+        guard let plays = UInt32(exactly: loops) else {
+            throw PNGError.invalidImage(message: "loop count \(loops) is outside 0...\(UInt32.max)")
+        }
 
         var out: [PNGChunk] = []
         var sequence: UInt32 = 0

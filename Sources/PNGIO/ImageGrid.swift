@@ -47,7 +47,8 @@ public enum ImageGrid {
             let x0 = (i % cols) * (w + gutter), y0 = (i / cols) * (h + gutter)
             for y in 0..<h {
                 let dst = ((y0 + y) * grid.width + x0) * c
-                grid.pixels.replaceSubrange(dst..<(dst + rowBytes), with: image.pixels[(y * rowBytes)..<((y + 1) * rowBytes)])
+                let src = y * rowBytes
+                grid.pixels.replaceSubrange(dst..<(dst + rowBytes), with: image.pixels[src..<(src + rowBytes)])
             }
         }
         return grid

@@ -23,7 +23,7 @@ public struct PNGImage: Sendable, Equatable {
         precondition(width >= 0 && height >= 0, "negative image size \(width)×\(height)")
         precondition((1...4).contains(channels), "PNG images have 1...4 channels, got \(channels)")
         precondition(pixels.count == width * height * channels,
-                     "\(width)×\(height)×\(channels) image needs \(width * height * channels) bytes, got \(pixels.count)")
+                     "a \(width)×\(height)×\(channels) image holds \(width * height * channels) bytes, got \(pixels.count)")
         self.width = width
         self.height = height
         self.channels = channels
