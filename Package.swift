@@ -45,7 +45,8 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
