@@ -10,8 +10,8 @@
 // `wrapX` makes the width periodic (x pixel indices taken modulo W, for 360° panoramas).
 //
 // Every point gets its corner offsets, weights and weight derivatives ("taps") computed on
-// the fly in blocks, in parallel over output points. The VJP to the values scatter-adds
-// into per-worker buffers that are summed at the end, so workers never write the same memory.
+// the fly in blocks, in parallel over output points. The VJP to the values scatter-adds from
+// parallel workers that own disjoint slabs of the input (see `GridSampler.backward`).
 
 /// What grid sampling reads outside the input (PyTorch's `padding_mode`).
 ///
@@ -103,6 +103,8 @@ struct AxisTap {
     var i0: Int, i1: Int
     var a0: Float, a1: Float
     var d0: Float, d1: Float
+    /// ⌊p⌋ clamped into the axis: every corner with non-zero weight is `lower` or `lower + 1`.
+    var lower = 0
 
     /// The tap of an axis that is not there (2D as 3D with one depth slice).
     static let single = AxisTap(i0: 0, i1: 0, a0: 1, a1: 0, d0: 0, d1: 0)
@@ -158,21 +160,22 @@ struct GridSampler {
         let in0 = i0 >= 0 && i0 < size, in1 = i1 >= 0 && i1 < size
         return AxisTap(i0: in0 ? i0 : 0, i1: in1 ? i1 : 0,
                        a0: in0 ? 1 - frac : 0, a1: in1 ? frac : 0,
-                       d0: in0 ? -dpos : 0, d1: in1 ? dpos : 0)
+                       d0: in0 ? -dpos : 0, d1: in1 ? dpos : 0,
+                       lower: Swift.min(Swift.max(i0, 0), size &- 1))
     }
 
-    /// Fills, for points `lo..<hi`, `off[j·K + k]` (corner offset within a channel plane),
-    /// `w[j·K + k]` (weight) and `dw[(j·K + k)·3 + axis]` (∂weight/∂coordinate), j = p − lo.
+    /// Fills, for the points `point(0..<count)`, `off[j·K + k]` (corner offset within a
+    /// channel plane), `w[j·K + k]` (weight) and `dw[(j·K + k)·3 + axis]` (∂weight/∂coordinate).
     @inline(__always)
-    func computeTaps(_ grid: UnsafePointer<Float>, _ lo: Int, _ hi: Int, _ off: UnsafeMutablePointer<Int>,
-                     _ w: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
+    func computeTaps(_ grid: UnsafePointer<Float>, _ count: Int, _ point: (Int) -> Int,
+                     _ off: UnsafeMutablePointer<Int>, _ w: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
         let K = corners, hw = height &* width
-        for p in lo..<hi {
-            let c = grid + p &* rank
+        for jp in 0..<count {
+            let c = grid + point(jp) &* rank
             let tx = tap(c[0], width, wrap: wrapX)
             let ty = tap(c[1], height, wrap: false)
             let tz = rank == 3 ? tap(c[2], depth, wrap: false) : .single
-            let j = (p &- lo) &* K
+            let j = jp &* K
             for k in 0..<K {
                 let bx = k & 1 != 0, by = k & 2 != 0, bz = k & 4 != 0
                 let ix = bx ? tx.i1 : tx.i0, ax = bx ? tx.a1 : tx.a0, dx = bx ? tx.d1 : tx.d0
@@ -213,7 +216,7 @@ struct GridSampler {
                     Parallel.forEach((T + B - 1) / B, minChunk: minBlocksPerWorker) { blk in
                         let lo = blk &* B, hi = Swift.min(T, lo &+ B)
                         withTapBuffers { off, w, dw in
-                            computeTaps(grd, lo, hi, off, w, dw)
+                            computeTaps(grd, hi &- lo, { lo &+ $0 }, off, w, dw)
                             for p in lo..<hi {
                                 let b = p / P, q = p &- b &* P, j = (p &- lo) &* K
                                 for c in 0..<C {
@@ -235,78 +238,125 @@ struct GridSampler {
 
     /// Adds `∂⟨g, out⟩/∂input` into `inputGrad` (`[N, C, S]`) and `∂⟨g, out⟩/∂grid` into
     /// `gridGrad` (`[N, P, rank]`); either may be nil.
+    ///
+    /// Workers write the input gradient without locks or private copies: a point only writes
+    /// rows `lower` and `lower + 1` of the outermost spatial axis (z in 3D, y in 2D), so the
+    /// (batch, row) keys are cut into an even number of slabs balanced by point count, and the
+    /// even slabs run in parallel, then the odd ones — two slabs running together are always
+    /// at least one row apart.
     func backward(_ g: [Float], input: [Float], grid: [Float],
                   inputGrad: UnsafeMutablePointer<Float>?, gridGrad: UnsafeMutablePointer<Float>?) {
         if g.isEmpty || (inputGrad == nil && gridGrad == nil) { return }
-        let C = channels, P = points, S = plane, K = corners, B = GridSampler.block, T = total, R = rank
-        let inputCount = input.count
-        // Workers: enough work each, and private gradient buffers that cost no more than the points do.
-        let work = T * C * K
-        var parts = Swift.min(Parallel.workers, Swift.max(1, work / 65_536))
-        if inputGrad != nil {
-            parts = Swift.min(parts, 1 + work / Swift.max(inputCount, 1), 1 + (1 << 26) / Swift.max(inputCount, 1))
-        }
-        parts = Swift.max(parts, 1)
-        let extraCount = inputGrad != nil ? (parts - 1) * inputCount : 0
-        let extra = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(extraCount, 1))
-        defer { extra.deallocate() }
+        let T = total
+        let workers = Swift.min(Parallel.workers, Swift.max(1, T * channels * corners / 65_536))
         g.withUnsafeBufferPointer { gp in
             input.withUnsafeBufferPointer { ip in
                 grid.withUnsafeBufferPointer { gdp in
                     nonisolated(unsafe) let gout = gp.baseAddress!, inp = ip.baseAddress!, grd = gdp.baseAddress!
-                    nonisolated(unsafe) let ig = inputGrad, gg = gridGrad, ex = extra
-                    Parallel.forEach(parts) { part in
-                        var dst = ig
-                        if ig != nil && part > 0 {
-                            dst = ex + (part &- 1) &* inputCount
-                            dst!.initialize(repeating: 0, count: inputCount)
+                    nonisolated(unsafe) let ig = inputGrad, gg = gridGrad
+                    if ig == nil || workers == 1 {
+                        // Only per-point writes (or one worker): contiguous ranges of points.
+                        Parallel.forEach(workers) { part in
+                            let lo = T * part / workers, hi = T * (part + 1) / workers
+                            backwardPoints(hi - lo, { lo &+ $0 }, gout, inp, grd, ig, gg)
                         }
-                        let first = T * part / parts, last = T * (part + 1) / parts
-                        withTapBuffers { off, w, dw in
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { ub in
-                                let u = ub.baseAddress!
-                                var lo = first
-                                while lo < last {
-                                    let hi = Swift.min(last, lo &+ B)
-                                    computeTaps(grd, lo, hi, off, w, dw)
-                                    for p in lo..<hi {
-                                        let b = p / P, q = p &- b &* P, j = (p &- lo) &* K
-                                        for k in 0..<K { u[k] = 0 }
-                                        for c in 0..<C {
-                                            let gc = gout[(b &* C &+ c) &* P &+ q]
-                                            if gc == 0 { continue }
-                                            let plane = (b &* C &+ c) &* S
-                                            if let d = dst {
-                                                for k in 0..<K { d[plane &+ off[j &+ k]] += gc * w[j &+ k] }
-                                            }
-                                            if gg != nil {
-                                                for k in 0..<K { u[k] += gc * inp[plane &+ off[j &+ k]] }
-                                            }
-                                        }
-                                        if let gg {
-                                            for a in 0..<R {
-                                                var s: Float = 0
-                                                for k in 0..<K { s += dw[(j &+ k) &* 3 &+ a] * u[k] }
-                                                gg[p &* R &+ a] += s
-                                            }
-                                        }
-                                    }
-                                    lo = hi
-                                }
+                        return
+                    }
+                    let (slabs, starts, order) = slabPartition(grd, workers: workers)
+                    order.withUnsafeBufferPointer { op in
+                        nonisolated(unsafe) let ord = op.baseAddress!
+                        for phase in 0..<2 {
+                            Parallel.forEach((slabs - phase + 1) / 2) { i in
+                                let sl = 2 * i + phase
+                                let lo = starts[sl], n = starts[sl + 1] - lo
+                                if n > 0 { backwardPoints(n, { Int(ord[lo &+ $0]) }, gout, inp, grd, ig, gg) }
                             }
                         }
                     }
-                    // Sum the private buffers into the real gradient.
-                    if let ig, parts > 1 {
-                        let chunk = 16_384
-                        Parallel.forEach((inputCount + chunk - 1) / chunk) { blk in
-                            let lo = blk &* chunk, hi = Swift.min(inputCount, lo &+ chunk)
-                            for part in 1..<parts {
-                                let src = ex + (part &- 1) &* inputCount
-                                for i in lo..<hi { ig[i] += src[i] }
+                }
+            }
+        }
+    }
+
+    /// Cuts the (batch, outer row) keys into an even number of slabs of about equal point
+    /// counts, each at least one row thick; returns the slab count, where each slab's points
+    /// start in `order`, and the point indices sorted by slab (in their original order within).
+    private func slabPartition(_ grid: UnsafePointer<Float>, workers: Int) -> (Int, [Int], [Int32]) {
+        let T = total
+        let rows = rank == 3 ? depth : height
+        let keys = batch * rows
+        let slabs = Swift.max(1, Swift.min(2 * workers, keys))
+        var key = [Int32](repeating: 0, count: T)
+        var histogram = [Int](repeating: 0, count: keys)
+        for p in 0..<T {
+            let b = p / points
+            let t = rank == 3 ? tap(grid[p &* 3 &+ 2], depth, wrap: false) : tap(grid[p &* 2 &+ 1], height, wrap: false)
+            let k = b &* rows &+ t.lower
+            key[p] = Int32(k)
+            histogram[k] += 1
+        }
+        // Slab boundaries at point-count quantiles, kept strictly increasing.
+        var bound = [Int](repeating: 0, count: slabs + 1)
+        bound[slabs] = keys
+        var cumulative = 0, k = 0
+        for s in 1..<slabs {
+            let target = T * s / slabs
+            while k < keys && cumulative + histogram[k] <= target { cumulative += histogram[k]; k += 1 }
+            bound[s] = Swift.min(Swift.max(k, bound[s - 1] + 1), keys - (slabs - s))
+        }
+        var slabOfKey = [Int](repeating: 0, count: keys)
+        for s in 0..<slabs { for k in bound[s]..<bound[s + 1] { slabOfKey[k] = s } }
+        var starts = [Int](repeating: 0, count: slabs + 1)
+        for k in 0..<keys { starts[slabOfKey[k] + 1] += histogram[k] }
+        for s in 0..<slabs { starts[s + 1] += starts[s] }
+        var fill = starts
+        var order = [Int32](repeating: 0, count: T)
+        for p in 0..<T {
+            let s = slabOfKey[Int(key[p])]
+            order[fill[s]] = Int32(p)
+            fill[s] += 1
+        }
+        return (slabs, starts, order)
+    }
+
+    /// The VJP of the points `point(0..<count)`. Corners of zero weight are never written
+    /// (that keeps the slabs' writes apart: a masked corner's offset is a stand-in).
+    @inline(__always)
+    private func backwardPoints(_ count: Int, _ point: (Int) -> Int, _ gout: UnsafePointer<Float>,
+                                _ inp: UnsafePointer<Float>, _ grd: UnsafePointer<Float>,
+                                _ dst: UnsafeMutablePointer<Float>?, _ gg: UnsafeMutablePointer<Float>?) {
+        let C = channels, P = points, S = plane, K = corners, B = GridSampler.block, R = rank
+        withTapBuffers { off, w, dw in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { ub in
+                let u = ub.baseAddress!
+                var start = 0
+                while start < count {
+                    let n = Swift.min(B, count &- start), s0 = start
+                    computeTaps(grd, n, { point(s0 &+ $0) }, off, w, dw)
+                    for jp in 0..<n {
+                        let p = point(s0 &+ jp)
+                        let b = p / P, q = p &- b &* P, j = jp &* K
+                        for k in 0..<K { u[k] = 0 }
+                        for c in 0..<C {
+                            let gc = gout[(b &* C &+ c) &* P &+ q]
+                            if gc == 0 { continue }
+                            let plane = (b &* C &+ c) &* S
+                            if let dst {
+                                for k in 0..<K where w[j &+ k] != 0 { dst[plane &+ off[j &+ k]] += gc * w[j &+ k] }
+                            }
+                            if gg != nil {
+                                for k in 0..<K { u[k] += gc * inp[plane &+ off[j &+ k]] }
+                            }
+                        }
+                        if let gg {
+                            for a in 0..<R {
+                                var s: Float = 0
+                                for k in 0..<K { s += dw[(j &+ k) &* 3 &+ a] * u[k] }
+                                gg[p &* R &+ a] += s
                             }
                         }
                     }
+                    start += n
                 }
             }
         }
@@ -334,7 +384,7 @@ struct GridSampler {
                                 withTapBuffers { off, w, dw in
                                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { eb in
                                         let e = eb.baseAddress!
-                                        computeTaps(grd, lo, hi, off, w, dw)
+                                        computeTaps(grd, hi &- lo, { lo &+ $0 }, off, w, dw)
                                         for p in lo..<hi {
                                             let b = p / P, q = p &- b &* P, j = (p &- lo) &* K
                                             // e_k = Σ_axes ġ_a · ∂w_k/∂g_a

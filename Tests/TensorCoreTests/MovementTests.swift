@@ -29,7 +29,9 @@ import Testing
         #expect(Tensor.concat(parts, axis: 1).data == x.data)
         #expect(x.chunked(3, axis: 1).map { $0.shape[1] } == [3, 3, 1])
         #expect(Tensor.zeros([6]).chunked(4, axis: 0).map { $0.shape[0] } == [2, 2, 2])
-        #expect(x.chunked(2, axis: 0).map(\.data) == [Array((0..<7).map(Float.init)), Array((7..<14).map(Float.init))])
+        let rows: [[Float]] = x.chunked(2, axis: 0).map(\.data)
+        let firstRow: [Float] = (0..<7).map(Float.init), secondRow: [Float] = (7..<14).map(Float.init)
+        #expect(rows == [firstRow, secondRow])
     }
 
     @Test func derivatives() {
