@@ -241,7 +241,7 @@ struct GridSampler {
     ///
     /// Workers write the input gradient without locks or private copies: a point only writes
     /// rows `lower` and `lower + 1` of the outermost spatial axis (z in 3D, y in 2D), so the
-    /// (batch, row) keys are cut into an even number of slabs balanced by point count, and the
+    /// (batch, row) keys are cut into up to 2 × workers slabs balanced by point count, and the
     /// even slabs run in parallel, then the odd ones — two slabs running together are always
     /// at least one row apart.
     func backward(_ g: [Float], input: [Float], grid: [Float],
@@ -278,11 +278,12 @@ struct GridSampler {
         }
     }
 
-    /// Cuts the (batch, outer row) keys into an even number of slabs of about equal point
+    /// Cuts the (batch, outer row) keys into slabs of about equal point
     /// counts, each at least one row thick; returns the slab count, where each slab's points
     /// start in `order`, and the point indices sorted by slab (in their original order within).
     private func slabPartition(_ grid: UnsafePointer<Float>, workers: Int) -> (Int, [Int], [Int32]) {
         let T = total
+        precondition(T < Int(Int32.max), "gridSample: \(T) points are too many for one call")
         let rows = rank == 3 ? depth : height
         let keys = batch * rows
         let slabs = Swift.max(1, Swift.min(2 * workers, keys))
