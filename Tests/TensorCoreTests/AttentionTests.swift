@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import TensorCore
+
+@Suite struct AttentionTests {
+    @Test(arguments: ["softmax_last", "softmax_middle", "logSoftmax_last", "logSoftmax_first"])
+    func softmaxMatchesPyTorch(_ name: String) throws {
+        let f = try NNFixture.named(name, in: "nn_misc")
+        let x = try #require(f.tensor("x")), axis = f.int("axis", default: -1)
+        let y = name.hasPrefix("log") ? x.logSoftmax(axis: axis) : x.softmax(axis: axis)
+        assertClose(y, f.expected.tensor, rtol: 1e-5, atol: 1e-6, name)
+    }
+
+    @Test func softmaxIsStableForLargeInputs() {
+        // [1000, 1000, 1001]: e¹⁰⁰⁰ overflows Float, the shifted form does not.
+        let x = Tensor([1, 3], data: [1000, 1000, 1001])
+        let e = Float(M_E), z = 2 + e
+        assertClose(x.softmax().data, [1 / z, 1 / z, e / z], rtol: 1e-5, atol: 1e-6)
+        assertClose(x.logSoftmax().data, [-Foundation.log(z), -Foundation.log(z), 1 - Foundation.log(z)], rtol: 1e-5, atol: 1e-5)
+    }
+
+    @Test(arguments: [-1, 0, 1])
+    func softmaxDerivatives(_ axis: Int) {
+        let x = randomParameter([3, 4, 2], seed: 40 + UInt64(axis + 1), in: -2...2)
+        checkDerivatives([x], "softmax axis \(axis)") { $0[0].softmax(axis: axis) }
+        checkDerivatives([x], "logSoftmax axis \(axis)") { $0[0].logSoftmax(axis: axis) }
+    }
+
+    @Test(arguments: ["attention_default_scale", "attention_scale"])
+    func attentionMatchesPyTorch(_ name: String) throws {
+        let f = try NNFixture.named(name, in: "nn_misc")
+        let y = Tensor.attention(query: try #require(f.tensor("query")), key: try #require(f.tensor("key")),
+                                 value: try #require(f.tensor("value")), scale: f.float("scale"))
+        assertClose(y, f.expected.tensor, rtol: 1e-5, atol: 1e-5, name)
+    }
+
+    @Test func attentionEqualsComposedOps() {
+        // softmax(s·Q·Kᵀ)·V written with matmul and softmax, values and gradients.
+        let q = randomParameter([3, 4, 5], seed: 50), k = randomParameter([3, 6, 5], seed: 51), v = randomParameter([3, 6, 2], seed: 52)
+        let fused = Tensor.attention(query: q, key: k, value: v, scale: 0.8)
+        let composed = (q.matmul(k.transposed()) * 0.8).softmax().matmul(v)
+        assertClose(fused, composed, rtol: 1e-5, atol: 1e-6)
+    }
+
+    @Test(arguments: [1, 3])
+    func attentionDerivatives(_ batch: Int) {
+        let q = randomParameter([batch, 3, 4], seed: 60), k = randomParameter([batch, 5, 4], seed: 61)
+        let v = randomParameter([batch, 5, 2], seed: 62)
+        checkDerivatives([q, k, v], "attention batch \(batch)") { t in Tensor.attention(query: t[0], key: t[1], value: t[2]) }
+    }
+
+    @Test func selfAttentionSharedInputDerivatives() {
+        // The same tensor as query, key and value: all three gradients add up.
+        let x = randomParameter([2, 4, 3], seed: 70)
+        checkDerivatives([x]) { t in Tensor.attention(query: t[0], key: t[0], value: t[0], scale: 1.3) }
+    }
+
+    @Test func attentionPartialGradients() {
+        // Only the value on the tape (query and key constants), then only the query.
+        let q = randomParameter([2, 3, 4], seed: 80), k = randomParameter([2, 5, 4], seed: 81), v = randomParameter([2, 5, 3], seed: 82)
+        let qc = q.detached(), kc = k.detached(), vc = v.detached()
+        checkDerivatives([v]) { t in Tensor.attention(query: qc, key: kc, value: t[0]) }
+        checkDerivatives([q]) { t in Tensor.attention(query: t[0], key: kc, value: vc) }
+    }
+}
