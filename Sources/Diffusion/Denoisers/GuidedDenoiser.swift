@@ -1,0 +1,51 @@
+import TensorCore
+
+/// Classifier-free guidance (Ho & Salimans 2022) in denoiser form:
+/// `D_w = D_uncond + w·(D_cond − D_uncond)` (DESIGN.md §1). `w = 1` is the conditional
+/// denoiser, `w = 0` the unconditional one, `w > 1` pushes samples toward the class.
+///
+/// With a `nullClass` (the label the model was trained to read as "no class"), both halves
+/// run as **one batched call** of `2B` items, `[x; x]` with labels `[condition; nullClass…]`.
+/// Without one (`nullClass: nil`), the unconditional half is a second call with `condition: nil`.
+/// A `nil` condition at call time means unconditional: the base is called once (null class
+/// labels, or `nil`) and no guidance applies.
+///
+/// ```swift
+/// let guided = GuidedDenoiser(base: unetDenoiser, guidance: 3, nullClass: 10)
+/// let d = guided.denoise(x, sigma: 1.2, condition: [3, 3, 7, 7])   // [4, C, H, W]
+/// ```
+public struct GuidedDenoiser: Denoiser {
+    /// The class-conditional denoiser.
+    public let base: any Denoiser
+    /// The guidance weight `w`.
+    public let guidance: Float
+    /// The label of the unconditional input, or `nil` when the base takes `condition: nil`.
+    public let nullClass: Int?
+
+    /// Guides `base` with weight `w`.
+    public init(base: any Denoiser, guidance w: Float, nullClass: Int?) {
+        self.base = base
+        self.guidance = w
+        self.nullClass = nullClass
+    }
+
+    /// `D_w(x; σ, condition)` for `x` of shape `[B, C, H, W]`.
+    public func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
+        let b = x.shape[0]
+        let unconditional = nullClass.map { [Int](repeating: $0, count: b) }
+        guard let condition else { return base.denoise(x, sigma: sigma, condition: unconditional) }
+        precondition(condition.count == b, "\(condition.count) class labels for a batch of \(b)")
+        let cond: Tensor, uncond: Tensor
+        if let unconditional {
+            let both = base.denoise(Tensor.concatBatch([x, x]), sigma: sigma,     // [2B, C, H, W]
+                                    condition: condition + unconditional)
+            precondition(both.shape.first == 2 * b, "base denoiser returned \(both.shape) for \(2 * b) items")
+            cond = both.sliceBatch(0..<b)
+            uncond = both.sliceBatch(b..<2 * b)
+        } else {
+            cond = base.denoise(x, sigma: sigma, condition: condition)
+            uncond = base.denoise(x, sigma: sigma, condition: nil)
+        }
+        return uncond + (cond - uncond).scaled(by: guidance)
+    }
+}

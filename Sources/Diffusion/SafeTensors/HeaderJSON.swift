@@ -1,0 +1,229 @@
+// A small strict JSON reader and writer for safetensors headers. Unlike JSONSerialization it
+// keeps the order of object keys and reports duplicate keys, and it limits nesting depth.
+
+/// A parsed JSON value; objects keep their key order (and any duplicates).
+indirect enum HeaderJSON: Equatable {
+    case object([(key: String, value: HeaderJSON)])
+    case array([HeaderJSON])
+    case string(String)
+    /// A number, as written (converted by the reader that knows what it expects).
+    case number(String)
+    case bool(Bool)
+    case null
+
+    static func == (a: HeaderJSON, b: HeaderJSON) -> Bool {
+        switch (a, b) {
+        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.array(x), .array(y)): return x == y
+        case let (.string(x), .string(y)), let (.number(x), .number(y)): return x == y
+        case let (.bool(x), .bool(y)): return x == y
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    /// A short name of the value's kind (for error messages).
+    var kind: String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string: return "a string"
+        case .number: return "a number"
+        case .bool: return "a boolean"
+        case .null: return "null"
+        }
+    }
+
+    /// The value of an integer literal in `0…Int.max`, or nil.
+    var nonNegativeInt: Int? {
+        guard case .number(let s) = self, !s.contains(where: { $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" }) else { return nil }
+        return Int(s)
+    }
+
+    /// Parses `bytes` (UTF-8) as one JSON value, allowing surrounding whitespace.
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(HeaderJSONError) -> HeaderJSON {
+        var p = Parser(bytes: bytes)
+        p.skipWhitespace()
+        let v = try p.value(depth: 0)
+        p.skipWhitespace()
+        if p.pos != bytes.count { throw p.fail("unexpected data after the JSON value") }
+        return v
+    }
+
+    /// The JSON text of a string literal, quotes included (serde_json's escaping).
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    private struct Parser {
+        let bytes: UnsafeRawBufferPointer
+        var pos = 0
+        static let maxDepth = 64
+
+        func fail(_ what: String) -> HeaderJSONError { HeaderJSONError(message: "\(what) at byte \(pos)") }
+
+        mutating func skipWhitespace() {
+            while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
+        }
+
+        mutating func expect(_ literal: String) throws(HeaderJSONError) {
+            for b in literal.utf8 {
+                guard pos < bytes.count, bytes[pos] == b else { throw fail("expected '\(literal)'") }
+                pos += 1
+            }
+        }
+
+        mutating func value(depth: Int) throws(HeaderJSONError) -> HeaderJSON {
+            guard depth < Parser.maxDepth else { throw fail("nesting deeper than \(Parser.maxDepth)") }
+            guard pos < bytes.count else { throw fail("unexpected end of header") }
+            switch bytes[pos] {
+            case UInt8(ascii: "{"):
+                pos += 1
+                var members: [(key: String, value: HeaderJSON)] = []
+                skipWhitespace()
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
+                while true {
+                    skipWhitespace()
+                    guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let key = try string()
+                    skipWhitespace()
+                    try expect(":")
+                    skipWhitespace()
+                    members.append((key, try value(depth: depth + 1)))
+                    skipWhitespace()
+                    guard pos < bytes.count else { throw fail("unterminated object") }
+                    if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                    if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
+                    throw fail("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                pos += 1
+                var items: [HeaderJSON] = []
+                skipWhitespace()
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+                while true {
+                    skipWhitespace()
+                    items.append(try value(depth: depth + 1))
+                    skipWhitespace()
+                    guard pos < bytes.count else { throw fail("unterminated array") }
+                    if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                    if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+                    throw fail("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): try expect("true"); return .bool(true)
+            case UInt8(ascii: "f"): try expect("false"); return .bool(false)
+            case UInt8(ascii: "n"): try expect("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return .number(try number())
+            default:
+                throw fail("unexpected character")
+            }
+        }
+
+        mutating func digits() -> Int {
+            let start = pos
+            while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 { pos += 1 }
+            return pos - start
+        }
+
+        mutating func number() throws(HeaderJSONError) -> String {
+            let start = pos
+            if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < bytes.count else { throw fail("incomplete number") }
+            if bytes[pos] == UInt8(ascii: "0") { pos += 1 } else if digits() == 0 { throw fail("invalid number") }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+                pos += 1
+                if digits() == 0 { throw fail("invalid number") }
+            }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+                pos += 1
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+                if digits() == 0 { throw fail("invalid number") }
+            }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+        }
+
+        mutating func hex4() throws(HeaderJSONError) -> UInt32 {
+            guard pos + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[pos]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: throw fail("invalid \\u escape")
+                }
+                v = v << 4 | UInt32(d)
+                pos += 1
+            }
+            return v
+        }
+
+        /// A string literal at `pos` (which holds the opening quote).
+        mutating func string() throws(HeaderJSONError) -> String {
+            pos += 1
+            var out: [UInt8] = []
+            while true {
+                guard pos < bytes.count else { throw fail("unterminated string") }
+                let c = bytes[pos]
+                pos += 1
+                if c == UInt8(ascii: "\"") { break }
+                if c < 0x20 { throw fail("control character in a string") }
+                if c != UInt8(ascii: "\\") { out.append(c); continue }
+                guard pos < bytes.count else { throw fail("unterminated escape") }
+                let e = bytes[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800..<0xDC00).contains(code) {
+                        guard pos + 2 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate in \\u escape")
+                        }
+                        pos += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default:
+                    throw fail("invalid escape")
+                }
+            }
+            guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+            return s
+        }
+    }
+}
+
+/// A JSON syntax error with its byte position.
+struct HeaderJSONError: Error {
+    let message: String
+}

@@ -1,0 +1,62 @@
+// The element types this package reads and writes in safetensors files, and their
+// conversions to and from Float32 (little-endian).
+
+extension SafeTensors {
+    /// A safetensors element type readable as Float32.
+    ///
+    /// ```swift
+    /// try SafeTensors.save(weights, dtype: .f16, to: url)   // half the size; read back as Float32
+    /// ```
+    public enum DType: String, Sendable, CaseIterable {
+        case f32 = "F32"
+        case f16 = "F16"
+        case bf16 = "BF16"
+
+        /// Bytes per element.
+        public var byteSize: Int { self == .f32 ? 4 : 2 }
+    }
+
+    /// Every dtype name the safetensors format defines (so an error can tell an unsupported
+    /// one from a misspelt one).
+    static let knownDTypes: Set<String> = [
+        "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
+        "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64", "C64",
+    ]
+
+    /// Decodes `count` little-endian elements at `src` into Float32.
+    static func decode(_ dtype: DType, _ src: UnsafeRawPointer, count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            switch dtype {
+            case .f32:
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))) }
+            case .f16:
+                for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))) }
+            case .bf16:
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))) << 16) }
+            }
+            initialized = count
+        }
+    }
+
+    /// Encodes Float32 values as little-endian `dtype` elements at `dst`
+    /// (F16 and BF16 round to nearest even, as PyTorch's conversions do).
+    static func encode(_ dtype: DType, _ values: [Float], into dst: UnsafeMutableRawPointer) {
+        values.withUnsafeBufferPointer { v in
+            switch dtype {
+            case .f32:
+                for i in 0..<v.count { dst.storeBytes(of: v[i].bitPattern.littleEndian, toByteOffset: i &* 4, as: UInt32.self) }
+            case .f16:
+                for i in 0..<v.count { dst.storeBytes(of: Float16(v[i]).bitPattern.littleEndian, toByteOffset: i &* 2, as: UInt16.self) }
+            case .bf16:
+                for i in 0..<v.count { dst.storeBytes(of: bfloat16Bits(v[i]).littleEndian, toByteOffset: i &* 2, as: UInt16.self) }
+            }
+        }
+    }
+
+    /// The bfloat16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN).
+    @inline(__always) static func bfloat16Bits(_ x: Float) -> UInt16 {
+        if x.isNaN { return UInt16(truncatingIfNeeded: x.bitPattern >> 16) | 0x0040 }
+        let b = x.bitPattern
+        return UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+    }
+}

@@ -1,0 +1,38 @@
+import TensorCore
+
+/// DDIM (Song et al. 2021) on the noise levels of a ``SamplerConfig``: at each level `σ_i`,
+/// `D = D(x; σ_i)` and ``ddimStep(x:denoised:sigma:nextSigma:eta:noise:)`` moves to `σ_{i+1}`.
+/// `η = 0` integrates the probability-flow ODE deterministically (the same seed gives the same
+/// image); `η = 1` is DDPM-like ancestral sampling, with fresh noise from ``SamplerConfig/stepNoise(step:shape:)``.
+///
+/// ```swift
+/// let config = SamplerConfig(sigmas: schedule.ddimSigmas(steps: 50), seed: 1)
+/// let x = try DDIMSampler(eta: 0).sample(denoiser, shape: [4, 3, 32, 32], config: config) { step, total in
+///     print("\(step)/\(total)"); return true
+/// }
+/// ```
+public struct DDIMSampler: ImageSampler {
+    /// The stochasticity `η ≥ 0`.
+    public var eta: Float
+
+    public init(eta: Float = 0) {
+        precondition(eta >= 0, "eta must be non-negative, got \(eta)")
+        self.eta = eta
+    }
+
+    public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
+                       progress: SamplerProgress?) throws -> Tensor {
+        config.validate(shape: shape)
+        return try GradMode.withoutGrad {
+            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
+            for i in 0..<config.steps {
+                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
+                let d = try denoiseChecked(denoiser, x, sigma: sigma, condition: config.condition, step: i)
+                let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
+                x = ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
+                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
+            }
+            return x
+        }
+    }
+}

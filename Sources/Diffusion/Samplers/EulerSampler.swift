@@ -1,0 +1,29 @@
+import TensorCore
+
+/// Euler's method on the probability-flow ODE `dx/dσ = (x − D(x; σ))/σ` (Karras et al. 2022,
+/// Algorithm 1 without the Heun correction): `x' = x + (σ_{i+1} − σ_i)·(x − D)/σ_i`.
+/// In this variance-exploding form it equals DDIM with `η = 0` up to rounding.
+///
+/// ```swift
+/// let x = try EulerSampler().sample(denoiser, shape: [1, 3, 32, 32],
+///                                   config: SamplerConfig(sigmas: KarrasSchedule.sigmas(steps: 40, sigmaMin: 0.002, sigmaMax: 80), seed: 0))
+/// ```
+public struct EulerSampler: ImageSampler {
+    public init() {}
+
+    public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
+                       progress: SamplerProgress?) throws -> Tensor {
+        config.validate(shape: shape)
+        return try GradMode.withoutGrad {
+            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
+            for i in 0..<config.steps {
+                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
+                let d = try denoiseChecked(denoiser, x, sigma: sigma, condition: config.condition, step: i)
+                let slope = (x - d).scaled(by: 1 / sigma)                             // dx/dσ
+                x = x + slope.scaled(by: next - sigma)
+                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
+            }
+            return x
+        }
+    }
+}

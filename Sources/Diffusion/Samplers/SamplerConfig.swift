@@ -1,0 +1,54 @@
+import TensorCore
+
+/// What every image sampler needs: the noise levels, the seed, and the class condition.
+///
+/// Randomness is drawn from `RandomGenerator(seed: seed)` in fixed sub-streams, so other code
+/// (the pullback sampler) can reproduce a run exactly: stream 0 gives the initial
+/// `x = σ_0·ε` (``initialNoise(shape:)``), stream `i + 1` gives the fresh noise of step `i`
+/// (``stepNoise(step:shape:)``).
+///
+/// ```swift
+/// let config = SamplerConfig(sigmas: schedule.ddimSigmas(steps: 50), seed: 7, condition: [3, 3])
+/// let images = try DDIMSampler().sample(denoiser, shape: [2, 3, 32, 32], config: config)
+/// ```
+public struct SamplerConfig: Sendable, Equatable {
+    /// Decreasing noise levels `σ_0 > σ_1 > … ≥ σ_N`, usually ending with 0; `N` steps.
+    public var sigmas: [Float]
+    /// The seed of all random draws.
+    public var seed: UInt64
+    /// One class label per batch item, or `nil` for unconditional sampling.
+    public var condition: [Int]?
+
+    public init(sigmas: [Float], seed: UInt64, condition: [Int]? = nil) {
+        self.sigmas = sigmas
+        self.seed = seed
+        self.condition = condition
+    }
+
+    /// The number of steps `N` (one fewer than the noise levels).
+    public var steps: Int { Swift.max(sigmas.count - 1, 0) }
+
+    /// The starting point `σ_0·ε`, `ε ~ N(0, I)` from stream 0.
+    public func initialNoise(shape: [Int]) -> Tensor {
+        var rng = RandomGenerator(seed: seed).fork(0)
+        return rng.normal(shape).scaled(by: sigmas[0])
+    }
+
+    /// Fresh `N(0, I)` noise for step `step` (stream `step + 1`).
+    public func stepNoise(step: Int, shape: [Int]) -> Tensor {
+        var rng = RandomGenerator(seed: seed).fork(UInt64(step) + 1)
+        return rng.normal(shape)
+    }
+
+    /// Traps with a clear message unless the levels decrease from a positive start and the
+    /// condition fits a batch `shape` `[B, …]`.
+    func validate(shape: [Int]) {
+        precondition(sigmas.count >= 2, "a sampler needs at least two noise levels, got \(sigmas)")
+        precondition(sigmas[0] > 0 && sigmas.allSatisfy { $0 >= 0 && $0.isFinite },
+                     "noise levels must be finite, non-negative, and start positive: \(sigmas)")
+        precondition(zip(sigmas, sigmas.dropFirst()).allSatisfy { $0 > $1 },
+                     "noise levels must strictly decrease: \(sigmas)")
+        precondition(shape.count >= 1 && shape.allSatisfy { $0 > 0 }, "invalid batch shape \(shape)")
+        if let c = condition { precondition(c.count == shape[0], "\(c.count) class labels for a batch of \(shape[0])") }
+    }
+}

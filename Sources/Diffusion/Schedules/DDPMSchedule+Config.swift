@@ -1,0 +1,118 @@
+import Foundation
+
+/// Why a diffusers `scheduler_config.json` could not be turned into a ``DDPMSchedule``.
+///
+/// ```swift
+/// do { _ = try DDPMSchedule(contentsOf: url) }
+/// catch let e as ScheduleConfigError { print(e) }   // e.g. "unsupported beta_schedule 'sigmoid' …"
+/// ```
+public enum ScheduleConfigError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The file could not be read.
+    case unreadable(path: String, reason: String)
+    /// The file is not a JSON object.
+    case invalidJSON(String)
+    /// A key holds a value of the wrong type or out of range.
+    case invalidValue(key: String, value: String, expected: String)
+    /// A key holds a valid diffusers value this package does not implement.
+    case unsupported(key: String, value: String, supported: [String])
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read scheduler config '\(path)': \(reason)"
+        case let .invalidJSON(reason):
+            return "scheduler config is not a JSON object: \(reason)"
+        case let .invalidValue(key, value, expected):
+            return "scheduler config: '\(key)' is \(value), expected \(expected)"
+        case let .unsupported(key, value, supported):
+            return "scheduler config: unsupported \(key) \(value); supported: \(supported.joined(separator: ", "))"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+extension DDPMSchedule {
+    /// Reads a diffusers `scheduler_config.json` (from `DDPMScheduler`, `DDIMScheduler`, …).
+    ///
+    /// Keys used: `num_train_timesteps`, `beta_start`, `beta_end`, `beta_schedule`,
+    /// `prediction_type`, `steps_offset`, `timestep_spacing` (missing keys take diffusers'
+    /// defaults). `trained_betas` other than null and `rescale_betas_zero_snr: true` are
+    /// rejected. Sampler-side options (`clip_sample`, `thresholding`, `variance_type`,
+    /// `set_alpha_to_one`) are ignored: the samplers here never clip, and DDIM ends at σ = 0.
+    ///
+    /// ```swift
+    /// let schedule = try DDPMSchedule(contentsOf: modelDir.appendingPathComponent("scheduler_config.json"))
+    /// ```
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ScheduleConfigError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        try self.init(configData: data)
+    }
+
+    /// Parses the contents of a diffusers `scheduler_config.json`. See ``init(contentsOf:)``.
+    public init(configData data: Data) throws {
+        let json: [String: Any]
+        do {
+            guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ScheduleConfigError.invalidJSON("the top level is not an object")
+            }
+            json = obj
+        } catch let e as ScheduleConfigError { throw e } catch {
+            throw ScheduleConfigError.invalidJSON(error.localizedDescription)
+        }
+
+        func present(_ key: String) -> Any? {
+            guard let v = json[key], !(v is NSNull) else { return nil }
+            return v
+        }
+        // a JSON true/false (not a number that happens to be 0 or 1)
+        func isBool(_ v: Any) -> Bool { type(of: v) == Bool.self }
+        func describe(_ v: Any) -> String { v is String ? "'\(v)'" : "\(v)" }
+        func integer(_ key: String, default d: Int, min: Int) throws -> Int {
+            guard let v = present(key) else { return d }
+            guard !isBool(v), let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(),
+                  n.doubleValue >= Double(min), n.doubleValue < 1e9 else {
+                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "an integer ≥ \(min)")
+            }
+            return n.intValue
+        }
+        func real(_ key: String, default d: Double) throws -> Double {
+            guard let v = present(key) else { return d }
+            guard !isBool(v), let n = v as? NSNumber, n.doubleValue > 0, n.doubleValue < 1 else {
+                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "a number in (0, 1)")
+            }
+            return n.doubleValue
+        }
+        func choice<E: RawRepresentable & CaseIterable>(_ key: String, default d: E) throws -> E where E.RawValue == String {
+            guard let v = present(key) else { return d }
+            guard let s = v as? String else {
+                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "a string")
+            }
+            guard let e = E(rawValue: s) else {
+                throw ScheduleConfigError.unsupported(key: key, value: "'\(s)'", supported: E.allCases.map(\.rawValue))
+            }
+            return e
+        }
+
+        if let tb = present("trained_betas") {
+            throw ScheduleConfigError.unsupported(key: "trained_betas", value: "(\(type(of: tb)) given)",
+                                                  supported: ["null"])
+        }
+        if let r = present("rescale_betas_zero_snr"), (r as? Bool) != false {
+            throw ScheduleConfigError.unsupported(key: "rescale_betas_zero_snr", value: describe(r),
+                                                  supported: ["false"])
+        }
+        let schedule: BetaSchedule = try choice("beta_schedule", default: .linear)
+        let prediction: PredictionType = try choice("prediction_type", default: .epsilon)
+        let spacing: TimestepSpacing = try choice("timestep_spacing", default: .leading)
+        let steps = try integer("num_train_timesteps", default: 1000, min: 2)
+        let offset = try integer("steps_offset", default: 0, min: 0)
+        let start = try real("beta_start", default: 0.0001)
+        let end = try real("beta_end", default: 0.02)
+        self.init(numTrainTimesteps: steps, betaStart: start, betaEnd: end, betaSchedule: schedule,
+                  predictionType: prediction, stepsOffset: offset, timestepSpacing: spacing)
+    }
+}
