@@ -116,3 +116,20 @@ extension DDPMSchedule {
                   predictionType: prediction, stepsOffset: offset, timestepSpacing: spacing)
     }
 }
+
+extension DDPMSchedule {
+    /// The schedule as diffusers' `DDPMScheduler` writes its `scheduler_config.json`.
+    public func configJSON() -> [String: Any] {
+        ["_class_name": "DDPMScheduler", "_diffusers_version": "0.42.1",
+         "num_train_timesteps": numTrainTimesteps, "beta_start": betaStart, "beta_end": betaEnd,
+         "beta_schedule": betaSchedule.rawValue, "prediction_type": predictionType.rawValue,
+         "steps_offset": stepsOffset, "timestep_spacing": timestepSpacing.rawValue,
+         "clip_sample": false, "variance_type": "fixed_small"]
+    }
+
+    /// Writes ``configJSON()`` to `url` (atomically).
+    public func writeConfig(to url: URL) throws {
+        let data = try JSONSerialization.data(withJSONObject: configJSON(), options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
+    }
+}

@@ -50,7 +50,8 @@ extension DenoiserTrainer {
         let config = try UNet2DConfig(contentsOf: model.appendingPathComponent("config.json"))
         let schedule = try DDPMSchedule(contentsOf: model.appendingPathComponent("scheduler_config.json"))
         let stateURL = folder.appendingPathComponent(stateFileName)
-        let (tensors, metadata) = try SafeTensors.loadWithMetadata(contentsOf: stateURL)
+        let contents = try SafeTensors.read(contentsOf: stateURL)
+        let (tensors, metadata) = (contents.tensors, contents.metadata ?? [:])
         guard let stepText = metadata["step"], let step = Int(stepText),
               let adamText = metadata["adam_step"], let adamStep = Int(adamText),
               let cfgText = metadata["training_config"],
