@@ -80,8 +80,8 @@ public enum SafeTensors {
             throw .headerLengthExceedsFile(headerLength: headerLength, available: raw.count - 8)
         }
         let n = Int(headerLength)
-        let header: HeaderJSON
-        do { header = try HeaderJSON.parse(UnsafeRawBufferPointer(rebasing: raw[8..<8 + n])) } catch {
+        let header: JSONValue
+        do { header = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: raw[8..<8 + n])) } catch {
             throw .invalidHeaderJSON(reason: error.message)
         }
         guard case .object(let members) = header else {
@@ -123,7 +123,7 @@ public enum SafeTensors {
                         metadata: metadata)
     }
 
-    private static func parseMetadata(_ value: HeaderJSON) throws(SafeTensorsError) -> [String: String] {
+    private static func parseMetadata(_ value: JSONValue) throws(SafeTensorsError) -> [String: String] {
         guard case .object(let pairs) = value else { throw .invalidMetadata(reason: "it is \(value.kind), not an object") }
         var out: [String: String] = [:]
         for (k, v) in pairs {
@@ -134,11 +134,11 @@ public enum SafeTensors {
         return out
     }
 
-    private static func parseEntry(_ name: String, _ value: HeaderJSON, dataLength: Int) throws(SafeTensorsError) -> Entry {
+    private static func parseEntry(_ name: String, _ value: JSONValue, dataLength: Int) throws(SafeTensorsError) -> Entry {
         guard case .object(let fields) = value else {
             throw .invalidTensorEntry(name: name, reason: "it is \(value.kind), not an object")
         }
-        func field(_ key: String) throws(SafeTensorsError) -> HeaderJSON {
+        func field(_ key: String) throws(SafeTensorsError) -> JSONValue {
             guard let v = fields.first(where: { $0.key == key })?.value else {
                 throw .invalidTensorEntry(name: name, reason: "missing '\(key)'")
             }
@@ -185,7 +185,7 @@ public enum SafeTensors {
         var header = "{"
         if let metadata {
             header += "\"__metadata__\":{"
-            header += metadata.keys.sorted().map { HeaderJSON.quoted($0) + ":" + HeaderJSON.quoted(metadata[$0]!) }
+            header += metadata.keys.sorted().map { JSONValue.quoted($0) + ":" + JSONValue.quoted(metadata[$0]!) }
                 .joined(separator: ",")
             header += "}"
         }
@@ -199,7 +199,7 @@ public enum SafeTensors {
             let dt = dtypes[name] ?? dtype
             let bytes = t.count * dt.byteSize
             if header.count > 1 { header += "," }
-            header += HeaderJSON.quoted(name) + ":{\"dtype\":\"\(dt.rawValue)\",\"shape\":["
+            header += JSONValue.quoted(name) + ":{\"dtype\":\"\(dt.rawValue)\",\"shape\":["
                 + t.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             layout.append((dt, offset))
             offset += bytes

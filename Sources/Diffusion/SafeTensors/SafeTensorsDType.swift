@@ -8,8 +8,11 @@ extension SafeTensors {
     /// try SafeTensors.save(weights, dtype: .f16, to: url)   // half the size; read back as Float32
     /// ```
     public enum DType: String, Sendable, CaseIterable {
+        /// IEEE single precision.
         case f32 = "F32"
+        /// IEEE half precision.
         case f16 = "F16"
+        /// bfloat16 (the top half of a Float32).
         case bf16 = "BF16"
 
         /// Bytes per element.

@@ -15,6 +15,7 @@ public struct DDIMSampler: ImageSampler {
     /// The stochasticity `η ≥ 0`.
     public var eta: Float
 
+    /// A DDIM sampler with stochasticity `eta` (0 = deterministic).
     public init(eta: Float = 0) {
         precondition(eta >= 0, "eta must be non-negative, got \(eta)")
         self.eta = eta

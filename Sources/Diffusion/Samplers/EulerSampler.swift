@@ -9,6 +9,7 @@ import TensorCore
 ///                                   config: SamplerConfig(sigmas: KarrasSchedule.sigmas(steps: 40, sigmaMin: 0.002, sigmaMax: 80), seed: 0))
 /// ```
 public struct EulerSampler: ImageSampler {
+    /// An Euler sampler (it has no settings).
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,

@@ -9,6 +9,7 @@ import TensorCore
 /// let x = try HeunSampler().sample(denoiser, shape: [2, 3, 32, 32], config: config)
 /// ```
 public struct HeunSampler: ImageSampler {
+    /// A Heun sampler (it has no settings).
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,

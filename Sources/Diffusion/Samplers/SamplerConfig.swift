@@ -19,6 +19,7 @@ public struct SamplerConfig: Sendable, Equatable {
     /// One class label per batch item, or `nil` for unconditional sampling.
     public var condition: [Int]?
 
+    /// A configuration: noise levels (for example ``DDPMSchedule/ddimSigmas(steps:)``), seed, labels.
     public init(sigmas: [Float], seed: UInt64, condition: [Int]? = nil) {
         self.sigmas = sigmas
         self.seed = seed

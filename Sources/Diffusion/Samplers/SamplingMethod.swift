@@ -4,8 +4,11 @@
 /// let sampler = SamplingMethod.ddim(eta: 0).sampler
 /// ```
 public enum SamplingMethod: Sendable, Equatable {
+    /// ``DDIMSampler`` with stochasticity `eta`.
     case ddim(eta: Float)
+    /// ``EulerSampler``.
     case euler
+    /// ``HeunSampler``.
     case heun
 
     /// The sampler this names.

@@ -54,56 +54,45 @@ extension DDPMSchedule {
 
     /// Parses the contents of a diffusers `scheduler_config.json`. See ``init(contentsOf:)``.
     public init(configData data: Data) throws {
-        let json: [String: Any]
-        do {
-            guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ScheduleConfigError.invalidJSON("the top level is not an object")
-            }
-            json = obj
-        } catch let e as ScheduleConfigError { throw e } catch {
-            throw ScheduleConfigError.invalidJSON(error.localizedDescription)
+        let root: JSONValue
+        do { root = try JSONValue.parse(data) } catch { throw ScheduleConfigError.invalidJSON(error.message) }
+        guard case .object(let members) = root else {
+            throw ScheduleConfigError.invalidJSON("the top level is not an object")
         }
-
-        func present(_ key: String) -> Any? {
-            guard let v = json[key], !(v is NSNull) else { return nil }
+        func present(_ key: String) -> JSONValue? {
+            guard let v = members.last(where: { $0.key == key })?.value, v != .null else { return nil }
             return v
         }
-        // a JSON true/false (not a number that happens to be 0 or 1)
-        func isBool(_ v: Any) -> Bool { type(of: v) == Bool.self }
-        func describe(_ v: Any) -> String { v is String ? "'\(v)'" : "\(v)" }
         func integer(_ key: String, default d: Int, min: Int) throws -> Int {
             guard let v = present(key) else { return d }
-            guard !isBool(v), let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(),
-                  n.doubleValue >= Double(min), n.doubleValue < 1e9 else {
-                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "an integer ≥ \(min)")
+            guard let x = v.doubleValue, x == x.rounded(), x >= Double(min), x < 1e9 else {
+                throw ScheduleConfigError.invalidValue(key: key, value: v.brief, expected: "an integer ≥ \(min)")
             }
-            return n.intValue
+            return Int(x)
         }
         func real(_ key: String, default d: Double) throws -> Double {
             guard let v = present(key) else { return d }
-            guard !isBool(v), let n = v as? NSNumber, n.doubleValue > 0, n.doubleValue < 1 else {
-                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "a number in (0, 1)")
+            guard let x = v.doubleValue, x > 0, x < 1 else {
+                throw ScheduleConfigError.invalidValue(key: key, value: v.brief, expected: "a number in (0, 1)")
             }
-            return n.doubleValue
+            return x
         }
         func choice<E: RawRepresentable & CaseIterable>(_ key: String, default d: E) throws -> E where E.RawValue == String {
             guard let v = present(key) else { return d }
-            guard let s = v as? String else {
-                throw ScheduleConfigError.invalidValue(key: key, value: describe(v), expected: "a string")
+            guard case .string(let s) = v else {
+                throw ScheduleConfigError.invalidValue(key: key, value: v.brief, expected: "a string")
             }
             guard let e = E(rawValue: s) else {
-                throw ScheduleConfigError.unsupported(key: key, value: "'\(s)'", supported: E.allCases.map(\.rawValue))
+                throw ScheduleConfigError.unsupported(key: key, value: v.brief, supported: E.allCases.map(\.rawValue))
             }
             return e
         }
 
         if let tb = present("trained_betas") {
-            throw ScheduleConfigError.unsupported(key: "trained_betas", value: "(\(type(of: tb)) given)",
-                                                  supported: ["null"])
+            throw ScheduleConfigError.unsupported(key: "trained_betas", value: tb.brief, supported: ["null"])
         }
-        if let r = present("rescale_betas_zero_snr"), (r as? Bool) != false {
-            throw ScheduleConfigError.unsupported(key: "rescale_betas_zero_snr", value: describe(r),
-                                                  supported: ["false"])
+        if let r = present("rescale_betas_zero_snr"), r != .bool(false) {
+            throw ScheduleConfigError.unsupported(key: "rescale_betas_zero_snr", value: r.brief, supported: ["false"])
         }
         let schedule: BetaSchedule = try choice("beta_schedule", default: .linear)
         let prediction: PredictionType = try choice("prediction_type", default: .epsilon)

@@ -125,7 +125,8 @@ public struct DDPMSchedule: Sendable, Equatable {
 
     /// The fractional timestep whose noise level is `sigma`: the inverse of
     /// ``sigma(forTimestep:)``, linear in `log σ` between discrete steps and clamped to
-    /// `[0, T−1]` outside `[σ_0, σ_{T−1}]` (so `σ = 0` gives `0`).
+    /// `[0, T−1]` outside `[σ_0, σ_{T−1}]` (so `σ = 0` gives `0`). A discrete level `sigmas[t]`
+    /// gives exactly `t`.
     ///
     /// ```swift
     /// let s = DDPMSchedule()
@@ -142,6 +143,9 @@ public struct DDPMSchedule: Sendable, Equatable {
             let mid = (lo + hi) / 2
             if logSigmas[mid] <= l { lo = mid } else { hi = mid }
         }
+        // a level on the grid (as Float) gives its integer timestep exactly, as diffusers' DDIM feeds it
+        if sigma == sigmas[lo] { return Float(lo) }
+        if sigma == sigmas[lo + 1] { return Float(lo + 1) }
         let w = (l - logSigmas[lo]) / (logSigmas[lo + 1] - logSigmas[lo])
         return Float(Double(lo) + Swift.min(Swift.max(w, 0), 1))
     }

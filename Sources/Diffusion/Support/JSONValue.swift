@@ -1,17 +1,20 @@
-// A small strict JSON reader and writer for safetensors headers. Unlike JSONSerialization it
-// keeps the order of object keys and reports duplicate keys, and it limits nesting depth.
+import Foundation
+
+// A small strict JSON reader and writer (safetensors headers, scheduler configs). Unlike
+// JSONSerialization it keeps booleans apart from numbers and the order of object keys,
+// reports duplicate keys, and limits nesting depth.
 
 /// A parsed JSON value; objects keep their key order (and any duplicates).
-indirect enum HeaderJSON: Equatable {
-    case object([(key: String, value: HeaderJSON)])
-    case array([HeaderJSON])
+indirect enum JSONValue: Equatable {
+    case object([(key: String, value: JSONValue)])
+    case array([JSONValue])
     case string(String)
     /// A number, as written (converted by the reader that knows what it expects).
     case number(String)
     case bool(Bool)
     case null
 
-    static func == (a: HeaderJSON, b: HeaderJSON) -> Bool {
+    static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.array(x), .array(y)): return x == y
@@ -40,8 +43,34 @@ indirect enum HeaderJSON: Equatable {
         return Int(s)
     }
 
+    /// The value of a number literal, or nil.
+    var doubleValue: Double? {
+        guard case .number(let s) = self else { return nil }
+        return Double(s)
+    }
+
+    /// The text of a value as JSON would write it (numbers as written), for error messages.
+    var brief: String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string(let s): return "'\(s)'"
+        case .number(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+
+    /// Parses UTF-8 `data` as one JSON value.
+    static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) -> JSONValue in try parse(raw) }
+        }
+        return try result.get()
+    }
+
     /// Parses `bytes` (UTF-8) as one JSON value, allowing surrounding whitespace.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(HeaderJSONError) -> HeaderJSON {
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
         var p = Parser(bytes: bytes)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
@@ -76,26 +105,26 @@ indirect enum HeaderJSON: Equatable {
         var pos = 0
         static let maxDepth = 64
 
-        func fail(_ what: String) -> HeaderJSONError { HeaderJSONError(message: "\(what) at byte \(pos)") }
+        func fail(_ what: String) -> JSONSyntaxError { JSONSyntaxError(message: "\(what) at byte \(pos)") }
 
         mutating func skipWhitespace() {
             while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
         }
 
-        mutating func expect(_ literal: String) throws(HeaderJSONError) {
+        mutating func expect(_ literal: String) throws(JSONSyntaxError) {
             for b in literal.utf8 {
                 guard pos < bytes.count, bytes[pos] == b else { throw fail("expected '\(literal)'") }
                 pos += 1
             }
         }
 
-        mutating func value(depth: Int) throws(HeaderJSONError) -> HeaderJSON {
+        mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
             guard depth < Parser.maxDepth else { throw fail("nesting deeper than \(Parser.maxDepth)") }
-            guard pos < bytes.count else { throw fail("unexpected end of header") }
+            guard pos < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[pos] {
             case UInt8(ascii: "{"):
                 pos += 1
-                var members: [(key: String, value: HeaderJSON)] = []
+                var members: [(key: String, value: JSONValue)] = []
                 skipWhitespace()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
                 while true {
@@ -114,7 +143,7 @@ indirect enum HeaderJSON: Equatable {
                 }
             case UInt8(ascii: "["):
                 pos += 1
-                var items: [HeaderJSON] = []
+                var items: [JSONValue] = []
                 skipWhitespace()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
                 while true {
@@ -144,7 +173,7 @@ indirect enum HeaderJSON: Equatable {
             return pos - start
         }
 
-        mutating func number() throws(HeaderJSONError) -> String {
+        mutating func number() throws(JSONSyntaxError) -> String {
             let start = pos
             if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             guard pos < bytes.count else { throw fail("incomplete number") }
@@ -161,7 +190,7 @@ indirect enum HeaderJSON: Equatable {
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
         }
 
-        mutating func hex4() throws(HeaderJSONError) -> UInt32 {
+        mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
             guard pos + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
             var v: UInt32 = 0
             for _ in 0..<4 {
@@ -180,7 +209,7 @@ indirect enum HeaderJSON: Equatable {
         }
 
         /// A string literal at `pos` (which holds the opening quote).
-        mutating func string() throws(HeaderJSONError) -> String {
+        mutating func string() throws(JSONSyntaxError) -> String {
             pos += 1
             var out: [UInt8] = []
             while true {
@@ -224,6 +253,6 @@ indirect enum HeaderJSON: Equatable {
 }
 
 /// A JSON syntax error with its byte position.
-struct HeaderJSONError: Error {
+struct JSONSyntaxError: Error {
     let message: String
 }
