@@ -30,10 +30,12 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Denoisers, noise schedules, samplers, UNet2D, safetensors.
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
+        .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "RunSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
@@ -41,6 +43,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
     ]
