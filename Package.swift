@@ -36,10 +36,12 @@ let package = Package(
         .target(name: "Diffreps", dependencies: ["TensorCore"]),
         // The pullback sampler and the SDS / SJC baselines.
         .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),
+        // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
+        .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
@@ -47,6 +49,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
