@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Denoisers, noise schedules, samplers, UNet2D, safetensors.
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // The embedded default model (Assets/toys-unet), found at run time through Bundle.module.
+        .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs.
         .target(name: "Diffreps", dependencies: ["TensorCore"]),
         // The pullback sampler and the SDS / SJC baselines.
@@ -41,7 +43,7 @@ let package = Package(
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 

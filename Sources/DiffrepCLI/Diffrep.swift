@@ -8,10 +8,11 @@ struct Diffrep: ParsableCommand {
         abstract: "Sample images, seamless panoramas and NeRFs with a pretrained image diffusion model.",
         discussion: """
             Diffreps pulls the reverse-time diffusion process back into the parameters of a \
-            differentiable representation (Savani, Finzi & Kolter, NeurIPS 2024).
+            differentiable representation (Savani, Finzi & Kolter, NeurIPS 2024). Every command \
+            runs with no flags, using the embedded default model (a UNet trained on procedural toys).
             """,
         version: DiffrepVersion.string,
-        subcommands: [])
+        subcommands: [SampleCommand.self, TrainCommand.self, DatasetCommand.self])
 }
 
 enum DiffrepVersion {

@@ -224,3 +224,12 @@ struct ConfigReader {
         if let v = value(key) { throw UNetConfigError.unsupported(source, key: key, value: "\(v)") }
     }
 }
+
+extension UNet2DConfig {
+    /// The architecture in a few fields (for run manifests).
+    public var jsonSummary: [String: String] {
+        ["block_out_channels": blockOutChannels.map(String.init).joined(separator: ","),
+         "down_block_types": downBlockTypes.joined(separator: ","), "layers_per_block": "\(layersPerBlock)",
+         "sample_size": "\(sampleSize)", "num_class_embeds": numClassEmbeds.map(String.init) ?? "none"]
+    }
+}

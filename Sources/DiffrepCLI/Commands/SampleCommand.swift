@@ -1,0 +1,67 @@
+import ArgumentParser
+import Diffusion
+import Foundation
+import PNGIO
+import TensorCore
+
+/// `diffrep sample`: plain diffusion samples from a model, as a grid PNG (a model sanity check).
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Plain image samples from a model (DDIM), written as a grid PNG.")
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Number of images.")
+    var count = 16
+    @Option(help: "DDIM steps.")
+    var steps = 50
+    @Option(help: "DDIM stochasticity η (0 = deterministic).")
+    var eta: Float = 0
+    @Option(help: "Seed.")
+    var seed: UInt64 = 0
+    @Flag(help: "One row per class (guided), instead of --class / unconditional.")
+    var perClass = false
+    @Option(help: "Output folder.")
+    var out = "out/sample"
+
+    func validate() throws {
+        guard count > 0, steps > 0 else { throw ValidationError("--count and --steps must be positive") }
+        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
+    }
+
+    func run() throws {
+        let m = try model.load()
+        let outURL = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        let sigmas = m.schedule.ddimSigmas(steps: steps)
+        var images: Tensor
+        var columns = Int(Double(count).squareRoot().rounded(.up))
+        if perClass {
+            guard let classes = m.unet.config.numClassEmbeds.map({ $0 - 1 }) else {
+                throw ValidationError("--per-class needs a class-conditional model")
+            }
+            columns = count
+            let guided = GuidedDenoiser(base: DDPMDenoiser(network: m.unet, schedule: m.schedule),
+                                        guidance: model.guidance, nullClass: m.nullClass)
+            let labels = (0..<classes).flatMap { [Int](repeating: $0, count: count) }
+            images = try sample(guided, count: labels.count, condition: labels, sigmas: sigmas, m: m)
+        } else {
+            images = try sample(m.denoiser, count: count, condition: m.condition(count: count), sigmas: sigmas, m: m)
+        }
+        let file = outURL.appendingPathComponent("samples.png")
+        try PNG.write(try ImageGrid.tile(images, columns: columns), to: file.path)
+        log("wrote \(file.path)")
+    }
+
+    func sample(_ d: any Denoiser, count: Int, condition: [Int]?, sigmas: [Float], m: LoadedModel) throws -> Tensor {
+        let config = SamplerConfig(sigmas: sigmas, seed: seed, condition: condition)
+        let start = Date()
+        return try DDIMSampler(eta: eta).sample(d, shape: [count] + m.imageShape, config: config) { step, total in
+            if step % 5 == 0 || step == total {
+                let rate = Date().timeIntervalSince(start) / Double(step)
+                log("sample step \(step)/\(total)  ETA \(formatDuration(rate * Double(total - step)))")
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import DefaultModel
+import Diffusion
+import Foundation
+import TensorCore
+
+/// `--model`, `--class`, `--guidance`: which denoiser a command samples with.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model.")
+    var model: String?
+
+    @Option(name: .customLong("class"), help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
+    var classLabel: String?
+
+    @Option(help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional.")
+    var guidance: Float = 3
+
+    func validate() throws {
+        guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be a finite number ≥ 0") }
+    }
+
+    var folder: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.folder }
+
+    /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is given).
+    func load() throws -> LoadedModel {
+        let folder = self.folder
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
+            throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
+        }
+        let unet = try UNet2D(contentsOf: folder)
+        let schedulerURL = folder.appendingPathComponent("scheduler_config.json")
+        let schedule = FileManager.default.fileExists(atPath: schedulerURL.path)
+            ? try DDPMSchedule(contentsOf: schedulerURL) : DDPMSchedule()
+        let base = DDPMDenoiser(network: unet, schedule: schedule)
+        let label = try resolveClass(unet.config)
+        let nullClass = unet.config.numClassEmbeds.map { $0 - 1 }
+        let denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
+        return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
+                           nullClass: nullClass)
+    }
+
+    func resolveClass(_ config: UNet2DConfig) throws -> Int? {
+        guard let text = classLabel else { return nil }
+        guard let n = config.numClassEmbeds else {
+            throw ValidationError("--class given, but the model is unconditional")
+        }
+        let names = model == nil ? DefaultModel.classNames : []
+        if let i = Int(text) ?? names.firstIndex(of: text.lowercased()), i >= 0, i < n - 1 { return i }
+        throw ValidationError("unknown class '\(text)'; use 0..<\(n - 1)" + (names.isEmpty ? "" : " or one of \(names.joined(separator: ", "))"))
+    }
+}
+
+/// A denoiser ready to sample with.
+struct LoadedModel {
+    let folder: URL
+    let unet: UNet2D
+    let schedule: DDPMSchedule
+    /// Unconditional (null class) when no class was asked for, else guided toward `classLabel`.
+    let denoiser: any Denoiser
+    let classLabel: Int?
+    let nullClass: Int?
+
+    /// The condition to pass per batch item: the class, the null class, or nothing.
+    func condition(count: Int) -> [Int]? {
+        if let c = classLabel { return [Int](repeating: c, count: count) }
+        return nullClass.map { [Int](repeating: $0, count: count) }
+    }
+
+    /// `[C, H, W]` the model denoises.
+    var imageShape: [Int] { [unet.config.inChannels, unet.config.sampleSize, unet.config.sampleSize] }
+}
