@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `diffrep` command: sample differentiable representations with a diffusion model.
 @main
-struct Diffrep: ParsableCommand {
+struct DiffrepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diffrep",
         abstract: "Sample images, seamless panoramas and NeRFs with a pretrained image diffusion model.",
@@ -12,7 +12,7 @@ struct Diffrep: ParsableCommand {
             runs with no flags, using the embedded default model (a UNet trained on procedural toys).
             """,
         version: DiffrepVersion.string,
-        subcommands: [SampleCommand.self, TrainCommand.self, DatasetCommand.self])
+        subcommands: [ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, DatasetCommand.self])
 }
 
 enum DiffrepVersion {

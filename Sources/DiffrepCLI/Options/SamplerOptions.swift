@@ -1,0 +1,78 @@
+import ArgumentParser
+import Diffreps
+import Diffusion
+import Foundation
+import RunSupport
+import Sampling
+import TensorCore
+
+/// Which sampler a command runs (CLI-side enum, kept apart from the library's types).
+enum SamplerKind: String, ExpressibleByArgument, CaseIterable {
+    case pullback, sds, sjc
+}
+
+/// How the pullback sampler solves for the parameter change.
+enum SolverKind: String, ExpressibleByArgument, CaseIterable {
+    case cg, adam
+}
+
+/// `--sampler`, `--steps`, `--views-per-step`, `--resample`, …: shared by image, panorama and nerf.
+struct SamplerOptions: ParsableArguments {
+    @Option(help: "pullback (the paper's sampler), or the mode-seeking baselines sds / sjc.")
+    var sampler: SamplerKind = .pullback
+    @Option(help: "Noise levels (DDIM steps) for pullback; sds/sjc run --iterations optimisation steps.")
+    var steps = 50
+    @Option(help: "Views rendered and denoised together per step.")
+    var viewsPerStep = 4
+    @Option(help: "RePaint resampling: times each level's step is taken (1 = none).")
+    var resample = 1
+    @Option(help: "DDIM stochasticity η in [0, 1] (pullback).")
+    var eta: Float = 0
+    @Option(help: "Least-squares solve for the pullback step: cg (conjugate gradients) or adam.")
+    var solver: SolverKind = .cg
+    @Option(help: "Optimisation steps for sds / sjc.")
+    var iterations = 300
+    @Option(help: "Adam learning rate for sds / sjc.")
+    var learningRate: Float = 0.05
+    @Option(help: "Seed (the same seed reproduces the same output).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard steps >= 1, viewsPerStep >= 1, resample >= 1, iterations >= 1 else {
+            throw ValidationError("--steps, --views-per-step, --resample and --iterations must be ≥ 1")
+        }
+        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
+    }
+
+    var settings: [String: JSONValue] {
+        ["sampler": .string(sampler.rawValue), "steps": .int(steps), "views_per_step": .int(viewsPerStep),
+         "resample": .int(resample), "eta": JSONValue(eta), "solver": .string(solver.rawValue),
+         "iterations": .int(iterations), "learning_rate": JSONValue(learningRate)]
+    }
+
+    /// Samples `diffrep` in place with the chosen sampler and a progress bar.
+    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String) throws -> SamplingReport {
+        let total = sampler == .pullback ? steps : iterations
+        let bar = ProgressBar(label, total: total)
+        defer { bar.finish() }
+        let progress: ProgressHandler = { p in
+            bar.update(step: p.step, extra: ["σ": Double(p.sigma)])
+            return true
+        }
+        switch sampler {
+        case .pullback:
+            let config = PullbackSampler.Configuration(
+                sigmas: model.schedule.ddimSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
+                resample: resample, solver: solver == .cg ? .default : .adam(), seed: seed,
+                classLabel: model.classLabel ?? model.nullClass)
+            return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
+        case .sds, .sjc:
+            let config = ScoreDistillationSampler.Configuration(
+                method: sampler == .sds ? .sds : .sjc(perturbations: 4), iterations: iterations,
+                viewsPerStep: viewsPerStep, learningRate: learningRate, seed: seed,
+                classLabel: model.classLabel ?? model.nullClass)
+            return try ScoreDistillationSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
+        }
+    }
+}
