@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Denoisers, noise schedules, samplers, UNet2D, safetensors.
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // Differentiable representations: cameras, NeRF fields and the volume renderer.
+        .target(name: "Diffreps", dependencies: ["TensorCore"]),
 
         .executableTarget(
             name: "DiffrepCLI",
@@ -42,5 +44,6 @@ let package = Package(
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]
 )

@@ -1,0 +1,223 @@
+import Foundation
+import TensorCore
+
+/// Trilinear interpolation of dense grids `[C, D, H, W]` at fixed points, as one op with a
+/// VJP (scatter-add into the grid) and a JVP (the same interpolation of the grid's tangent).
+///
+/// The points are constants: the cell and the three fractions of every point are computed once
+/// here and reused for every grid sampled at them (a field's density and colour grids).
+/// Coordinates follow PyTorch's `grid_sample` with `align_corners=True` and border padding:
+/// world `x` runs along W, `y` along H, `z` along D; the box face `−b` is the first grid vertex
+/// and `+b` the last; points outside the box take the value on its surface.
+///
+/// ```swift
+/// let interp = TrilinearInterpolation(points: samples.points, box: SceneBox(), depth: 32, height: 32, width: 32)
+/// let grid = Tensor.parameter([3, 32, 32, 32], data: values)
+/// let rgb = interp.sample(grid)          // [P, 3], differentiable in grid
+/// ```
+public struct TrilinearInterpolation: Sendable {
+    /// Number of points `P`.
+    public let pointCount: Int
+    /// Grid extents.
+    public let depth: Int, height: Int, width: Int
+    /// Linear index `(d·H + h)·W + w` of each point's lower cell corner, `[P]`.
+    let corner: [Int32]
+    /// Fractions `(fx, fy, fz)` of each point inside its cell, `[P, 3]`.
+    let fraction: [Float]
+
+    /// Prepares interpolation at `points` (`[P, 3]` world coordinates) in grids covering `box`.
+    /// Every extent must be at least 2.
+    public init(points: Tensor, box: SceneBox, depth: Int, height: Int, width: Int) {
+        precondition(points.rank == 2 && points.shape[1] == 3,
+                     "TrilinearInterpolation: points must be [P, 3], got \(points.shape)")
+        precondition(depth >= 2 && height >= 2 && width >= 2,
+                     "TrilinearInterpolation: grid extents must be ≥ 2, got \(depth)×\(height)×\(width)")
+        precondition(depth * height * width <= Int(Int32.max), "TrilinearInterpolation: grid too large")
+        let P = points.shape[0]
+        pointCount = P
+        self.depth = depth
+        self.height = height
+        self.width = width
+        var corner = [Int32](repeating: 0, count: P)
+        var fraction = [Float](repeating: 0, count: P * 3)
+        let inv = 1 / box.halfExtent
+        let extents: (Float, Float, Float) = (Float(width - 1), Float(height - 1), Float(depth - 1))
+        let W = width, HW = height * width
+        points.data.withUnsafeBufferPointer { pp in corner.withUnsafeMutableBufferPointer { cp in
+        fraction.withUnsafeMutableBufferPointer { fp in
+            nonisolated(unsafe) let pp = pp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!
+            Parallel.forEach(P, minChunk: 4096) { p in
+                // Continuous grid coordinate of one axis, clamped to the grid, split into cell + fraction.
+                @inline(__always) func split(_ x: Float, _ n: Float) -> (Int, Float) {
+                    let g = Swift.min(Swift.max((x * inv + 1) * 0.5 * n, 0), n)
+                    let i = Swift.min(Int(g), Int(n) &- 1)
+                    return (i, g - Float(i))
+                }
+                let (ix, fx) = split(pp[3 &* p], extents.0)
+                let (iy, fy) = split(pp[3 &* p &+ 1], extents.1)
+                let (iz, fz) = split(pp[3 &* p &+ 2], extents.2)
+                cp[p] = Int32(truncatingIfNeeded: iz &* HW &+ iy &* W &+ ix)
+                fp[3 &* p] = fx; fp[3 &* p &+ 1] = fy; fp[3 &* p &+ 2] = fz
+            }
+        }}}
+        self.corner = corner
+        self.fraction = fraction
+    }
+
+    /// An elementwise function applied to the interpolated values inside the op (one pass,
+    /// parallel, derivative fused into the VJP and JVP).
+    public enum Activation: Sendable, Equatable {
+        /// The interpolated value itself.
+        case identity
+        /// `softplus(x + bias) = log(1 + exp(x + bias))`.
+        case softplus(bias: Float)
+        /// `exp(x + bias)`.
+        case exp(bias: Float)
+        /// `tanh(x)`.
+        case tanh
+
+        /// Value `y = f(x)`.
+        @inline(__always) func value(_ x: Float) -> Float {
+            switch self {
+            case .identity: return x
+            case .softplus(let b):
+                let z = x + b
+                return Swift.max(z, 0) + Foundation.log(1 + Foundation.exp(-Swift.abs(z)))
+            case .exp(let b): return Foundation.exp(x + b)
+            case .tanh:
+                let e = Foundation.exp(2 * Swift.min(Swift.max(x, -9), 9))
+                return (e - 1) / (e + 1)
+            }
+        }
+
+        /// Derivative `f'(x)` given `x` and `y = f(x)`.
+        @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float {
+            switch self {
+            case .identity: return 1
+            case .softplus: return 1 - Foundation.exp(-y)      // σ(z) = 1 − exp(−softplus(z))
+            case .exp: return y
+            case .tanh: return 1 - y * y
+            }
+        }
+    }
+
+    /// The grid `[C, D, H, W]` (or `[1, C, D, H, W]`) interpolated at the points, then passed
+    /// through `activation`: `[P, C]`.
+    public func sample(_ grid: Tensor, activation: Activation = .identity) -> Tensor {
+        let spatial = [depth, height, width]
+        precondition((grid.rank == 4 && Array(grid.shape[1...]) == spatial)
+                     || (grid.rank == 5 && grid.shape[0] == 1 && Array(grid.shape[2...]) == spatial),
+                     "TrilinearInterpolation: grid must be [C, \(depth), \(height), \(width)] or [1, C, …], got \(grid.shape)")
+        let C = grid.shape[grid.rank - 4]
+        let raw = gather(grid.data, channels: C)                                    // [P, C] before activation
+        let out = activation == .identity ? raw : Self.map(raw) { activation.value($0) }
+        // f'(x) at each output, computed once for the VJP and JVP (when either is needed).
+        let slope: () -> [Float] = {
+            activation == .identity ? [] : Self.map2(raw, out) { activation.derivative($0, $1) }
+        }
+        return Tensor.makeResult(
+            op: "trilinear", shape: [pointCount, C], data: out, parents: [grid],
+            backward: { g in
+                guard grid.requiresGrad else { return }
+                let s = slope()
+                grid.accumulateGrad(scatter(s.isEmpty ? g : Self.map2(g, s, *), channels: C))
+            },
+            jvp: {
+                let t = gather(grid.tangentOrZeros, channels: C)
+                let s = slope()
+                return s.isEmpty ? t : Self.map2(t, s, *)
+            })
+    }
+
+    /// `f(a[i])` in parallel.
+    static func map(_ a: [Float], _ f: @escaping (Float) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { ap in out.withUnsafeMutableBufferPointer { op in
+            nonisolated(unsafe) let ap = ap.baseAddress!, op = op.baseAddress!
+            let n = a.count, chunk = 8192
+            Parallel.forEach((n + chunk - 1) / chunk, minChunk: 4) { k in
+                for i in (k &* chunk)..<Swift.min(n, (k &+ 1) &* chunk) { op[i] = f(ap[i]) }
+            }
+        }}
+        return out
+    }
+
+    /// `f(a[i], b[i])` in parallel.
+    static func map2(_ a: [Float], _ b: [Float], _ f: @escaping (Float, Float) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+            nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, op = op.baseAddress!
+            let n = a.count, chunk = 8192
+            Parallel.forEach((n + chunk - 1) / chunk, minChunk: 4) { k in
+                for i in (k &* chunk)..<Swift.min(n, (k &+ 1) &* chunk) { op[i] = f(ap[i], bp[i]) }
+            }
+        }}}
+        return out
+    }
+
+    /// `out[p, c] = Σ_corners weight · values[c, corner]`.
+    func gather(_ values: [Float], channels C: Int) -> [Float] {
+        let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
+        var out = [Float](repeating: 0, count: P * C)
+        values.withUnsafeBufferPointer { vp in corner.withUnsafeBufferPointer { cp in
+        fraction.withUnsafeBufferPointer { fp in out.withUnsafeMutableBufferPointer { op in
+            nonisolated(unsafe) let vp = vp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, op = op.baseAddress!
+            Parallel.forEach(P, minChunk: 2048) { p in
+                let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
+                let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
+                let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
+                let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
+                var v = vp + Int(cp[p])
+                let o = op + p &* C
+                for c in 0..<C {
+                    let a = w000 * v[0] + w001 * v[1] + w010 * v[W] + w011 * v[W &+ 1]
+                    let b = w100 * v[HW] + w101 * v[HW &+ 1] + w110 * v[HW &+ W] + w111 * v[HW &+ W &+ 1]
+                    o[c] = a + b
+                    v += DHW
+                }
+            }
+        }}}}
+        return out
+    }
+
+    /// The VJP: `grad[c, corner] += weight · g[p, c]`, summed over points. Points are split into
+    /// contiguous chunks, each scattering into its own buffer, then the buffers are added
+    /// (deterministic for a given worker count; no atomics).
+    func scatter(_ g: [Float], channels C: Int) -> [Float] {
+        let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
+        let size = C * DHW
+        // Chunk buffers cost C·D·H·W floats each: keep their total under ~64 MB.
+        let chunks = Swift.max(1, Swift.min(Parallel.workers, P / 4096, (1 << 24) / Swift.max(size, 1)))
+        var buffers = [Float](repeating: 0, count: chunks * size)
+        g.withUnsafeBufferPointer { gp in corner.withUnsafeBufferPointer { cp in
+        fraction.withUnsafeBufferPointer { fp in buffers.withUnsafeMutableBufferPointer { bp in
+            nonisolated(unsafe) let gp = gp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, bp = bp.baseAddress!
+            Parallel.forEach(chunks) { k in
+                let buffer = bp + k &* size
+                for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
+                    let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
+                    let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
+                    let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
+                    let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
+                    var v = buffer + Int(cp[p])
+                    let gr = gp + p &* C
+                    for c in 0..<C {
+                        let x = gr[c]
+                        v[0] += w000 * x; v[1] += w001 * x; v[W] += w010 * x; v[W &+ 1] += w011 * x
+                        v[HW] += w100 * x; v[HW &+ 1] += w101 * x; v[HW &+ W] += w110 * x; v[HW &+ W &+ 1] += w111 * x
+                        v += DHW
+                    }
+                }
+            }
+            // Reduce the chunk buffers into the first, in parallel over grid slices.
+            if chunks > 1 {
+                Parallel.forEach(size, minChunk: 16384) { i in
+                    var s = bp[i]
+                    for k in 1..<chunks { s += bp[k &* size &+ i] }
+                    bp[i] = s
+                }
+            }
+        }}}}
+        return chunks == 1 ? buffers : Array(buffers[0..<size])
+    }
+}
