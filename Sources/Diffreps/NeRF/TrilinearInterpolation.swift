@@ -71,10 +71,14 @@ public struct TrilinearInterpolation: Sendable {
         case identity
         /// `softplus(x + bias) = log(1 + exp(x + bias))`.
         case softplus(bias: Float)
-        /// `exp(x + bias)`.
+        /// `exp(min(x + bias, 15))` (clamped so that no step can overflow; the derivative is
+        /// 0 above the clamp).
         case exp(bias: Float)
         /// `tanh(x)`.
         case tanh
+
+        /// Largest argument of ``exp(bias:)`` (`e¹⁵ ≈ 3.3·10⁶`).
+        static let expClamp: Float = 15
 
         /// Value `y = f(x)`.
         @inline(__always) func value(_ x: Float) -> Float {
@@ -83,7 +87,7 @@ public struct TrilinearInterpolation: Sendable {
             case .softplus(let b):
                 let z = x + b
                 return Swift.max(z, 0) + Foundation.log(1 + Foundation.exp(-Swift.abs(z)))
-            case .exp(let b): return Foundation.exp(x + b)
+            case .exp(let b): return Foundation.exp(Swift.min(x + b, Self.expClamp))
             case .tanh:
                 let e = Foundation.exp(2 * Swift.min(Swift.max(x, -9), 9))
                 return (e - 1) / (e + 1)
@@ -95,7 +99,7 @@ public struct TrilinearInterpolation: Sendable {
             switch self {
             case .identity: return 1
             case .softplus: return 1 - Foundation.exp(-y)      // σ(z) = 1 − exp(−softplus(z))
-            case .exp: return y
+            case .exp(let b): return x + b < Self.expClamp ? y : 0
             case .tanh: return 1 - y * y
             }
         }

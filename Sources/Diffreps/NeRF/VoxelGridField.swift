@@ -4,11 +4,18 @@ import TensorCore
 /// interpolation of raw values followed by the activations (post-activation, as in DVGO:
 /// sharp surfaces can fall inside a voxel).
 ///
-/// - density `σ = softplus(raw + densityBias)`, per unit length. Softplus keeps gradients alive
-///   in empty space (unlike ReLU) and grows only linearly (unlike exp, whose steps Adam turns
-///   into density jumps of many orders of magnitude). The bias makes a grid of zeros start
-///   nearly transparent (`softplus(−4) ≈ 0.018`: ≈ 5 % opacity across the whole box).
+/// - density `σ = exp(raw + densityBias)` per unit length (instant-ngp's choice; the argument
+///   is clamped at 15). With Adam every step changes raw by at most about the learning rate,
+///   so density changes by a bounded *factor* per step: it reaches opaque surfaces (σ ~ 10–100)
+///   in tens of steps and empties space as fast. On the analytic-sphere fit in the tests it
+///   reaches ~33 dB on held-out views where `.softplus` (linear growth) stays near 27 dB.
+///   The default bias −4 makes a grid of zeros start nearly transparent
+///   (`σ ≈ 0.018`: about 5 % opacity across the whole box).
 /// - colour `c = tanh(raw)`, so colours live in `[-1, 1]` like images (DESIGN §1).
+///
+/// Few views constrain a dense grid poorly: add
+/// ``TensorCore/Tensor/squaredTotalVariation3D()`` of both grids to the loss (the fit test uses
+/// 3e-3 on density, 1e-2 on colour).
 ///
 /// ```swift
 /// let field = VoxelGridField(resolution: 32)
@@ -31,10 +38,10 @@ public final class VoxelGridField: RadianceField {
 
     /// The map from interpolated raw density `x` to density `σ ≥ 0`.
     public enum DensityActivation: Sendable {
-        /// `σ = softplus(x + bias)`.
-        case softplus
-        /// `σ = exp(x + bias)`.
+        /// `σ = exp(min(x + bias, 15))` (the default).
         case exp
+        /// `σ = softplus(x + bias) = log(1 + exp(x + bias))` (mip-NeRF, DVGO).
+        case softplus
     }
 
     /// The default density bias (−4).
@@ -42,7 +49,7 @@ public final class VoxelGridField: RadianceField {
 
     /// A grid of zeros (transparent, colour 0 = mid grey).
     public convenience init(resolution: Int = 32, box: SceneBox = SceneBox(), channels: Int = 3,
-                densityBias: Float = VoxelGridField.defaultDensityBias, densityActivation: DensityActivation = .softplus) {
+                densityBias: Float = VoxelGridField.defaultDensityBias, densityActivation: DensityActivation = .exp) {
         precondition(resolution >= 2, "VoxelGridField: resolution must be ≥ 2, got \(resolution)")
         let n = resolution
         self.init(density: Tensor.zeros([1, 1, n, n, n]), color: Tensor.zeros([1, channels, n, n, n]),
@@ -51,7 +58,7 @@ public final class VoxelGridField: RadianceField {
 
     /// A field from given raw grids `[1, 1, N, N, N]` and `[1, C, N, N, N]` (made parameters).
     public init(density: Tensor, color: Tensor, box: SceneBox = SceneBox(),
-                densityBias: Float = VoxelGridField.defaultDensityBias, densityActivation: DensityActivation = .softplus) {
+                densityBias: Float = VoxelGridField.defaultDensityBias, densityActivation: DensityActivation = .exp) {
         precondition(density.rank == 5 && density.shape[0] == 1 && density.shape[1] == 1,
                      "VoxelGridField: density must be [1, 1, N, N, N], got \(density.shape)")
         let n = density.shape[2]
