@@ -4,7 +4,7 @@ Same setting as the Swift measurement (Tests/DiffrepsTests/NeRFThroughputTests.s
 one 32×32 orbit view per iteration (1024 rays), 64 stratified jittered samples per ray in
 the box [-1.5, 1.5]³, a 32³ grid (raw density [1,1,32,32,32], raw colour [1,3,32,32,32])
 read by trilinear grid_sample (align_corners=True, border padding), density
-softplus(raw − 4), colour tanh(raw), alpha compositing over a white background, then
+exp(min(raw − 4, 15)) (the Swift default), colour tanh(raw), alpha compositing over a white background, then
 backward of the image sum into both grids. Prints rays/s for forward and forward+backward.
 
     python3 Benchmarks/nerf_render_bench.py [--threads 2] [--iters 50]
@@ -51,7 +51,7 @@ def render(density, color, pts, deltas, b=1.5):
     grid = (pts / b).reshape(1, R, S, 1, 3)          # (x, y, z) → (W, H, D)
     sig = F.grid_sample(density, grid, mode="bilinear", padding_mode="border", align_corners=True)
     rgb = F.grid_sample(color, grid, mode="bilinear", padding_mode="border", align_corners=True)
-    sig = F.softplus(sig.reshape(R, S) - 4)
+    sig = torch.exp(torch.clamp(sig.reshape(R, S) - 4, max=15))
     rgb = torch.tanh(rgb.reshape(3, R, S).permute(1, 2, 0))
     s = sig * deltas
     alpha = 1 - torch.exp(-s)

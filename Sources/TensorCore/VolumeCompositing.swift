@@ -139,7 +139,8 @@ struct Compositor: Sendable {
                 var trans: Float = 1, depth: Float = 0, optical: Float = 0
                 for i in 0..<S {
                     let s = sg[base &+ i] * dl[base &+ i]
-                    let alpha = -Foundation.expm1(-s)
+                    // 1 − exp(−s) without cancellation for small s (cheaper than expm1).
+                    let alpha = s < 1e-3 ? s * (1 - 0.5 * s * (1 - s * (1.0 / 3))) : 1 - Foundation.exp(-s)
                     let w = trans * alpha
                     trans -= w
                     optical += s

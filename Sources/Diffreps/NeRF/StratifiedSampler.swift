@@ -39,20 +39,31 @@ public struct StratifiedSampler: Sendable {
         var points = [Float](repeating: 0, count: R * S * 3)
         var ts = [Float](repeating: 0, count: R * S)
         var deltas = [Float](repeating: 0, count: R * S)
-        for r in 0..<R {
-            let o = rays.origin(r), d = rays.direction(r)
-            guard let (near, far) = box.intersect(origin: o, direction: d) else { continue }
-            let width = (far - near) / Float(S)
-            for i in 0..<S {
-                let k = r * S + i
-                let u = offsets?[k] ?? 0.5
-                let t = near + (Float(i) + u) * width
-                let p = o + t * d
-                ts[k] = t
-                deltas[k] = width
-                points[3 * k] = p.x; points[3 * k + 1] = p.y; points[3 * k + 2] = p.z
+        let box = self.box
+        let offsets = offsets ?? []
+        let jittered = !offsets.isEmpty
+        points.withUnsafeMutableBufferPointer { pp in ts.withUnsafeMutableBufferPointer { tp in
+        deltas.withUnsafeMutableBufferPointer { dp in offsets.withUnsafeBufferPointer { up in
+        rays.origins.data.withUnsafeBufferPointer { op in rays.directions.data.withUnsafeBufferPointer { rp in
+            nonisolated(unsafe) let pp = pp.baseAddress!, tp = tp.baseAddress!, dp = dp.baseAddress!
+            nonisolated(unsafe) let up = up.baseAddress, op = op.baseAddress!, rp = rp.baseAddress!
+            Parallel.forEach(R, minChunk: 64) { r in
+                let o = SIMD3(op[3 &* r], op[3 &* r &+ 1], op[3 &* r &+ 2])
+                let d = SIMD3(rp[3 &* r], rp[3 &* r &+ 1], rp[3 &* r &+ 2])
+                guard let (near, far) = box.intersect(origin: o, direction: d) else { return }
+                let width = (far - near) / Float(S)
+                for i in 0..<S {
+                    let k = r &* S &+ i
+                    let u = jittered ? up![k] : 0.5
+                    let t = near + (Float(i) + u) * width
+                    tp[k] = t
+                    dp[k] = width
+                    pp[3 &* k] = o.x + t * d.x
+                    pp[3 &* k &+ 1] = o.y + t * d.y
+                    pp[3 &* k &+ 2] = o.z + t * d.z
+                }
             }
-        }
+        }}}}}}
         return RaySamples(rayCount: R, samplesPerRay: S, points: Tensor([R * S, 3], data: points), ts: ts, deltas: deltas)
     }
 }

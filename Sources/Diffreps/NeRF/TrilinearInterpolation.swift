@@ -113,59 +113,36 @@ public struct TrilinearInterpolation: Sendable {
                      || (grid.rank == 5 && grid.shape[0] == 1 && Array(grid.shape[2...]) == spatial),
                      "TrilinearInterpolation: grid must be [C, \(depth), \(height), \(width)] or [1, C, …], got \(grid.shape)")
         let C = grid.shape[grid.rank - 4]
-        let raw = gather(grid.data, channels: C)                                    // [P, C] before activation
-        let out = activation == .identity ? raw : Self.map(raw) { activation.value($0) }
-        // f'(x) at each output, computed once for the VJP and JVP (when either is needed).
-        let slope: () -> [Float] = {
-            activation == .identity ? [] : Self.map2(raw, out) { activation.derivative($0, $1) }
+        // f'(x) at each output, kept for the VJP and JVP when either can be asked for.
+        let needSlope = activation != .identity
+            && ((GradMode.isEnabled && grid.requiresGrad) || grid.tangent != nil)
+        var slope = [Float](repeating: 0, count: needSlope ? pointCount * C : 0)
+        let out = slope.withUnsafeMutableBufferPointer { sp in
+            gather(grid.data, channels: C, activation: activation, slopeOut: needSlope ? sp.baseAddress : nil)
         }
+        let slopes = slope
         return Tensor.makeResult(
             op: "trilinear", shape: [pointCount, C], data: out, parents: [grid],
             backward: { g in
                 guard grid.requiresGrad else { return }
-                let s = slope()
-                grid.accumulateGrad(scatter(s.isEmpty ? g : Self.map2(g, s, *), channels: C))
+                grid.accumulateGrad(scatter(g, channels: C, scale: needSlope ? slopes : nil))
             },
-            jvp: {
-                let t = gather(grid.tangentOrZeros, channels: C)
-                let s = slope()
-                return s.isEmpty ? t : Self.map2(t, s, *)
-            })
+            jvp: { gather(grid.tangentOrZeros, channels: C, scale: needSlope ? slopes : nil) })
     }
 
-    /// `f(a[i])` in parallel.
-    static func map(_ a: [Float], _ f: @escaping (Float) -> Float) -> [Float] {
-        var out = [Float](repeating: 0, count: a.count)
-        a.withUnsafeBufferPointer { ap in out.withUnsafeMutableBufferPointer { op in
-            nonisolated(unsafe) let ap = ap.baseAddress!, op = op.baseAddress!
-            let n = a.count, chunk = 8192
-            Parallel.forEach((n + chunk - 1) / chunk, minChunk: 4) { k in
-                for i in (k &* chunk)..<Swift.min(n, (k &+ 1) &* chunk) { op[i] = f(ap[i]) }
-            }
-        }}
-        return out
-    }
-
-    /// `f(a[i], b[i])` in parallel.
-    static func map2(_ a: [Float], _ b: [Float], _ f: @escaping (Float, Float) -> Float) -> [Float] {
-        var out = [Float](repeating: 0, count: a.count)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
-            nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, op = op.baseAddress!
-            let n = a.count, chunk = 8192
-            Parallel.forEach((n + chunk - 1) / chunk, minChunk: 4) { k in
-                for i in (k &* chunk)..<Swift.min(n, (k &+ 1) &* chunk) { op[i] = f(ap[i], bp[i]) }
-            }
-        }}}
-        return out
-    }
-
-    /// `out[p, c] = Σ_corners weight · values[c, corner]`.
-    func gather(_ values: [Float], channels C: Int) -> [Float] {
+    /// `out[p, c] = f(Σ_corners weight · values[c, corner])` for `activation` f; writes
+    /// `f'` into `slopeOut` when given, multiplies by `scale[p, c]` when given.
+    func gather(_ values: [Float], channels C: Int, activation: Activation = .identity,
+                slopeOut: UnsafeMutablePointer<Float>? = nil, scale: [Float]? = nil) -> [Float] {
         let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
         var out = [Float](repeating: 0, count: P * C)
+        let scales = scale ?? []
+        let hasScale = scale != nil, isIdentity = activation == .identity
         values.withUnsafeBufferPointer { vp in corner.withUnsafeBufferPointer { cp in
         fraction.withUnsafeBufferPointer { fp in out.withUnsafeMutableBufferPointer { op in
+        scales.withUnsafeBufferPointer { sc in
             nonisolated(unsafe) let vp = vp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, op = op.baseAddress!
+            nonisolated(unsafe) let sc = sc.baseAddress, slopeOut = slopeOut
             Parallel.forEach(P, minChunk: 2048) { p in
                 let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
                 let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
@@ -176,26 +153,35 @@ public struct TrilinearInterpolation: Sendable {
                 for c in 0..<C {
                     let a = w000 * v[0] + w001 * v[1] + w010 * v[W] + w011 * v[W &+ 1]
                     let b = w100 * v[HW] + w101 * v[HW &+ 1] + w110 * v[HW &+ W] + w111 * v[HW &+ W &+ 1]
-                    o[c] = a + b
+                    let x = a + b
+                    if isIdentity {
+                        o[c] = hasScale ? x * sc![p &* C &+ c] : x
+                    } else {
+                        let y = activation.value(x)
+                        o[c] = y
+                        if let slopeOut { slopeOut[p &* C &+ c] = activation.derivative(x, y) }
+                    }
                     v += DHW
                 }
             }
-        }}}}
+        }}}}}
         return out
     }
 
     /// The VJP: `grad[c, corner] += weight · g[p, c]`, summed over points. Points are split into
     /// contiguous chunks, each scattering into its own buffer, then the buffers are added
     /// (deterministic for a given worker count; no atomics).
-    func scatter(_ g: [Float], channels C: Int) -> [Float] {
+    func scatter(_ g: [Float], channels C: Int, scale: [Float]? = nil) -> [Float] {
         let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
         let size = C * DHW
         // Chunk buffers cost C·D·H·W floats each: keep their total under ~64 MB.
         let chunks = Swift.max(1, Swift.min(Parallel.workers, P / 4096, (1 << 24) / Swift.max(size, 1)))
         var buffers = [Float](repeating: 0, count: chunks * size)
-        g.withUnsafeBufferPointer { gp in corner.withUnsafeBufferPointer { cp in
+        let scales = scale ?? [], hasScale = scale != nil
+        g.withUnsafeBufferPointer { gp in corner.withUnsafeBufferPointer { cp in scales.withUnsafeBufferPointer { sc in
         fraction.withUnsafeBufferPointer { fp in buffers.withUnsafeMutableBufferPointer { bp in
             nonisolated(unsafe) let gp = gp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, bp = bp.baseAddress!
+            nonisolated(unsafe) let sc = sc.baseAddress
             Parallel.forEach(chunks) { k in
                 let buffer = bp + k &* size
                 for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
@@ -206,7 +192,7 @@ public struct TrilinearInterpolation: Sendable {
                     var v = buffer + Int(cp[p])
                     let gr = gp + p &* C
                     for c in 0..<C {
-                        let x = gr[c]
+                        let x = hasScale ? gr[c] * sc![p &* C &+ c] : gr[c]
                         v[0] += w000 * x; v[1] += w001 * x; v[W] += w010 * x; v[W &+ 1] += w011 * x
                         v[HW] += w100 * x; v[HW &+ 1] += w101 * x; v[HW &+ W] += w110 * x; v[HW &+ W &+ 1] += w111 * x
                         v += DHW
@@ -221,7 +207,7 @@ public struct TrilinearInterpolation: Sendable {
                     bp[i] = s
                 }
             }
-        }}}}
+        }}}}}
         return chunks == 1 ? buffers : Array(buffers[0..<size])
     }
 }
