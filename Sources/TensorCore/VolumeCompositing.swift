@@ -121,9 +121,11 @@ struct Compositor: Sendable {
 
     func forward() -> Forward {
         let R = rays, S = samples, C = channels
-        var out = Forward(color: [Float](repeating: 0, count: R * C), opacity: [Float](repeating: 0, count: R),
-                          depth: [Float](repeating: 0, count: R), weight: [Float](repeating: 0, count: R * S),
-                          transNext: [Float](repeating: 0, count: R * S), transFinal: [Float](repeating: 0, count: R))
+        // Every entry but the colour accumulators is written exactly once below.
+        func uninitialized(_ n: Int) -> [Float] { [Float](unsafeUninitializedCapacity: n) { _, c in c = n } }
+        var out = Forward(color: [Float](repeating: 0, count: R * C), opacity: uninitialized(R),
+                          depth: uninitialized(R), weight: uninitialized(R * S),
+                          transNext: uninitialized(R * S), transFinal: uninitialized(R))
         let bgStride = perRayBackground ? C : 0
         sigma.withUnsafeBufferPointer { sg in color.withUnsafeBufferPointer { cl in
         delta.withUnsafeBufferPointer { dl in t.withUnsafeBufferPointer { tt in background.withUnsafeBufferPointer { bg in
@@ -166,8 +168,10 @@ struct Compositor: Sendable {
         let bgStride = perRayBackground ? C : 0
         if densities.requiresGrad || colors.requiresGrad {
             let wantSigma = densities.requiresGrad, wantColor = colors.requiresGrad
-            var dSigma = [Float](repeating: 0, count: wantSigma ? R * S : 0)
-            var dColor = [Float](repeating: 0, count: wantColor ? R * S * C : 0)
+            // Every entry is written exactly once below.
+            let nSigma = wantSigma ? R * S : 0, nColor = wantColor ? R * S * C : 0
+            var dSigma = [Float](unsafeUninitializedCapacity: nSigma) { _, c in c = nSigma }
+            var dColor = [Float](unsafeUninitializedCapacity: nColor) { _, c in c = nColor }
             g.withUnsafeBufferPointer { gp in color.withUnsafeBufferPointer { cl in delta.withUnsafeBufferPointer { dl in
             background.withUnsafeBufferPointer { bg in f.weight.withUnsafeBufferPointer { ow in
             f.transNext.withUnsafeBufferPointer { on in f.transFinal.withUnsafeBufferPointer { of in

@@ -80,27 +80,38 @@ public struct TrilinearInterpolation: Sendable {
         /// Largest argument of ``exp(bias:)`` (`e¹⁵ ≈ 3.3·10⁶`).
         static let expClamp: Float = 15
 
-        /// Value `y = f(x)`.
-        @inline(__always) func value(_ x: Float) -> Float {
+        /// Applies the activation in place to `n` values at `x`, writing `f'` into `slope` when given.
+        /// One tight loop per case, so each one vectorises.
+        func apply(_ x: UnsafeMutablePointer<Float>, _ n: Int, slope: UnsafeMutablePointer<Float>?) {
             switch self {
-            case .identity: return x
-            case .softplus(let b):
-                let z = x + b
-                return Swift.max(z, 0) + Foundation.log(1 + Foundation.exp(-Swift.abs(z)))
-            case .exp(let b): return Foundation.exp(Swift.min(x + b, Self.expClamp))
+            case .identity:
+                if let slope { for i in 0..<n { slope[i] = 1 } }
             case .tanh:
-                let e = Foundation.exp(2 * Swift.min(Swift.max(x, -9), 9))
-                return (e - 1) / (e + 1)
-            }
-        }
-
-        /// Derivative `f'(x)` given `x` and `y = f(x)`.
-        @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float {
-            switch self {
-            case .identity: return 1
-            case .softplus: return 1 - Foundation.exp(-y)      // σ(z) = 1 − exp(−softplus(z))
-            case .exp(let b): return x + b < Self.expClamp ? y : 0
-            case .tanh: return 1 - y * y
+                if let slope {
+                    for i in 0..<n { let y = FastMath.tanh(x[i]); x[i] = y; slope[i] = 1 - y * y }
+                } else {
+                    for i in 0..<n { x[i] = FastMath.tanh(x[i]) }
+                }
+            case .exp(let b):
+                let top = Self.expClamp
+                if let slope {
+                    for i in 0..<n {
+                        let z = x[i] + b
+                        let y = FastMath.exp(z < top ? z : top)
+                        x[i] = y
+                        slope[i] = z < top ? y : 0
+                    }
+                } else {
+                    for i in 0..<n { let z = x[i] + b; x[i] = FastMath.exp(z < top ? z : top) }
+                }
+            case .softplus(let b):
+                // softplus(z) = max(z, 0) + log(1 + e^−|z|);  σ(z) = 1/(1 + e^−z).
+                for i in 0..<n {
+                    let z = x[i] + b
+                    let e = FastMath.exp(-Swift.abs(z))
+                    x[i] = Swift.max(z, 0) + (e < 1e-4 ? e * (1 - 0.5 * e) : Foundation.log(1 + e))
+                    if let slope { slope[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e) }
+                }
             }
         }
     }
@@ -135,7 +146,7 @@ public struct TrilinearInterpolation: Sendable {
     func gather(_ values: [Float], channels C: Int, activation: Activation = .identity,
                 slopeOut: UnsafeMutablePointer<Float>? = nil, scale: [Float]? = nil) -> [Float] {
         let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
-        var out = [Float](repeating: 0, count: P * C)
+        var out = [Float](unsafeUninitializedCapacity: P * C) { _, n in n = P * C }   // every entry is written
         let scales = scale ?? []
         let hasScale = scale != nil, isIdentity = activation == .identity
         values.withUnsafeBufferPointer { vp in corner.withUnsafeBufferPointer { cp in
@@ -143,25 +154,26 @@ public struct TrilinearInterpolation: Sendable {
         scales.withUnsafeBufferPointer { sc in
             nonisolated(unsafe) let vp = vp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, op = op.baseAddress!
             nonisolated(unsafe) let sc = sc.baseAddress, slopeOut = slopeOut
-            Parallel.forEach(P, minChunk: 2048) { p in
-                let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
-                let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
-                let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
-                let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
-                var v = vp + Int(cp[p])
-                let o = op + p &* C
-                for c in 0..<C {
-                    let a = w000 * v[0] + w001 * v[1] + w010 * v[W] + w011 * v[W &+ 1]
-                    let b = w100 * v[HW] + w101 * v[HW &+ 1] + w110 * v[HW &+ W] + w111 * v[HW &+ W &+ 1]
-                    let x = a + b
-                    if isIdentity {
-                        o[c] = hasScale ? x * sc![p &* C &+ c] : x
-                    } else {
-                        let y = activation.value(x)
-                        o[c] = y
-                        if let slopeOut { slopeOut[p &* C &+ c] = activation.derivative(x, y) }
+            // Blocks of points: interpolate, then activate the block's values in one tight loop.
+            let block = 512
+            Parallel.forEach((P + block - 1) / block, minChunk: 4) { k in
+                let lo = k &* block, hi = Swift.min(P, lo &+ block)
+                for p in lo..<hi {
+                    let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
+                    let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
+                    let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
+                    let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
+                    var v = vp + Int(cp[p])
+                    let o = op + p &* C
+                    for c in 0..<C {
+                        let a = w000 * v[0] + w001 * v[1] + w010 * v[W] + w011 * v[W &+ 1]
+                        let b = w100 * v[HW] + w101 * v[HW &+ 1] + w110 * v[HW &+ W] + w111 * v[HW &+ W &+ 1]
+                        o[c] = hasScale ? (a + b) * sc![p &* C &+ c] : a + b
+                        v += DHW
                     }
-                    v += DHW
+                }
+                if !isIdentity {
+                    activation.apply(op + lo &* C, (hi &- lo) &* C, slope: slopeOut.map { $0 + lo &* C })
                 }
             }
         }}}}}
@@ -201,10 +213,13 @@ public struct TrilinearInterpolation: Sendable {
             }
             // Reduce the chunk buffers into the first, in parallel over grid slices.
             if chunks > 1 {
-                Parallel.forEach(size, minChunk: 16384) { i in
-                    var s = bp[i]
-                    for k in 1..<chunks { s += bp[k &* size &+ i] }
-                    bp[i] = s
+                let block = 16384
+                Parallel.forEach((size + block - 1) / block) { j in
+                    let lo = j &* block, hi = Swift.min(size, lo &+ block)
+                    for k in 1..<chunks {
+                        let src = bp + k &* size
+                        for i in lo..<hi { bp[i] += src[i] }
+                    }
                 }
             }
         }}}}}
