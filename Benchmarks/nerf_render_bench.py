@@ -8,6 +8,14 @@ exp(min(raw − 4, 15)) (the Swift default), colour tanh(raw), alpha compositing
 backward of the image sum into both grids. Prints rays/s for forward and forward+backward.
 
     python3 Benchmarks/nerf_render_bench.py [--threads 2] [--iters 50]
+
+The Swift number comes from (run it alone: other tests in the same process skew it)
+
+    swift test -c release --filter NeRFThroughputTests
+
+On a shared 2-core machine PyTorch's 2-thread run can collapse (OpenMP barriers while the
+other core is busy); compare against the better of --threads 1 and --threads 2, measured
+in the same session as the Swift number.
 """
 import argparse
 import math

@@ -1,29 +1,11 @@
 import TensorCore
 
-/// The background behind a NeRF: a fixed colour or a learned one.
-public enum NeRFBackground: Sendable {
-    /// A constant colour (one value per channel, in `[-1, 1]`).
-    case color([Float])
-    /// A trainable `[C]` tensor (add it to your optimiser's parameters).
-    case learned(Tensor)
-
-    /// White (+1 in every one of three channels), the toys' background.
-    public static let white = NeRFBackground.color([1, 1, 1])
-
-    /// The background as a `[C]` tensor.
-    public func tensor(channels: Int) -> Tensor {
-        switch self {
-        case .color(let c):
-            precondition(c.count == channels, "NeRFBackground: \(c.count) values for \(channels) channels")
-            return Tensor([channels], data: c)
-        case .learned(let t):
-            precondition(t.shape == [channels], "NeRFBackground: learned background must be [\(channels)], got \(t.shape)")
-            return t
-        }
-    }
-}
-
 /// What a renderer returns for a batch of rays.
+///
+/// ```swift
+/// let out = NeRFRenderer().render(field, rays: rays)
+/// let loss = (out.color - target).square().mean()      // target [R, C]
+/// ```
 public struct RayRender {
     /// Composited colour `[R, C]`.
     public var color: Tensor
@@ -34,6 +16,12 @@ public struct RayRender {
 }
 
 /// What a renderer returns for one view.
+///
+/// ```swift
+/// let out = NeRFRenderer().render(field, view: OrbitView(), width: 32, height: 32)
+/// out.image.shape      // [3, 32, 32]
+/// out.depth.shape      // [32, 32]
+/// ```
 public struct NeRFImage {
     /// The image `[C, H, W]` in `[-1, 1]` (with a background in that range).
     public var image: Tensor

@@ -47,9 +47,11 @@ public struct TrilinearInterpolation: Sendable {
         fraction.withUnsafeMutableBufferPointer { fp in
             nonisolated(unsafe) let pp = pp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!
             Parallel.forEach(P, minChunk: 4096) { p in
-                // Continuous grid coordinate of one axis, clamped to the grid, split into cell + fraction.
+                // Continuous grid coordinate of one axis, clamped to the grid (NaN → 0), split into
+                // cell + fraction.
                 @inline(__always) func split(_ x: Float, _ n: Float) -> (Int, Float) {
-                    let g = Swift.min(Swift.max((x * inv + 1) * 0.5 * n, 0), n)
+                    let g0 = (x * inv + 1) * 0.5 * n
+                    let g = g0 >= 0 ? (g0 <= n ? g0 : n) : 0
                     let i = Swift.min(Int(g), Int(n) &- 1)
                     return (i, g - Float(i))
                 }
