@@ -55,5 +55,6 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
+        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]
 )
