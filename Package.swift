@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Diffusion", targets: ["Diffusion"]),
         .library(name: "Diffreps", targets: ["Diffreps"]),
         .library(name: "Sampling", targets: ["Sampling"]),
+        .library(name: "Toys", targets: ["Toys"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
     ],
@@ -38,12 +39,14 @@ let package = Package(
         .target(name: "Diffreps", dependencies: ["TensorCore"]),
         // The pullback sampler and the SDS / SJC baselines.
         .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),
+        // The procedural toys data set the default model trains on (DESIGN.md §5).
+        .target(name: "Toys", dependencies: ["TensorCore", "Diffreps"]),
         // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
         .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
+        .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]
 )

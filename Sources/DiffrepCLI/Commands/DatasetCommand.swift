@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diffusion
+import Toys
 import Foundation
 import PNGIO
 

@@ -1,4 +1,5 @@
 import Foundation
+import Diffreps
 import TensorCore
 
 /// Renders ``ToyScene``s exactly by sphere tracing their signed distance functions.

@@ -1,4 +1,5 @@
 import Foundation
+import Diffreps
 import TensorCore
 
 /// A toy scene: one to three coloured primitives near the origin, lit by world-fixed

@@ -1,4 +1,5 @@
 import Foundation
+import Diffreps
 import TensorCore
 
 /// The procedural "toys" data set (DESIGN.md §5): image `i` is a random ``ToyScene`` seen from

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TensorCore
-@testable import Diffusion
+import Diffreps
+@testable import Toys
 
 // MARK: - Helpers
 
