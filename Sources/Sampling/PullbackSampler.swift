@@ -77,11 +77,27 @@ public struct PullbackSampler {
     ///
     /// The run starts from the diffrep's current parameters plus noise of level `σ_0` (a fresh
     /// diffrep is zero, so this is pure noise; a diffrep that already holds content and a lower
-    /// `σ_0` give an SDEdit-style variation). `views` replaces the diffrep's view distribution.
+    /// `σ_0` give an SDEdit-style variation).
     /// Throws ``SamplingError`` on bad settings, NaN, or when `progress` returns false.
     @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>? = nil,
+    public func sample<R: Diffrep>(_ diffrep: R, progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: nil, progress: progress)
+    }
+
+    /// The same with a ``ViewChooser`` in place of the diffrep's view distribution (fixed views,
+    /// or a distribution of the caller's).
+    ///
+    /// ```swift
+    /// try sampler.sample(pano, views: { _ in [0, 16, 32, 48] }) { p in print(p.step); return true }
+    /// ```
+    @discardableResult
+    public func sample<R: Diffrep>(_ diffrep: R, views: @escaping ViewChooser<R.View>,
                                    progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: views, progress: progress)
+    }
+
+    func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
+                         progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)

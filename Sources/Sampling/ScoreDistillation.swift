@@ -89,12 +89,27 @@ public struct ScoreDistillationSampler {
         }
     }
 
-    /// Optimises `diffrep` in place, starting from its current parameters. `views` replaces the
-    /// diffrep's view distribution. Throws ``SamplingError`` on bad settings, NaN, or when
-    /// `progress` returns false.
+    /// Optimises `diffrep` in place, starting from its current parameters. Throws
+    /// ``SamplingError`` on bad settings, NaN, or when `progress` returns false.
     @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>? = nil,
+    public func sample<R: Diffrep>(_ diffrep: R, progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: nil, progress: progress)
+    }
+
+    /// The same with a ``ViewChooser`` in place of the diffrep's view distribution (fixed views,
+    /// or a distribution of the caller's).
+    ///
+    /// ```swift
+    /// try sampler.sample(pano, views: { _ in [0, 16, 32, 48] }) { p in print(p.step); return true }
+    /// ```
+    @discardableResult
+    public func sample<R: Diffrep>(_ diffrep: R, views: @escaping ViewChooser<R.View>,
                                    progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: views, progress: progress)
+    }
+
+    func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
+                         progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)
