@@ -96,6 +96,8 @@ public struct PullbackSampler {
         try run(diffrep, views: views, progress: progress)
     }
 
+    /// The sampling loop (DESIGN.md §2): noise at `σ_0`, then per level `resample` pulled-back DDIM
+    /// steps with RePaint re-noising in between.
     func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
                          progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
@@ -125,7 +127,7 @@ public struct PullbackSampler {
                 // RePaint: jump back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and redo the step.
                 if u < c.resample - 1 {
                     try addNoise(to: diffrep, std: (sigma * sigma - next * next).squareRoot(), noise: &levelNoise,
-                             views: try drawViews(), clock: &clock, report: &report)
+                                 views: try drawViews(), clock: &clock, report: &report)
                 }
             }
             if let progress, !progress(clock.progress(step: i + 1, of: steps, sigma: next)) {
