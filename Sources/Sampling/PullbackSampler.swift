@@ -9,8 +9,10 @@ import Diffreps
 /// `δθ = argmin_δ Σ_k ‖J_k δ − (y_k − x_k)‖²`, i.e. `δθ = (Σ JᵀJ)⁻¹ Σ Jᵀ(y − x)`,
 /// with RePaint-style resampling to keep the renders consistent (the implicit constraint).
 ///
-/// On a ``PixelImage`` it *is* the DDIM sampler; on a pixel-aligned ``PanoramaGrid`` it is
-/// the average of the overlapping window updates (MultiDiffusion).
+/// On a ``Diffreps/PixelImage`` it *is* the DDIM sampler — the same seed gives the same image as
+/// ``Diffusion/DDIMSampler`` with ``Diffusion/SamplerConfig`` (see ``NoiseStreams`` for the
+/// shared noise layout); on a pixel-aligned ``Diffreps/PanoramaGrid`` each step is the average
+/// of the overlapping window updates (MultiDiffusion).
 ///
 /// ```swift
 /// let sigmas = schedule.ddimSigmas(steps: 50)
@@ -21,22 +23,24 @@ import Diffreps
 public struct PullbackSampler {
     /// Settings of one run (documented defaults).
     public struct Configuration: Sendable {
-        /// Noise levels `σ_0 > σ_1 > … > σ_N = 0` (the model's DDIM steps or Karras).
+        /// Noise levels `σ_0 > σ_1 > … > σ_N ≥ 0` (the model's DDIM steps or Karras).
         public var sigmas: [Float]
-        /// Views rendered and denoised together per step (`K`).
+        /// Views rendered and denoised together per step (`K`), drawn from the diffrep's view
+        /// distribution (unless a ``ViewChooser`` is passed to ``PullbackSampler/sample(_:views:progress:)``).
         public var viewsPerStep = 4
-        /// DDIM stochasticity: 0 = deterministic PF-ODE, 1 ≈ DDPM ancestral.
+        /// DDIM stochasticity in `[0, 1]`: 0 = deterministic PF-ODE, 1 ≈ DDPM ancestral.
         public var eta: Float = 0
         /// RePaint resampling: each level's step is taken `resample` times, re-noising by
         /// `σ_i² − σ_{i+1}²` in between (1 = no resampling).
         public var resample = 1
         /// How `δθ` is solved for.
         public var solver = LeastSquaresSolver.default
-        /// Seeds every random draw (views, noise).
+        /// Seeds every random draw (views, noise); the layout is ``NoiseStreams``.
         public var seed: UInt64 = 0
         /// Class label for a conditional denoiser (nil = unconditional).
         public var classLabel: Int? = nil
 
+        /// A configuration; only the noise levels are required.
         public init(sigmas: [Float], viewsPerStep: Int = 4, eta: Float = 0, resample: Int = 1,
                     solver: LeastSquaresSolver = .default, seed: UInt64 = 0, classLabel: Int? = nil) {
             self.sigmas = sigmas
@@ -48,13 +52,16 @@ public struct PullbackSampler {
             self.classLabel = classLabel
         }
 
-        func validate() throws {
-            guard sigmas.count >= 2, zip(sigmas, sigmas.dropFirst()).allSatisfy({ $0 > $1 }), sigmas.last! >= 0 else {
-                throw SamplingError.invalidConfiguration("sigmas must decrease strictly and end at ≥ 0")
+        /// Throws ``SamplingError/invalidConfiguration(_:)`` unless the settings make sense.
+        public func validate() throws {
+            guard sigmas.count >= 2, sigmas.allSatisfy({ $0.isFinite }), sigmas[0] > 0,
+                  zip(sigmas, sigmas.dropFirst()).allSatisfy({ $0 > $1 }), sigmas.last! >= 0 else {
+                throw SamplingError.invalidConfiguration("sigmas must be finite, start positive, decrease strictly and end at ≥ 0 (got \(sigmas))")
             }
             guard viewsPerStep >= 1 else { throw SamplingError.invalidConfiguration("views per step must be ≥ 1") }
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
-            guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1]") }
+            guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1], got \(eta)") }
+            try solver.validate()
         }
     }
 
@@ -67,46 +74,60 @@ public struct PullbackSampler {
     }
 
     /// Samples `diffrep` in place (its parameters end as the sample) and reports timings.
+    ///
+    /// The run starts from the diffrep's current parameters plus noise of level `σ_0` (a fresh
+    /// diffrep is zero, so this is pure noise; a diffrep that already holds content and a lower
+    /// `σ_0` give an SDEdit-style variation).
+    /// Throws ``SamplingError`` on bad settings, NaN, or when `progress` returns false.
     @discardableResult
     public func sample<R: Diffrep>(_ diffrep: R, progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: nil, progress: progress)
+    }
+
+    /// The same with a ``ViewChooser`` in place of the diffrep's view distribution (fixed views,
+    /// or a distribution of the caller's).
+    ///
+    /// ```swift
+    /// try sampler.sample(pano, views: { _ in [0, 16, 32, 48] }) { p in print(p.step); return true }
+    /// ```
+    @discardableResult
+    public func sample<R: Diffrep>(_ diffrep: R, views: @escaping ViewChooser<R.View>,
+                                   progress: ProgressHandler? = nil) throws -> SamplingReport {
+        try run(diffrep, views: views, progress: progress)
+    }
+
+    /// The sampling loop (DESIGN.md §2): noise at `σ_0`, then per level `resample` pulled-back DDIM
+    /// steps with RePaint re-noising in between.
+    func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
+                         progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
         try c.validate()
-        var rng = RandomGenerator(seed: c.seed)
+        let streams = NoiseStreams(seed: c.seed)
+        var viewStream = streams.views
+        func drawViews() throws -> [R.View] {
+            let views = chooseViews?(&viewStream) ?? diffrep.sampleViews(count: c.viewsPerStep, using: &viewStream)
+            guard !views.isEmpty else { throw SamplingError.invalidConfiguration("the view chooser returned no views") }
+            return views
+        }
         var clock = SamplingClock()
         var report = SamplingReport()
         let steps = c.sigmas.count - 1
 
-        // Initial state at σ_0: noise drawn in parameter space.
-        addNoise(to: diffrep, std: c.sigmas[0], rng: &rng, clock: &clock, report: &report)
+        // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space.
+        var initialNoise = streams.initial
+        try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
 
         for i in 0..<steps {
             let (sigma, next) = (c.sigmas[i], c.sigmas[i + 1])
+            var levelNoise = streams.level(i)
             for u in 0..<c.resample {
-                // Render K views, denoise them, and take the image-space DDIM step.
-                let views = diffrep.sampleViews(count: c.viewsPerStep, using: &rng)
-                let x = GradMode.withoutGrad { diffrep.render(views) }                          // [K, C, H, W]
-                let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
-                let d = SamplingClock.time(&clock.denoiserSeconds) {
-                    GradMode.withoutGrad { denoiser.denoise(x, sigma: sigma, condition: labels) }
-                }
-                report.denoiserCalls += 1
-                let noise = c.eta > 0 ? rng.normal(x.shape) : nil
-                let y = ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: c.eta, noise: noise)
-
-                // Pull the change y − x back to the parameters.
-                let residual = zip(y.data, x.data).map { $0 - $1 }
-                let stats = SamplingClock.time(&clock.solveSeconds) {
-                    LeastSquares.solveAndApply(c.solver, diffrep: diffrep, views: views, residual: residual, target: y)
-                }
-                report.solverIterations += stats.iterations
-                guard ParameterVector(parts: diffrep.parameters.tensors.map(\.data)).isFinite else {
-                    throw SamplingError.nonFinite(step: i, sigma: sigma)
-                }
-
-                // RePaint: jump back to σ_i with fresh noise and redo the step.
-                if u < c.resample - 1 && next < sigma {
-                    addNoise(to: diffrep, std: (sigma * sigma - next * next).squareRoot(), rng: &rng,
-                             clock: &clock, report: &report)
+                // One DDIM step σ_i → σ_{i+1} on K fresh views, pulled back to the parameters.
+                _ = try step(diffrep, views: try drawViews(), sigma: sigma, nextSigma: next, noise: &levelNoise,
+                             index: i, clock: &clock, report: &report)
+                // RePaint: jump back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and redo the step.
+                if u < c.resample - 1 {
+                    try addNoise(to: diffrep, std: (sigma * sigma - next * next).squareRoot(), noise: &levelNoise,
+                                 views: try drawViews(), clock: &clock, report: &report)
                 }
             }
             if let progress, !progress(clock.progress(step: i + 1, of: steps, sigma: next)) {
@@ -119,21 +140,77 @@ public struct PullbackSampler {
         return report
     }
 
+    /// One pullback step `σ → σ'` on the given views, for custom loops: renders `x_k`, denoises
+    /// `D_k = D(x_k; σ)`, proposes the DDIM targets `y_k = D_k + keep·(x_k − D_k)`, moves
+    /// `θ += argmin_δ Σ_k ‖J_k δ − (y_k − x_k)‖²`, and for `η > 0` adds the DDIM step's fresh noise
+    /// in parameter space, drawn from `noise`. `index` is the step number reported in errors.
+    ///
+    /// ```swift
+    /// var rng = RandomGenerator(seed: 1)
+    /// try sampler.step(pano, views: [0, 16, 32], sigma: 2, nextSigma: 1.5, noise: &rng)
+    /// ```
+    @discardableResult
+    public func step<R: Diffrep>(_ diffrep: R, views: [R.View], sigma: Float, nextSigma: Float,
+                                 noise: inout RandomGenerator, index: Int = 0) throws -> SolveStats {
+        guard sigma > 0, sigma.isFinite, nextSigma >= 0, nextSigma < sigma, !views.isEmpty else {
+            throw SamplingError.invalidConfiguration("a step needs σ > σ' ≥ 0 and at least one view (got \(sigma) → \(nextSigma))")
+        }
+        var clock = SamplingClock()
+        var report = SamplingReport()
+        return try step(diffrep, views: views, sigma: sigma, nextSigma: nextSigma, noise: &noise,
+                        index: index, clock: &clock, report: &report)
+    }
+
+    func step<R: Diffrep>(_ diffrep: R, views: [R.View], sigma: Float, nextSigma: Float, noise: inout RandomGenerator,
+                          index: Int, clock: inout SamplingClock, report: inout SamplingReport) throws -> SolveStats {
+        let c = configuration
+        // Render K views and denoise them.
+        let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
+        let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
+        let d = SamplingClock.time(&clock.denoiserSeconds) {
+            GradMode.withoutGrad { denoiser.denoise(x, sigma: sigma, condition: labels) }
+        }
+        report.denoiserCalls += 1
+        precondition(d.shape == x.shape, "denoiser returned \(d.shape) for renders of \(x.shape)")
+        guard d.data.allSatisfy({ $0.isFinite }) else { throw SamplingError.nonFinite(step: index, sigma: sigma) }
+
+        // The image-space DDIM step proposes the targets y_k = D_k + keep·(x_k − D_k).
+        let coefficients = ddimStepCoefficients(sigma: sigma, nextSigma: nextSigma, eta: c.eta)
+        let y = GradMode.withoutGrad { d + (x - d).scaled(by: coefficients.keep) }             // [K, C, H, W]
+
+        // Pull the change y − x back to the parameters.
+        let stats = SamplingClock.time(&clock.solveSeconds) {
+            LeastSquares.solveAndApply(c.solver, diffrep: diffrep, views: views, renders: x, targets: y)
+        }
+        report.solverIterations += stats.iterations
+
+        // η > 0: the DDIM step's fresh noise, drawn in parameter space like every re-noising.
+        if coefficients.noise > 0 {
+            try addNoise(to: diffrep, std: coefficients.noise, noise: &noise, views: views, clock: &clock, report: &report)
+        }
+        guard diffrep.parameters.tensors.allSatisfy({ $0.data.allSatisfy { $0.isFinite } }) else {
+            throw SamplingError.nonFinite(step: index, sigma: sigma)
+        }
+        return stats
+    }
+
     /// Adds noise of standard deviation `std` in parameter space: exact white noise where the
-    /// diffrep can show it, else the least-squares projection of per-view white noise.
-    func addNoise<R: Diffrep>(to diffrep: R, std: Float, rng: inout RandomGenerator,
-                              clock: inout SamplingClock, report: inout SamplingReport) {
-        if let eps = diffrep.parameterNoise(using: &rng) {
+    /// diffrep can show it, else the least-squares projection of white noise in `views` (only
+    /// evaluated then).
+    func addNoise<R: Diffrep>(to diffrep: R, std: Float, noise: inout RandomGenerator, views: @autoclosure () throws -> [R.View],
+                              clock: inout SamplingClock, report: inout SamplingReport) throws {
+        if let eps = diffrep.parameterNoise(using: &noise) {
+            precondition(eps.map(\.count) == diffrep.parameters.tensors.map(\.count),
+                         "parameterNoise returned arrays that do not match the parameters")
             ParameterVector(parts: eps).apply(to: diffrep.parameters, scaledBy: std)
             return
         }
-        let views = diffrep.sampleViews(count: configuration.viewsPerStep, using: &rng)
-        let count = views.count * diffrep.renderShape.reduce(1, *)
-        let target = rng.normalValues(count).map { $0 * std }
-        let x = GradMode.withoutGrad { diffrep.render(views) }
-        let y = Tensor(x.shape, data: zip(x.data, target).map { $0 + $1 })
+        let views = try views()
+        let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
+        let perView = noise.normalValues(x.count)
+        let y = Tensor(x.shape, data: zip(x.data, perView).map { $0 + std * $1 })
         let stats = SamplingClock.time(&clock.solveSeconds) {
-            LeastSquares.solveAndApply(configuration.solver, diffrep: diffrep, views: views, residual: target, target: y)
+            LeastSquares.solveAndApply(configuration.solver, diffrep: diffrep, views: views, renders: x, targets: y)
         }
         report.solverIterations += stats.iterations
     }
