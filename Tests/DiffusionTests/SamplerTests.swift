@@ -188,9 +188,9 @@ private func expectMoments(_ x: Tensor, mean: [Double], covariance: [Double], z:
     /// NaN from the denoiser stops the run with an error that names the step and level.
     @Test func nonFiniteDenoiserOutputThrows() {
         let config = SamplerConfig(sigmas: [4, 2, 0.5, 0], seed: 0)
-        #expect(throws: SamplingError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5)) {
+        #expect(throws: ImageSamplerError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5)) {
             _ = try DDIMSampler().sample(BrokenDenoiser(), shape: [1, 1, 1, 2], config: config)
         }
-        #expect(SamplingError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5).description.contains("step 2"))
+        #expect(ImageSamplerError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5).description.contains("step 2"))
     }
 }

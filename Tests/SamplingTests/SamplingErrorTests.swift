@@ -12,7 +12,7 @@ import Sampling
     static var denoiser: GaussianDenoiser { GaussianDenoiser(mean: Tensor.zeros([1, 2, 2]), variance: 1) }
 
     static func isInvalidConfiguration(_ error: any Error) -> Bool {
-        if case .invalidConfiguration = error as? Sampling.SamplingError { return true }
+        if case .invalidConfiguration = error as? SamplingError { return true }
         return false
     }
 
@@ -36,7 +36,7 @@ import Sampling
     func invalidPullbackConfigurationThrows(index: Int) {
         let image = PixelImage(channels: 1, height: 2, width: 2)
         let sampler = PullbackSampler(denoiser: Self.denoiser, configuration: Self.invalidPullback[index])
-        #expect(throws: Sampling.SamplingError.self) { try sampler.sample(image) }
+        #expect(throws: SamplingError.self) { try sampler.sample(image) }
         do { try sampler.sample(image); Issue.record("configuration \(index) ran") } catch {
             #expect(Self.isInvalidConfiguration(error), "configuration \(index) threw \(error)")
         }
@@ -46,9 +46,9 @@ import Sampling
     @Test func emptyViewChoiceAndBadStepThrow() {
         let pano = PanoramaGrid(channels: 1, height: 2, width: 8, windowWidth: 4)
         let sampler = PullbackSampler(denoiser: Self.denoiser, configuration: .init(sigmas: Self.sigmas))
-        #expect(throws: Sampling.SamplingError.self) { try sampler.sample(pano, views: { _ in [] }) }
+        #expect(throws: SamplingError.self) { try sampler.sample(pano, views: { _ in [] }) }
         var rng = RandomGenerator(seed: 0)
-        #expect(throws: Sampling.SamplingError.self) { try sampler.step(pano, views: [0], sigma: 1, nextSigma: 2, noise: &rng) }
+        #expect(throws: SamplingError.self) { try sampler.step(pano, views: [0], sigma: 1, nextSigma: 2, noise: &rng) }
     }
 
     static let invalidDistillation: [ScoreDistillationSampler.Configuration] = [
@@ -73,7 +73,7 @@ import Sampling
         let image = PixelImage(channels: 1, height: 2, width: 2)
         let sampler = PullbackSampler(denoiser: Self.denoiser, configuration: .init(sigmas: Self.sigmas, seed: 1))
         var seen: [Int] = []
-        #expect(throws: Sampling.SamplingError.cancelled(afterStep: 2)) {
+        #expect(throws: SamplingError.cancelled(afterStep: 2)) {
             try sampler.sample(image) { p in
                 seen.append(p.step)
                 #expect(p.totalSteps == 6 && p.sigma == Self.sigmas[p.step])
@@ -83,7 +83,7 @@ import Sampling
         #expect(seen == [1, 2], "progress ran at steps \(seen)")
 
         let sds = ScoreDistillationSampler(denoiser: Self.denoiser, configuration: .init(method: .sjc(perturbations: 2), iterations: 10))
-        #expect(throws: Sampling.SamplingError.cancelled(afterStep: 3)) {
+        #expect(throws: SamplingError.cancelled(afterStep: 3)) {
             try sds.sample(PixelImage(channels: 1, height: 2, width: 2)) { $0.step < 3 }
         }
     }
@@ -91,12 +91,12 @@ import Sampling
     @Test func nanDenoiserThrowsNonFinite() throws {
         let image = PixelImage(channels: 1, height: 2, width: 2)
         let sampler = PullbackSampler(denoiser: NaNDenoiser(), configuration: .init(sigmas: Self.sigmas))
-        #expect(throws: Sampling.SamplingError.nonFinite(step: 0, sigma: Self.sigmas[0])) { try sampler.sample(image) }
+        #expect(throws: SamplingError.nonFinite(step: 0, sigma: Self.sigmas[0])) { try sampler.sample(image) }
         #expect(image.pixels.data.allSatisfy { $0.isFinite }, "the NaN reached the parameters")
 
         let sds = ScoreDistillationSampler(denoiser: NaNDenoiser(), configuration: .init(method: .sds, iterations: 5))
         do { try sds.sample(PixelImage(channels: 1, height: 2, width: 2)); Issue.record("SDS ran on NaN") } catch {
-            guard case .nonFinite(step: 0, sigma: _) = error as? Sampling.SamplingError else {
+            guard case .nonFinite(step: 0, sigma: _) = error as? SamplingError else {
                 Issue.record("SDS threw \(error)"); return
             }
         }
@@ -114,7 +114,7 @@ import Sampling
         }
         let sampler = PullbackSampler(denoiser: LateNaN(base: Self.denoiser, below: Self.sigmas[3] * 1.01),
                                       configuration: .init(sigmas: Self.sigmas))
-        #expect(throws: Sampling.SamplingError.nonFinite(step: 3, sigma: Self.sigmas[3])) {
+        #expect(throws: SamplingError.nonFinite(step: 3, sigma: Self.sigmas[3])) {
             try sampler.sample(PixelImage(channels: 1, height: 2, width: 2))
         }
     }

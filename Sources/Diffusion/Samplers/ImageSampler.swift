@@ -8,7 +8,7 @@ import TensorCore
 /// ```
 public protocol ImageSampler {
     /// Samples a batch of `shape` `[B, C, H, W]`. Throws `CancellationError` when `progress`
-    /// returns false, ``SamplingError`` when the denoiser breaks down. The result is off the tape.
+    /// returns false, ``ImageSamplerError`` when the denoiser breaks down. The result is off the tape.
     func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
                 progress: SamplerProgress?) throws -> Tensor
 }
@@ -32,6 +32,6 @@ public typealias SamplerProgress = (_ step: Int, _ total: Int) -> Bool
 func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, condition: [Int]?, step: Int) throws -> Tensor {
     let d = denoiser.denoise(x, sigma: sigma, condition: condition)
     precondition(d.shape == x.shape, "denoiser returned \(d.shape) for an input of \(x.shape)")
-    if !d.data.allSatisfy({ $0.isFinite }) { throw SamplingError.nonFiniteDenoiserOutput(step: step, sigma: sigma) }
+    if !d.data.allSatisfy({ $0.isFinite }) { throw ImageSamplerError.nonFiniteDenoiserOutput(step: step, sigma: sigma) }
     return d
 }

@@ -1,5 +1,5 @@
 /// Why a sampling run stopped (besides `CancellationError`).
-public enum SamplingError: Error, Equatable, CustomStringConvertible {
+public enum ImageSamplerError: Error, Equatable, CustomStringConvertible {
     /// The denoiser returned NaN or infinity at this step and noise level.
     case nonFiniteDenoiserOutput(step: Int, sigma: Float)
 
