@@ -21,6 +21,16 @@ import Diffreps
 /// let report = try sampler.sample(pano) { p in print(p.step, p.remaining); return true }
 /// ```
 public struct PullbackSampler {
+    /// What the diffrep's parameters hold during the run (DESIGN.md §2, "the implicit constraint").
+    public enum StateMode: String, Sendable, CaseIterable {
+        /// The noisy state `x_σ` itself (exact on pixel grids and panoramas: the default).
+        case noisy
+        /// The denoised estimate, which every diffrep can render; each step renders it, adds
+        /// fresh per-view noise `σ_i·ε_k`, denoises, and pulls back the *clean* part of the DDIM
+        /// step, `y_k = D_k + keep·(x_k − D_k)`. For NeRFs, which cannot hold σ_max-sized noise.
+        case denoised
+    }
+
     /// Settings of one run (documented defaults).
     public struct Configuration: Sendable {
         /// Noise levels `σ_0 > σ_1 > … > σ_N ≥ 0` (the model's DDIM steps or Karras).
@@ -39,10 +49,14 @@ public struct PullbackSampler {
         public var seed: UInt64 = 0
         /// Class label for a conditional denoiser (nil = unconditional).
         public var classLabel: Int? = nil
+        /// Whether the parameters hold the noisy state (default) or the denoised estimate.
+        public var state = StateMode.noisy
 
         /// A configuration; only the noise levels are required.
         public init(sigmas: [Float], viewsPerStep: Int = 4, eta: Float = 0, resample: Int = 1,
-                    solver: LeastSquaresSolver = .default, seed: UInt64 = 0, classLabel: Int? = nil) {
+                    solver: LeastSquaresSolver = .default, seed: UInt64 = 0, classLabel: Int? = nil,
+                    state: StateMode = .noisy) {
+            self.state = state
             self.sigmas = sigmas
             self.viewsPerStep = viewsPerStep
             self.eta = eta
@@ -113,9 +127,11 @@ public struct PullbackSampler {
         var report = SamplingReport()
         let steps = c.sigmas.count - 1
 
-        // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space.
+        // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space (a denoised state starts clean).
         var initialNoise = streams.initial
-        try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
+        if c.state == .noisy {
+            try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
+        }
 
         for i in 0..<steps {
             let (sigma, next) = (c.sigmas[i], c.sigmas[i + 1])
@@ -125,7 +141,8 @@ public struct PullbackSampler {
                 _ = try step(diffrep, views: try drawViews(), sigma: sigma, nextSigma: next, noise: &levelNoise,
                              index: i, clock: &clock, report: &report)
                 // RePaint: jump back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and redo the step.
-                if u < c.resample - 1 {
+                // (A denoised state redraws its per-view noise at every step instead.)
+                if u < c.resample - 1 && c.state == .noisy {
                     try addNoise(to: diffrep, std: (sigma * sigma - next * next).squareRoot(), noise: &levelNoise,
                                  views: try drawViews(), clock: &clock, report: &report)
                 }
@@ -164,11 +181,12 @@ public struct PullbackSampler {
     func step<R: Diffrep>(_ diffrep: R, views: [R.View], sigma: Float, nextSigma: Float, noise: inout RandomGenerator,
                           index: Int, clock: inout SamplingClock, report: inout SamplingReport) throws -> SolveStats {
         let c = configuration
-        // Render K views and denoise them.
+        // Render K views and denoise them (a denoised state first gets fresh per-view noise σ·ε_k).
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
+        let noisy = c.state == .noisy ? x : GradMode.withoutGrad { x + noise.normal(x.shape).scaled(by: sigma) }
         let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
         let d = SamplingClock.time(&clock.denoiserSeconds) {
-            GradMode.withoutGrad { denoiser.denoise(x, sigma: sigma, condition: labels) }
+            GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, condition: labels) }
         }
         report.denoiserCalls += 1
         precondition(d.shape == x.shape, "denoiser returned \(d.shape) for renders of \(x.shape)")
@@ -185,7 +203,7 @@ public struct PullbackSampler {
         report.solverIterations += stats.iterations
 
         // η > 0: the DDIM step's fresh noise, drawn in parameter space like every re-noising.
-        if coefficients.noise > 0 {
+        if coefficients.noise > 0 && c.state == .noisy {
             try addNoise(to: diffrep, std: coefficients.noise, noise: &noise, views: views, clock: &clock, report: &report)
         }
         guard diffrep.parameters.tensors.allSatisfy({ $0.data.allSatisfy { $0.isFinite } }) else {
