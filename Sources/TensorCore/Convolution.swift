@@ -12,10 +12,12 @@ import RealModule
 //   yᵀ_n [P, Cout] = col_n · W'ᵀ        y_n = (yᵀ_n)ᵀ + b          W' = W as [Cout, kh, kw, Cin]
 //   dW' += g_n · col_n                  dcol_n = g_nᵀ · W',  dx_n += (col2im(dcol_n))ᵀ
 // The patch matrix is built and used in tiles of pixels that stay in the L2 cache (the gemms
-// are as fast on 100–250-row tiles as on whole images). Images run in parallel (one worker
-// per contiguous chunk of the batch, OpenBLAS on one thread inside, scratch buffers per
-// worker, reused across calls); a batch smaller than the worker count runs serially on
-// threaded OpenBLAS. 1×1 convolutions with stride 1 and no padding need no patches: y_n = W·x_n.
+// are as fast on 64–250-row tiles as on whole images). Work runs in contiguous chunks, one per
+// worker (OpenBLAS on one thread inside, scratch buffers per worker, reused across calls):
+// (image, tile) pairs forward, so a batch of one still uses every core; images backward
+// (a batch smaller than the worker count runs its backward on threaded OpenBLAS). One big
+// gemm over the whole batch on threaded OpenBLAS measured 2–7× slower on 2 cores.
+// 1×1 convolutions with stride 1 and no padding need no patches: y_n = W·x_n.
 
 extension Tensor {
     /// 2D convolution of `self` `[N, Cin, H, W]` with `weight` `[Cout, Cin, kh, kw]` (PyTorch layout)
@@ -90,9 +92,14 @@ struct ConvGeometry {
     var outputSize: Int { cout * ho * wo }
     /// True when the patch matrix is the image itself (1×1 kernel, stride 1, no padding).
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && pad == 0 }
-    /// Pixels per patch-matrix tile: about 64 K values (256 KB), at least 64 rows.
+    /// Pixels per patch-matrix tile: about 64 K values (256 KB), or at least 64 rows and 2·Cout rows, split evenly.
     /// (Tile sizes from 16 to all rows measured within 5 % of each other on the benchmark shapes.)
-    var tileRows: Int { Swift.max(1, Swift.min(p, Swift.max(64, 65_536 / Swift.max(k, 1)))) }
+    var tileRows: Int {
+        // OpenBLAS packs the weight again for every tile: keep tiles well taller than Cout.
+        let target = Swift.max(1, Swift.min(p, Swift.max(64, 2 * cout, 65_536 / Swift.max(k, 1))))
+        let tiles = (p + target - 1) / target
+        return Swift.max(1, (p + tiles - 1) / Swift.max(tiles, 1))   // equal tiles, no short last one
+    }
 }
 
 /// An array of `count` floats whose every element `body` writes (no zero-fill first).
@@ -214,17 +221,23 @@ enum Convolution {
                     }
                     return
                 }
-                forEachChunk(geo.n) { _, images in
+                // Work items are (image, tile) pairs, so that a batch smaller than the worker
+                // count still runs in parallel; a worker re-transposes x only when its image changes.
+                let tiles = (p + rows - 1) / rows
+                forEachChunk(geo.n * tiles) { _, items in
                     let s = ConvScratch(geo)
                     defer { s.release() }
-                    for i in images {
-                        transpose(xp + i * geo.imageSize, rows: geo.cin, cols: geo.hw, into: s.image, ld: geo.cin, bias: nil)
-                        for p0 in stride(from: 0, to: p, by: rows) {   // yᵀ tile = patches · W'ᵀ
-                            let r = Swift.min(rows, p - p0)
-                            patches(geo, pixels: p0..<(p0 + r), scratch: s)
-                            sgemm(transB: true, m: r, n: cout, k: k, a: s.patches, lda: k, b: wp, ldb: k, c: s.output, ldc: cout)
-                            transpose(s.output, rows: r, cols: cout, into: y + i * geo.outputSize + p0, ld: p, bias: bias)
+                    var current = -1
+                    for item in items {
+                        let i = item / tiles, p0 = (item % tiles) * rows, r = Swift.min(rows, p - p0)
+                        if i != current {
+                            transpose(xp + i * geo.imageSize, rows: geo.cin, cols: geo.hw, into: s.image, ld: geo.cin, bias: nil)
+                            current = i
                         }
+                        // yᵀ tile = patches · W'ᵀ
+                        patches(geo, pixels: p0..<(p0 + r), scratch: s)
+                        sgemm(transB: true, m: r, n: cout, k: k, a: s.patches, lda: k, b: wp, ldb: k, c: s.output, ldc: cout)
+                        transpose(s.output, rows: r, cols: cout, into: y + i * geo.outputSize + p0, ld: p, bias: bias)
                     }
                 }
             } }
