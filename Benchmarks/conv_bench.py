@@ -9,7 +9,8 @@ forward with autograd on and the backward to the input, weight and bias.
 --serve is how `diffrep-bench tensor --compare-torch` interleaves its own measurements with
 these: it prints {"ready": …}, then answers each request line read from stdin,
 {"op": "conv", "shape": "32x32 32->32", "mode": "fwd" | "fwd+bwd"} or {"op": "matmul", "n": 1024},
-with one line {"ms": median}.
+with one line {"ms": median}. A request with "clock": "thread" times this thread's CPU time
+instead of wall-clock time (meaningful with --threads 1, where all the work runs on it).
 """
 import argparse
 import json
@@ -30,14 +31,15 @@ CONV_SHAPES = [
 ]
 
 
-def median_ms(fn, reps, warmup=3):
+def median_ms(fn, reps, warmup=3, clock=time.perf_counter):
+    """Median milliseconds of fn; clock=time.thread_time measures this thread's CPU time."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return statistics.median(times)
 
 
@@ -67,16 +69,17 @@ def serve(reps):
     cache = {}
     for line in sys.stdin:
         req = json.loads(line)
+        clock = time.thread_time if req.get("clock") == "thread" else time.perf_counter
         if req["op"] == "matmul":
             n = req["n"]
             a, b = torch.randn(n, n), torch.randn(n, n)
-            ms = median_ms(lambda: torch.mm(a, b), reps)
+            ms = median_ms(lambda: torch.mm(a, b), reps, clock=clock)
         else:
             key = req["shape"]
             if key not in cache:
                 cache[key] = conv_bodies(*shapes[key])
             fwd, fwd_bwd = cache[key]
-            ms = median_ms(fwd if req["mode"] == "fwd" else fwd_bwd, reps)
+            ms = median_ms(fwd if req["mode"] == "fwd" else fwd_bwd, reps, clock=clock)
         print(json.dumps({"ms": ms}), flush=True)
 
 

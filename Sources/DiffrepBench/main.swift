@@ -1,27 +1,36 @@
 // diffrep-bench: speed tables, each against a reference measured in the same run.
 //
-//   swift run -c release diffrep-bench tensor [--compare-torch] [--reps N]
+//   swift run -c release diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
 //
 // tensor: (1) matmul GFLOP/s, Tensor.matmul against raw cblas_sgemm, interleaved;
 //         (2) conv2d forward and forward+backward milliseconds for UNet shapes at batch 8;
 //         with --compare-torch, the same conv shapes in PyTorch on the CPU
-//         (Benchmarks/conv_bench.py, same thread count) side by side.
+//         (Benchmarks/conv_bench.py, same thread count) side by side;
+//         with --one-thread, both sides run on one thread and are timed in that thread's
+//         CPU time, which stays comparable on a machine shared with other work.
 import COpenBLAS
 import Foundation
 import TensorCore
 
 let usage = """
-usage: diffrep-bench tensor [--compare-torch] [--reps N]
+usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
+  --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
   --reps N         timed repetitions per measurement (median reported; default 15)
 """
 
-/// Wall-clock milliseconds of `body`.
+/// Times with the calling thread's CPU clock instead of the wall clock (`--one-thread`).
+nonisolated(unsafe) var useThreadClock = false
+
+/// Milliseconds of `body`: wall clock, or this thread's CPU time with ``useThreadClock``.
 func milliseconds(_ body: () -> Void) -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    var a = timespec(), b = timespec()
+    let clock = useThreadClock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC
+    clock_gettime(clock, &a)
     body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    clock_gettime(clock, &b)
+    return Double(b.tv_sec - a.tv_sec) * 1e3 + Double(b.tv_nsec - a.tv_nsec) / 1e6
 }
 
 func median(_ xs: [Double]) -> Double {
@@ -114,6 +123,8 @@ final class TorchReference {
 
     /// Median milliseconds PyTorch reports for `request` (NaN if the script failed).
     func measure(_ request: [String: Any]) -> Double {
+        var request = request
+        if useThreadClock { request["clock"] = "thread" }
         guard let data = try? JSONSerialization.data(withJSONObject: request) else { return .nan }
         input.write(data + Data("\n".utf8))
         return readLine()?["ms"] as? Double ?? .nan
@@ -127,9 +138,16 @@ final class TorchReference {
 
 // MARK: - tensor
 
-func benchTensor(compareTorch: Bool, reps: Int) {
-    let threads = ProcessInfo.processInfo.activeProcessorCount
-    print("diffrep-bench tensor — \(threads) cores, OpenBLAS \(BLAS.threads) threads, median of \(reps) after warm-up\n")
+func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
+    if oneThread {
+        Parallel.workers = 1
+        BLAS.threads = 1
+        useThreadClock = true
+    }
+    let threads = oneThread ? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let clock = oneThread ? "thread CPU time" : "wall clock"
+    print("diffrep-bench tensor — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.workers) workers, "
+          + "OpenBLAS \(BLAS.threads) threads, \(clock), median of \(reps) after warm-up\n")
 
     // (1) matmul: Tensor.matmul vs raw cblas_sgemm, interleaved.
     print("\(pad("matmul n×n·n×n", 16, right: false))\(pad("Tensor GFLOP/s", 16))\(pad("sgemm GFLOP/s", 16))\(pad("ratio", 8))")
@@ -190,8 +208,8 @@ func benchTensor(compareTorch: Bool, reps: Int) {
     }
     if let torch {
         let ms = torch.measure(["op": "matmul", "n": 1024])
-        print("\n(× = ours / PyTorch \(torch.version) on the CPU, \(torch.threads) threads, measured case by case "
-              + "right after ours; PyTorch matmul 1024²: \(fmt(2 * 1024.0 * 1024 * 1024 / ms / 1e6, 1)) GFLOP/s)")
+        print("\n(× = ours / PyTorch \(torch.version) on the CPU, \(torch.threads) thread(s), \(clock), measured case by "
+              + "case right after ours; PyTorch matmul 1024²: \(fmt(2 * 1024.0 * 1024 * 1024 / ms / 1e6, 1)) GFLOP/s)")
         torch.close()
     }
     if let torchNote { print("\n\(torchNote)") }
@@ -202,11 +220,12 @@ func benchTensor(compareTorch: Bool, reps: Int) {
 var args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else { print(usage); exit(0) }
 args.removeFirst()
-var compareTorch = false, reps = 15
+var compareTorch = false, oneThread = false, reps = 15
 while let a = args.first {
     args.removeFirst()
     switch a {
     case "--compare-torch": compareTorch = true
+    case "--one-thread": oneThread = true
     case "--reps":
         guard let v = args.first.flatMap(Int.init), v > 0 else { print("--reps needs a positive number\n\n\(usage)"); exit(2) }
         reps = v
@@ -215,7 +234,7 @@ while let a = args.first {
     }
 }
 switch command {
-case "tensor": benchTensor(compareTorch: compareTorch, reps: reps)
+case "tensor": benchTensor(compareTorch: compareTorch, oneThread: oneThread, reps: reps)
 case "-h", "--help", "help": print(usage)
 default: print("unknown benchmark '\(command)'\n\n\(usage)"); exit(2)
 }
