@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """PyTorch (CPU) reference for `diffrep-bench tensor`: the same conv2d shapes and the 1024² matmul.
 
-    python3 Benchmarks/conv_bench.py [--threads N] [--reps R] [--json]
+    python3 Benchmarks/conv_bench.py [--threads N] [--reps R] [--json | --serve]
 
 Times are the median of R repetitions after warm-up, in milliseconds; conv2d "fwd+bwd" runs the
 forward with autograd on and the backward to the input, weight and bias.
+
+--serve is how `diffrep-bench tensor --compare-torch` interleaves its own measurements with
+these: it prints {"ready": …}, then answers each request line read from stdin,
+{"op": "conv", "shape": "32x32 32->32", "mode": "fwd" | "fwd+bwd"} or {"op": "matmul", "n": 1024},
+with one line {"ms": median}. A request with "clock": "thread" times this thread's CPU time
+instead of wall-clock time (meaningful with --threads 1, where all the work runs on it).
 """
 import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -24,15 +31,56 @@ CONV_SHAPES = [
 ]
 
 
-def median_ms(fn, reps, warmup=3):
+def median_ms(fn, reps, warmup=3, clock=time.perf_counter):
+    """Median milliseconds of fn; clock=time.thread_time measures this thread's CPU time."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return statistics.median(times)
+
+
+def conv_bodies(batch, cin, cout, hw):
+    """(forward, forward+backward) closures for one conv shape."""
+    x = torch.randn(batch, cin, hw, hw)
+    w = torch.randn(cout, cin, 3, 3) * 0.05
+    bias = torch.randn(cout)
+    gy = torch.randn(batch, cout, hw, hw)
+
+    def fwd():
+        with torch.no_grad():
+            F.conv2d(x, w, bias, stride=1, padding=1)
+
+    xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), bias.clone().requires_grad_()
+
+    def fwd_bwd():
+        xg.grad = wg.grad = bg.grad = None
+        F.conv2d(xg, wg, bg, stride=1, padding=1).backward(gy)
+
+    return fwd, fwd_bwd
+
+
+def serve(reps):
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    shapes = {label: (b, ci, co, hw) for label, b, ci, co, hw in CONV_SHAPES}
+    cache = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        clock = time.thread_time if req.get("clock") == "thread" else time.perf_counter
+        if req["op"] == "matmul":
+            n = req["n"]
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            ms = median_ms(lambda: torch.mm(a, b), reps, clock=clock)
+        else:
+            key = req["shape"]
+            if key not in cache:
+                cache[key] = conv_bodies(*shapes[key])
+            fwd, fwd_bwd = cache[key]
+            ms = median_ms(fwd if req["mode"] == "fwd" else fwd_bwd, reps, clock=clock)
+        print(json.dumps({"ms": ms}), flush=True)
 
 
 def main():
@@ -40,9 +88,13 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--serve", action="store_true", help="answer timing requests on stdin (see above)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.serve:
+        serve(args.reps)
+        return
 
     n = 1024
     a, b = torch.randn(n, n), torch.randn(n, n)
@@ -51,21 +103,7 @@ def main():
               "matmul1024_gflops": 2 * n ** 3 / (mm_ms * 1e-3) / 1e9, "conv": []}
 
     for label, batch, cin, cout, hw in CONV_SHAPES:
-        x = torch.randn(batch, cin, hw, hw)
-        w = torch.randn(cout, cin, 3, 3) * 0.05
-        bias = torch.randn(cout)
-        gy = torch.randn(batch, cout, hw, hw)
-
-        def fwd():
-            with torch.no_grad():
-                F.conv2d(x, w, bias, stride=1, padding=1)
-
-        xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), bias.clone().requires_grad_()
-
-        def fwd_bwd():
-            xg.grad = wg.grad = bg.grad = None
-            F.conv2d(xg, wg, bg, stride=1, padding=1).backward(gy)
-
+        fwd, fwd_bwd = conv_bodies(batch, cin, cout, hw)
         result["conv"].append({"shape": label, "forward_ms": median_ms(fwd, args.reps),
                                "forward_backward_ms": median_ms(fwd_bwd, args.reps)})
 

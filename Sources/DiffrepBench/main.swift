@@ -1,27 +1,36 @@
 // diffrep-bench: speed tables, each against a reference measured in the same run.
 //
-//   swift run -c release diffrep-bench tensor [--compare-torch] [--reps N]
+//   swift run -c release diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
 //
 // tensor: (1) matmul GFLOP/s, Tensor.matmul against raw cblas_sgemm, interleaved;
 //         (2) conv2d forward and forward+backward milliseconds for UNet shapes at batch 8;
 //         with --compare-torch, the same conv shapes in PyTorch on the CPU
-//         (Benchmarks/conv_bench.py, same thread count) side by side.
+//         (Benchmarks/conv_bench.py, same thread count) side by side;
+//         with --one-thread, both sides run on one thread and are timed in that thread's
+//         CPU time, which stays comparable on a machine shared with other work.
 import COpenBLAS
 import Foundation
 import TensorCore
 
 let usage = """
-usage: diffrep-bench tensor [--compare-torch] [--reps N]
+usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
+  --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
   --reps N         timed repetitions per measurement (median reported; default 15)
 """
 
-/// Wall-clock milliseconds of `body`.
+/// Times with the calling thread's CPU clock instead of the wall clock (`--one-thread`).
+nonisolated(unsafe) var useThreadClock = false
+
+/// Milliseconds of `body`: wall clock, or this thread's CPU time with ``useThreadClock``.
 func milliseconds(_ body: () -> Void) -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    var a = timespec(), b = timespec()
+    let clock = useThreadClock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC
+    clock_gettime(clock, &a)
     body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    clock_gettime(clock, &b)
+    return Double(b.tv_sec - a.tv_sec) * 1e3 + Double(b.tv_nsec - a.tv_nsec) / 1e6
 }
 
 func median(_ xs: [Double]) -> Double {
@@ -57,57 +66,88 @@ let convCases = [
     ConvCase(label: "16x16 128->128", batch: 8, cin: 128, cout: 128, size: 16),
 ]
 
-/// PyTorch's numbers for the same cases, read from `conv_bench.py --json`.
-struct TorchReference: Decodable {
-    struct Conv: Decodable {
-        let shape: String
-        let forward_ms: Double
-        let forward_backward_ms: Double
-    }
-    let threads: Int
-    let torch: String
-    let matmul1024_gflops: Double
-    let conv: [Conv]
-}
+/// PyTorch measuring the same cases on request (`conv_bench.py --serve`), so that its timings
+/// interleave with ours case by case under the same machine load.
+final class TorchReference {
+    private(set) var version = "?"
+    private(set) var threads: Int
+    private let process: Process
+    private let input: FileHandle, output: FileHandle
+    private var buffer = Data()
 
-/// Runs the PyTorch companion script, or explains why it could not.
-func runTorchReference(threads: Int, reps: Int) -> Result<TorchReference, Error> {
     struct Failure: Error, CustomStringConvertible { let description: String }
-    let here = URL(fileURLWithPath: #filePath)
-    let candidates = [
-        here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Benchmarks/conv_bench.py").path,
-        FileManager.default.currentDirectoryPath + "/Benchmarks/conv_bench.py",
-    ]
-    guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-        return .failure(Failure(description: "Benchmarks/conv_bench.py not found"))
+
+    /// Starts the script, or explains why it could not.
+    init(threads: Int, reps: Int) throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let candidates = [
+            here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Benchmarks/conv_bench.py").path,
+            FileManager.default.currentDirectoryPath + "/Benchmarks/conv_bench.py",
+        ]
+        guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw Failure(description: "Benchmarks/conv_bench.py not found")
+        }
+        self.threads = threads
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--serve", "--threads", "\(threads)", "--reps", "\(reps)"]
+        let inPipe = Pipe(), outPipe = Pipe()
+        process.standardInput = inPipe
+        process.standardOutput = outPipe
+        process.standardError = FileHandle.nullDevice
+        input = inPipe.fileHandleForWriting
+        output = outPipe.fileHandleForReading
+        do { try process.run() } catch { throw Failure(description: "could not start python3 (\(error))") }
+        guard let ready = readLine(), ready["ready"] as? Bool == true else {
+            process.waitUntilExit()
+            throw Failure(description: "python3 with torch is not available (conv_bench.py exited with status \(process.terminationStatus))")
+        }
+        version = ready["torch"] as? String ?? "?"
+        self.threads = ready["threads"] as? Int ?? threads
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, "--json", "--threads", "\(threads)", "--reps", "\(reps)"]
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch {
-        return .failure(Failure(description: "could not start python3 (\(error))"))
+
+    /// One JSON line from the script, or nil at its end.
+    private func readLine() -> [String: Any]? {
+        while true {
+            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<nl]
+                buffer = Data(buffer[(nl + 1)...])
+                return (try? JSONSerialization.jsonObject(with: line)) as? [String: Any]
+            }
+            let more = output.availableData
+            if more.isEmpty { return nil }
+            buffer.append(more)
+        }
     }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let lastLine = errText.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-        return .failure(Failure(description: "python3 + torch not usable: \(lastLine)"))
+
+    /// Median milliseconds PyTorch reports for `request` (NaN if the script failed).
+    func measure(_ request: [String: Any]) -> Double {
+        var request = request
+        if useThreadClock { request["clock"] = "thread" }
+        guard let data = try? JSONSerialization.data(withJSONObject: request) else { return .nan }
+        input.write(data + Data("\n".utf8))
+        return readLine()?["ms"] as? Double ?? .nan
     }
-    do { return .success(try JSONDecoder().decode(TorchReference.self, from: data)) } catch {
-        return .failure(Failure(description: "unreadable output from conv_bench.py (\(error))"))
+
+    func close() {
+        try? input.close()
+        process.waitUntilExit()
     }
 }
 
 // MARK: - tensor
 
-func benchTensor(compareTorch: Bool, reps: Int) {
-    let threads = ProcessInfo.processInfo.activeProcessorCount
-    print("diffrep-bench tensor — \(threads) cores, OpenBLAS \(BLAS.threads) threads, median of \(reps) after warm-up\n")
+func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
+    if oneThread {
+        Parallel.workers = 1
+        BLAS.threads = 1
+        useThreadClock = true
+    }
+    let threads = oneThread ? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let clock = oneThread ? "thread CPU time" : "wall clock"
+    print("diffrep-bench tensor — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.workers) workers, "
+          + "OpenBLAS \(BLAS.threads) threads, \(clock), median of \(reps) after warm-up\n")
 
     // (1) matmul: Tensor.matmul vs raw cblas_sgemm, interleaved.
     print("\(pad("matmul n×n·n×n", 16, right: false))\(pad("Tensor GFLOP/s", 16))\(pad("sgemm GFLOP/s", 16))\(pad("ratio", 8))")
@@ -130,16 +170,13 @@ func benchTensor(compareTorch: Bool, reps: Int) {
         print("\(pad("\(n)", 16, right: false))\(pad(fmt(gT, 1), 16))\(pad(fmt(gB, 1), 16))\(pad(fmt(gT / gB), 8))")
     }
 
-    // (2) conv2d, UNet shapes.
-    let torch: TorchReference?
+    // (2) conv2d, UNet shapes, each case measured right before PyTorch measures it.
+    var torch: TorchReference? = nil
     var torchNote: String? = nil
     if compareTorch {
-        switch runTorchReference(threads: threads, reps: reps) {
-        case .success(let t): torch = t
-        case .failure(let e): torch = nil; torchNote = "PyTorch column skipped: \(e)"
+        do { torch = try TorchReference(threads: threads, reps: reps) } catch {
+            torchNote = "PyTorch columns skipped: \(error)"
         }
-    } else {
-        torch = nil
     }
     print("")
     var header = "\(pad("conv2d 3×3 pad 1, N=8", 24, right: false))\(pad("fwd ms", 10))\(pad("fwd+bwd ms", 12))"
@@ -155,86 +192,40 @@ func benchTensor(compareTorch: Bool, reps: Int) {
         let gy = r.normalValues(cc.batch * cc.cout * cc.size * cc.size)
         let xg = Tensor(x.shape, data: x.data, requiresGrad: true)
         let wg = Tensor.parameter(w.shape, data: w.data), bg = Tensor.parameter(bias.shape, data: bias.data)
-        let times = interleavedMedians(reps: reps, [
-            { _ = GradMode.withoutGrad { x.conv2d(w, bias: bias, padding: 1) } },
-            {
-                xg.grad = nil; wg.grad = nil; bg.grad = nil
-                xg.conv2d(wg, bias: bg, padding: 1).backward(seed: gy)
-            },
-        ])
-        var line = "\(pad(cc.label, 24, right: false))\(pad(fmt(times[0]), 10))\(pad(fmt(times[1]), 12))"
-        if let torch, let t = torch.conv.first(where: { $0.shape == cc.label }) {
-            line += "\(pad(fmt(t.forward_ms), 11))\(pad(fmt(t.forward_backward_ms), 11))"
-            line += "\(pad(fmt(times[0] / t.forward_ms), 8))\(pad(fmt(times[1] / t.forward_backward_ms), 8))"
+        let fwd = interleavedMedians(reps: reps, [{ _ = GradMode.withoutGrad { x.conv2d(w, bias: bias, padding: 1) } }])[0]
+        let torchFwd = torch?.measure(["op": "conv", "shape": cc.label, "mode": "fwd"]) ?? .nan
+        let fwdBwd = interleavedMedians(reps: reps, [{
+            xg.grad = nil; wg.grad = nil; bg.grad = nil
+            xg.conv2d(wg, bias: bg, padding: 1).backward(seed: gy)
+        }])[0]
+        let torchFwdBwd = torch?.measure(["op": "conv", "shape": cc.label, "mode": "fwd+bwd"]) ?? .nan
+        var line = "\(pad(cc.label, 24, right: false))\(pad(fmt(fwd), 10))\(pad(fmt(fwdBwd), 12))"
+        if torch != nil {
+            line += "\(pad(fmt(torchFwd), 11))\(pad(fmt(torchFwdBwd), 11))"
+            line += "\(pad(fmt(fwd / torchFwd), 8))\(pad(fmt(fwdBwd / torchFwdBwd), 8))"
         }
         print(line)
     }
     if let torch {
-        print("\n(× = ours / PyTorch \(torch.torch), \(torch.threads) threads; PyTorch matmul 1024²: "
-              + "\(fmt(torch.matmul1024_gflops, 1)) GFLOP/s)")
+        let ms = torch.measure(["op": "matmul", "n": 1024])
+        print("\n(× = ours / PyTorch \(torch.version) on the CPU, \(torch.threads) thread(s), \(clock), measured case by "
+              + "case right after ours; PyTorch matmul 1024²: \(fmt(2 * 1024.0 * 1024 * 1024 / ms / 1e6, 1)) GFLOP/s)")
+        torch.close()
     }
     if let torchNote { print("\n\(torchNote)") }
 }
 
 // MARK: - main
 
-func gemmProbe(_ a: [String]) {
-    // gemmprobe threads m n k tA tB
-    let th = Int(a[0])!, m = Int(a[1])!, n = Int(a[2])!, k = Int(a[3])!, ta = a[4] == "T", tb = a[5] == "T"
-    var r = RandomGenerator(seed: 1)
-    let A = r.normalValues(m * k), B = r.normalValues(k * n)
-    var C = [Float](repeating: 0, count: m * n)
-    BLAS.threads = th
-    let t = interleavedMedians(reps: 21, [{
-        A.withUnsafeBufferPointer { ap in B.withUnsafeBufferPointer { bp in C.withUnsafeMutableBufferPointer { cp in
-            BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!)
-        } } }
-    }])[0]
-    print("threads \(th) m \(m) n \(n) k \(k) \(a[4])\(a[5]): \(fmt(t, 3)) ms  \(fmt(2.0 * Double(m * n * k) / t / 1e6, 1)) GFLOP/s")
-}
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "gemmprobe" { gemmProbe(Array(CommandLine.arguments.dropFirst(2))); exit(0) }
-// EXPERIMENT (temporary)
-func convProfile() {
-    for cc in convCases {
-        var r = RandomGenerator(seed: 7)
-        let x = r.normal([cc.batch, cc.cin, cc.size, cc.size])
-        let w = r.normal([cc.cout, cc.cin, 3, 3]) * 0.05
-        let k = cc.cin * 9, p = cc.size * cc.size, m = cc.cout
-        let col = r.normalValues(k * p)
-        var out = [Float](repeating: 0, count: m * p)
-        let wd = w.data
-        let saved = BLAS.threads
-        BLAS.threads = 1
-        let gemmFwd = interleavedMedians(reps: 15, [{
-            wd.withUnsafeBufferPointer { wp in col.withUnsafeBufferPointer { cp in out.withUnsafeMutableBufferPointer { op in
-                for _ in 0..<cc.batch {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(p), Int32(k), 1,
-                                wp.baseAddress, Int32(k), cp.baseAddress, Int32(p), 0, op.baseAddress, Int32(p))
-                }
-            } } }
-        }])[0]
-        BLAS.threads = saved
-        let savedW = Parallel.workers
-        Parallel.workers = 1
-        BLAS.threads = 1
-        let conv1 = interleavedMedians(reps: 15, [{ _ = GradMode.withoutGrad { x.conv2d(w, bias: nil, padding: 1) } }])[0]
-        BLAS.threads = saved
-        Parallel.workers = savedW
-        let flop = 2.0 * Double(m * p * k * cc.batch)
-        print("\(cc.label): 1-thread raw gemm x\(cc.batch) \(fmt(gemmFwd)) ms (\(fmt(flop / gemmFwd / 1e6, 1)) GFLOP/s), conv fwd 1 thread \(fmt(conv1)) ms")
-    }
-}
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "convprof" { convProfile(); exit(0) }
-
-
 var args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else { print(usage); exit(0) }
 args.removeFirst()
-var compareTorch = false, reps = 15
+var compareTorch = false, oneThread = false, reps = 15
 while let a = args.first {
     args.removeFirst()
     switch a {
     case "--compare-torch": compareTorch = true
+    case "--one-thread": oneThread = true
     case "--reps":
         guard let v = args.first.flatMap(Int.init), v > 0 else { print("--reps needs a positive number\n\n\(usage)"); exit(2) }
         reps = v
@@ -243,7 +234,7 @@ while let a = args.first {
     }
 }
 switch command {
-case "tensor": benchTensor(compareTorch: compareTorch, reps: reps)
+case "tensor": benchTensor(compareTorch: compareTorch, oneThread: oneThread, reps: reps)
 case "-h", "--help", "help": print(usage)
 default: print("unknown benchmark '\(command)'\n\n\(usage)"); exit(2)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RealModule
 
 // Softmax and log-softmax along one axis, computed stably (max subtracted), with fused VJP/JVP:
 //   softmax:     y = eˣ/Σeˣ,      dx = y·(g − Σ g·y),   ẏ = y·(ẋ − Σ ẋ·y)
@@ -67,6 +68,7 @@ enum Softmax {
     /// Writes softmax (or log-softmax) of the `n` values `x[k·step]` to `y[k·step]`.
     @inline(__always)
     static func normalise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ step: Int, log: Bool) {
+        if step == 1 { return normaliseContiguous(x, y, n, log: log) }
         var mx = -Float.infinity
         for k in 0..<n { mx = Swift.max(mx, x[k &* step]) }
         if mx == -.infinity { mx = 0 }   // an all −∞ line gives NaN like PyTorch, not a trap
@@ -85,11 +87,71 @@ enum Softmax {
         }
     }
 
+    /// ``normalise(_:_:_:_:log:)`` for a contiguous line, eight lanes at a time.
+    @inline(__always)
+    static func normaliseContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, log: Bool) {
+        let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
+        let n8 = n & ~7
+        var mx = -Float.infinity
+        for k in 0..<n { mx = Swift.max(mx, x[k]) }
+        if mx == -.infinity { mx = 0 }
+        var s8 = SIMD8<Float>()
+        var s: Float = 0
+        for k in stride(from: 0, to: n8, by: 8) {
+            let e = exp8(xr.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self) - SIMD8(repeating: mx))
+            if !log { yr.storeBytes(of: e, toByteOffset: k &* 4, as: SIMD8<Float>.self) }
+            s8 += e
+        }
+        for k in n8..<n {
+            let e = Foundation.exp(x[k] - mx)
+            if !log { y[k] = e }
+            s += e
+        }
+        s += s8.sum()
+        if log {
+            let lse = mx + Foundation.log(s)
+            for k in 0..<n { y[k] = x[k] - lse }
+        } else {
+            let inv = 1 / s
+            for k in 0..<n { y[k] *= inv }
+        }
+    }
+
+    /// `eˣ` on eight lanes for `x ≤ 88` (softmax feeds it `x − max ≤ 0`): Cephes' `expf`
+    /// (range reduction by ln 2, degree-6 polynomial; within 2 ulp of `expf`), 0 below −87.3.
+    /// Only concrete-type SIMD arithmetic, which compiles to vector instructions (generic SIMD
+    /// conversions and pointwise min/max do not).
+    @inline(__always)
+    static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // n = round(x·log₂e) by the 1.5·2²³ trick: the sum's low mantissa bits hold n.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
+        let r = (x - n * 0.693359375) - n * -2.12194440e-4   // x − n·ln 2 in two parts
+        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = p * (r * r) + r + 1
+        // 2ⁿ from its bits: (n + 127)·2²³
+        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((ni &+ 127) &* 8_388_608, to: SIMD8<Float>.self)
+        var out = e * scale
+        out.replace(with: 0, where: x .< -87.33654)   // underflow (and −∞)
+        return out
+    }
+
     /// `Σ a[k·step]·b[k·step]`.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, _ step: Int) -> Float {
         var s: Float = 0
-        for k in 0..<n { s += a[k &* step] * b[k &* step] }
+        if step == 1 {
+            for k in 0..<n { s = Relaxed.multiplyAdd(a[k], b[k], s) }   // vectorises
+        } else {
+            for k in 0..<n { s += a[k &* step] * b[k &* step] }
+        }
         return s
     }
 }

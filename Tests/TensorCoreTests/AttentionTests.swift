@@ -19,6 +19,25 @@ import Testing
         assertClose(x.logSoftmax().data, [-Foundation.log(z), -Foundation.log(z), 1 - Foundation.log(z)], rtol: 1e-5, atol: 1e-5)
     }
 
+    @Test func vectorExpMatchesFoundation() {
+        // The 8-lane exp used by softmax: relative error of a few ulp over its domain, exact edges.
+        var worst: Float = 0
+        for i in 0..<2000 {
+            let base = -87 + 88 * Float(i) / 2000
+            let x = SIMD8<Float>((0..<8).map { base + Float($0) * 0.0055 })
+            let y = Softmax.exp8(x)
+            for l in 0..<8 {
+                let ref = Foundation.exp(x[l])
+                worst = max(worst, abs(y[l] - ref) / ref)
+            }
+        }
+        #expect(worst < 5e-7, "worst relative error \(worst)")
+        let edges = Softmax.exp8(SIMD8<Float>(0, -.infinity, -100, -87.5, .nan, 1, -1e-8, 88))
+        #expect(edges[0] == 1 && edges[1] == 0 && edges[2] == 0 && edges[3] == 0)
+        #expect(edges[4].isNaN)
+        assertClose([edges[5], edges[6], edges[7]], [Float(M_E), 1, Foundation.exp(Float(88))], rtol: 1e-6, atol: 0)
+    }
+
     @Test(arguments: [-1, 0, 1])
     func softmaxDerivatives(_ axis: Int) {
         let x = randomParameter([3, 4, 2], seed: 40 + UInt64(axis + 1), in: -2...2)

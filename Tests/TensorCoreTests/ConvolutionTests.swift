@@ -48,12 +48,21 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int, padding: I
         }
     }
 
-    /// UNet-sized channel counts against the direct loop; gradients through ⟨Jv,u⟩ = ⟨v,Jᵀu⟩
+    /// (x shape, weight shape, stride, padding) for ``conv2dLargerShapes(_:)``.
+    static let largerCases: [([Int], [Int], Int, Int)] = [
+        ([3, 16, 23, 22], [24, 16, 3, 3], 1, 1),   // 506 pixels: two patch tiles per image
+        ([3, 13, 9, 10], [20, 13, 3, 3], 2, 1),    // channel counts off the 8×8 transpose blocks
+        ([2, 13, 9, 10], [20, 13, 3, 3], 1, 0),
+        ([3, 12, 8, 8], [10, 12, 1, 1], 1, 0),     // pointwise
+    ]
+
+    /// Larger channel counts against the direct loop; gradients through ⟨Jv,u⟩ = ⟨v,Jᵀu⟩
     /// (the JVP is the forward kernel, so this ties the backward kernels to it).
-    @Test(arguments: [(1, 1), (2, 1), (1, 0)])
-    func conv2dLargerShapes(_ stride: Int, _ padding: Int) {
-        let x = randomParameter([3, 16, 9, 10], seed: 5), w = randomParameter([24, 16, 3, 3], seed: 6, in: -0.2...0.2)
-        let b = randomParameter([24], seed: 7)
+    @Test(arguments: 0..<largerCases.count)
+    func conv2dLargerShapes(_ i: Int) {
+        let (xs, ws, stride, padding) = Self.largerCases[i]
+        let x = randomParameter(xs, seed: 5), w = randomParameter(ws, seed: 6, in: -0.2...0.2)
+        let b = randomParameter([ws[0]], seed: 7)
         let y = x.conv2d(w, bias: b, stride: stride, padding: padding)
         assertClose(y, naiveConv2d(x, w, b, stride: stride, padding: padding), rtol: 1e-4, atol: 1e-4)
         let (jv, vj) = GradientCheck.jvpAgainstVJP([x, w, b]) { t in t[0].conv2d(t[1], bias: t[2], stride: stride, padding: padding) }
