@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSupport
 
 /// The `diffrep` command: sample differentiable representations with a diffusion model.
 @main
@@ -13,6 +14,12 @@ struct DiffrepCommand: ParsableCommand {
             """,
         version: DiffrepVersion.string,
         subcommands: [ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, DatasetCommand.self])
+
+    /// Entry point: tunes the allocator for numeric work, then parses and runs the subcommand.
+    static func main() {
+        MemoryTuning.keepFreedMemory()
+        main(nil)
+    }
 }
 
 enum DiffrepVersion {
