@@ -36,9 +36,16 @@ public protocol Diffrep: AnyObject {
     /// `ε_θ` is `N(0, I)` in every view. `nil` when no such direction exists (fields, NeRFs):
     /// samplers then project per-view white noise by least squares instead.
     func parameterNoise(using rng: inout RandomGenerator) -> [[Float]]?
+
+    /// A prior on the parameters added to every inner-Adam solve (smoothness, empty space),
+    /// as a scalar on the tape; `nil` for none (the default).
+    func regularizer() -> Tensor?
 }
 
 extension Diffrep {
     /// Default: no exact parameter-space noise.
     public func parameterNoise(using rng: inout RandomGenerator) -> [[Float]]? { nil }
+
+    /// Default: no prior.
+    public func regularizer() -> Tensor? { nil }
 }

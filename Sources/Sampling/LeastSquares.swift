@@ -86,8 +86,9 @@ enum LeastSquares {
             for t in 0..<steps {
                 opt.learningRate = learningRate * rms * (1 - Float(t) / Float(steps))
                 let diff = diffrep.render(views) - y                                  // [K, C, H, W]
-                let loss = diff.square().mean()
-                stats.relativeResidual = Float((Double(loss.item) * Double(diff.count)).squareRoot() / rNorm)
+                let fit = diff.square().mean()
+                stats.relativeResidual = Float((Double(fit.item) * Double(diff.count)).squareRoot() / rNorm)
+                let loss = diffrep.regularizer().map { fit + $0 } ?? fit
                 loss.backward()
                 opt.step()
                 stats.iterations = t + 1

@@ -7,7 +7,7 @@ import TensorCore
 /// ``Diffreps/PixelImage`` the pullback sampler therefore draws exactly the numbers that
 /// ``Diffusion/DDIMSampler`` draws for the same seed. Within level `i`'s stream the draws come in
 /// the order they are used: the stochastic DDIM step's noise, then the RePaint re-noising, once per
-/// resample. View choices have a stream of their own, so choosing views never shifts the noise.
+/// resample. View choices have streams of their own (one per level), so choosing views never shifts the noise.
 ///
 /// ```swift
 /// let streams = NoiseStreams(seed: 7)
@@ -25,6 +25,8 @@ struct NoiseStreams {
     /// Level `i`'s fresh noise: the DDIM step noise first, then the re-noising (stream `i + 1`).
     func level(_ i: Int) -> RandomGenerator { root.fork(UInt64(i) + 1) }
 
-    /// The view draws of the whole run (the last stream number, which no level reaches).
-    var views: RandomGenerator { root.fork(.max) }
+    /// The view draws before the first level (`level == nil`) and of level `i`, counted down from
+    /// the last stream number (which no noise level reaches), so a run resumed at level `i` draws
+    /// the same views as an uninterrupted one.
+    func views(level: Int?) -> RandomGenerator { root.fork(.max - UInt64((level ?? -1) + 1)) }
 }

@@ -51,6 +51,9 @@ public struct PullbackSampler {
         public var classLabel: Int? = nil
         /// Whether the parameters hold the noisy state (default) or the denoised estimate.
         public var state = StateMode.noisy
+        /// The level to start at: 0 for a fresh run; `s` to resume a run whose parameters were
+        /// saved after `s` steps (the rest of the run is then the same as uninterrupted).
+        public var startStep = 0
 
         /// A configuration; only the noise levels are required.
         public init(sigmas: [Float], viewsPerStep: Int = 4, eta: Float = 0, resample: Int = 1,
@@ -76,6 +79,9 @@ public struct PullbackSampler {
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
             guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1], got \(eta)") }
             try solver.validate()
+            guard startStep >= 0 && startStep < sigmas.count - 1 else {
+                throw SamplingError.invalidConfiguration("start step \(startStep) is outside 0..<\(sigmas.count - 1)")
+            }
         }
     }
 
@@ -117,7 +123,7 @@ public struct PullbackSampler {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)
-        var viewStream = streams.views
+        var viewStream = streams.views(level: nil)
         func drawViews() throws -> [R.View] {
             let views = chooseViews?(&viewStream) ?? diffrep.sampleViews(count: c.viewsPerStep, using: &viewStream)
             guard !views.isEmpty else { throw SamplingError.invalidConfiguration("the view chooser returned no views") }
@@ -129,13 +135,14 @@ public struct PullbackSampler {
 
         // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space (a denoised state starts clean).
         var initialNoise = streams.initial
-        if c.state == .noisy {
+        if c.state == .noisy && c.startStep == 0 {
             try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
         }
 
-        for i in 0..<steps {
+        for i in c.startStep..<steps {
             let (sigma, next) = (c.sigmas[i], c.sigmas[i + 1])
             var levelNoise = streams.level(i)
+            viewStream = streams.views(level: i)
             for u in 0..<c.resample {
                 // One DDIM step σ_i → σ_{i+1} on K fresh views, pulled back to the parameters.
                 _ = try step(diffrep, views: try drawViews(), sigma: sigma, nextSigma: next, noise: &levelNoise,

@@ -113,7 +113,7 @@ public struct ScoreDistillationSampler {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)
-        var viewStream = streams.views
+        var viewStream = streams.views(level: nil)
         var clock = SamplingClock()
         var report = SamplingReport()
         var adam = Adam(parameters: diffrep.parameters, learningRate: c.learningRate)

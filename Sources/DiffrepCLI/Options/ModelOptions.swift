@@ -44,7 +44,7 @@ struct ModelOptions: ParsableArguments {
         guard let n = config.numClassEmbeds else {
             throw ValidationError("--class given, but the model is unconditional")
         }
-        let names = model == nil ? DefaultModel.classNames : []
+        let names = n == DefaultModel.classNames.count + 1 ? DefaultModel.classNames : []
         if let i = Int(text) ?? names.firstIndex(of: text.lowercased()), i >= 0, i < n - 1 { return i }
         throw ValidationError("unknown class '\(text)'; use 0..<\(n - 1)" + (names.isEmpty ? "" : " or one of \(names.joined(separator: ", "))"))
     }

@@ -28,8 +28,8 @@ struct SamplerOptions: ParsableArguments {
     var resample = 1
     @Option(help: "DDIM stochasticity η in [0, 1] (pullback).")
     var eta: Float = 0
-    @Option(help: "Least-squares solve for the pullback step: cg (conjugate gradients) or adam.")
-    var solver: SolverKind = .cg
+    @Option(help: "Least-squares solve for the pullback step: cg (conjugate gradients; default for images and panoramas) or adam (default for NeRFs).")
+    var solver: SolverKind?
     @Option(help: "Optimisation steps for sds / sjc.")
     var iterations = 300
     @Option(help: "Adam learning rate for sds / sjc.")
@@ -47,7 +47,7 @@ struct SamplerOptions: ParsableArguments {
 
     var settings: [String: JSONValue] {
         ["sampler": .string(sampler.rawValue), "steps": .int(steps), "views_per_step": .int(viewsPerStep),
-         "resample": .int(resample), "eta": JSONValue(eta), "solver": .string(solver.rawValue),
+         "resample": .int(resample), "eta": JSONValue(eta), "solver": .string(solver?.rawValue ?? "default"),
          "iterations": .int(iterations), "learning_rate": JSONValue(learningRate)]
     }
 
@@ -64,7 +64,7 @@ struct SamplerOptions: ParsableArguments {
         case .pullback:
             let config = PullbackSampler.Configuration(
                 sigmas: model.schedule.ddimSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
-                resample: resample, solver: solver == .cg ? .default : .adam(), seed: seed,
+                resample: resample, solver: solver == .adam ? .adam() : .default, seed: seed,
                 classLabel: model.classLabel ?? model.nullClass)
             return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
         case .sds, .sjc:

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Diffreps
+import Diffusion
+import Foundation
+import PNGIO
+import RunSupport
+import Sampling
+import TensorCore
+
+/// `diffrep nerf`: the main job — sample a NeRF with the diffusion model, then write a
+/// turntable (PNG frames + animated PNG), depth and opacity maps, the checkpoint, a manifest and
+/// optionally a mesh.
+struct NerfCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nerf",
+        abstract: "Sample a NeRF (voxel grid radiance field) with the diffusion model; write a turntable and more.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplerOptions
+    @Option(help: "Voxel grid resolution per axis.")
+    var resolution = 32
+    @Option(help: "Samples per ray when rendering.")
+    var samplesPerRay = 48
+    @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
+    var state: PullbackSampler.StateMode = .denoised
+    @Option(help: "Conjugate-gradient iterations per pullback step.")
+    var cgIterations = 8
+    @Option(help: "Turntable frames.")
+    var frames = 24
+    @Option(help: "Turntable frame size (pixels; larger than the training views is fine).")
+    var displaySize = 96
+    @Option(help: "Also write a marching-cubes mesh with vertex colours (.ply or .obj).")
+    var mesh: String?
+    @Option(help: "Save the NeRF every N sampler steps (for --resume).")
+    var checkpointEvery = 5
+    @Flag(help: "Continue from OUT/nerf.safetensors with the same settings.")
+    var resume = false
+    @Option(help: "Output folder.")
+    var out = "out/nerf"
+
+    func validate() throws {
+        guard resolution >= 4, resolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        guard samplesPerRay >= 4, frames >= 1, displaySize >= 8, cgIterations >= 1, checkpointEvery >= 1 else {
+            throw ValidationError("--samples-per-ray ≥ 4, --frames ≥ 1, --display-size ≥ 8, --cg-iterations ≥ 1, --checkpoint-every ≥ 1")
+        }
+        if let mesh, !(mesh.hasSuffix(".ply") || mesh.hasSuffix(".obj")) {
+            throw ValidationError("--mesh must end in .ply or .obj")
+        }
+    }
+
+    var settings: [String: JSONValue] {
+        sampling.settings.merging([
+            "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
+            "cg_iterations": .int(cgIterations), "guidance": JSONValue(model.guidance),
+            "class": .string(model.classLabel ?? "none")]) { $1 }
+    }
+
+    func run() throws {
+        let outURL = try OutputFolder.prepare(out)
+        let m = try model.load()
+        var manifest = RunManifest(subcommand: "nerf", version: DiffrepVersion.string, seed: sampling.seed, settings: settings)
+        try manifest.recordModel(at: m.folder.path)
+        let nerf = NeRFDiffrep(field: VoxelGridField(resolution: resolution), imageSize: m.imageShape[1],
+                               renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
+        let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
+        let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: settings) : 0
+        if resume { log("resumed at step \(startStep) from \(checkpoint.path)") }
+
+        // Sample.
+        let report: SamplingReport
+        let label = model.classLabel.map { "nerf (\($0))" } ?? "nerf"
+        switch sampling.sampler {
+        case .pullback:
+            var config = PullbackSampler.Configuration(
+                sigmas: m.schedule.ddimSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep,
+                eta: sampling.eta, resample: sampling.resample,
+                solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
+                seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
+            config.startStep = startStep
+            let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
+            report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
+                bar.update(step: p.step, extra: ["σ": Double(p.sigma)])
+                if p.step % checkpointEvery == 0 && p.step < p.totalSteps {
+                    try? NerfCheckpoint.save(nerf, step: p.step, settings: settings, to: checkpoint)
+                }
+                return true
+            }
+            bar.finish()
+        case .sds, .sjc:
+            report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label)
+        }
+        try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
+                                settings: settings, to: checkpoint)
+        manifest.addOutput("nerf.safetensors")
+
+        // Turntable, depth and opacity.
+        let views = nerf.turntable(frames: frames)
+        var frameImages: [PNGImage] = [], depths: [Tensor] = [], opacities: [Tensor] = []
+        let turntableDir = outURL.appendingPathComponent("turntable")
+        try FileManager.default.createDirectory(at: turntableDir, withIntermediateDirectories: true)
+        for (k, view) in views.enumerated() {
+            let r = nerf.display(view, size: displaySize)
+            let image = try PNGImage(tensor: r.image)
+            frameImages.append(image)
+            try PNG.write(image, to: turntableDir.appendingPathComponent(String(format: "frame_%03d.png", k)).path)
+            if k % Swift.max(frames / 4, 1) == 0 && depths.count < 4 { depths.append(r.depth); opacities.append(r.opacity) }
+        }
+        try APNG.write(frames: frameImages, delayMs: 80, to: outURL.appendingPathComponent("turntable.png").path)
+        try PNG.write(NerfMaps.strip(depths, normalise: true), to: outURL.appendingPathComponent("depth.png").path)
+        try PNG.write(NerfMaps.strip(opacities, normalise: false), to: outURL.appendingPathComponent("opacity.png").path)
+        manifest.addOutput("turntable.png")
+        manifest.addOutput("turntable/")
+        manifest.addOutput("depth.png")
+        manifest.addOutput("opacity.png")
+
+        if let mesh {
+            let url = URL(fileURLWithPath: mesh, relativeTo: outURL)
+            let triangles = try NerfMesh.write(nerf.field, to: url)
+            manifest.addOutput(mesh)
+            log("mesh: \(triangles) triangles → \(url.path)")
+        }
+        manifest.measurements["denoiser_seconds"] = report.denoiserSeconds
+        manifest.measurements["solve_seconds"] = report.solveSeconds
+        manifest.measurements["sampling_seconds"] = report.totalSeconds
+        manifest.finish()
+        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
+        log(String(format: "wrote %@ (sampling %.0f s: denoiser %.0f s, solve %.0f s)", outURL.path,
+                   report.totalSeconds, report.denoiserSeconds, report.solveSeconds))
+    }
+}
+
+extension PullbackSampler.StateMode: ExpressibleByArgument {}
+
+/// The NeRF checkpoint: the raw grids plus the step and the settings they belong to.
+enum NerfCheckpoint {
+    static func save(_ nerf: NeRFDiffrep, step: Int, settings: [String: JSONValue], to url: URL) throws {
+        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        try SafeTensors.save([(name: "density", tensor: nerf.field.density.detached()),
+                              (name: "color", tensor: nerf.field.color.detached())],
+                             metadata: ["step": "\(step)", "settings": json], to: url)
+    }
+
+    /// Loads the grids into `nerf` and returns the step to continue from.
+    static func load(_ url: URL, into nerf: NeRFDiffrep, settings: [String: JSONValue]) throws -> Int {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
+        let contents = try SafeTensors.read(contentsOf: url)
+        let byName = contents.dictionary
+        guard let stepText = contents.metadata?["step"], let step = Int(stepText),
+              let d = byName["density"], let c = byName["color"],
+              d.shape == nerf.field.density.shape, c.shape == nerf.field.color.shape else {
+            throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this resolution")
+        }
+        let saved = contents.metadata?["settings"].flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) }
+        guard saved == settings else {
+            throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
+        }
+        nerf.field.density.data = d.data
+        nerf.field.color.data = c.data
+        return step
+    }
+}
+
+/// Depth and opacity maps as one image strip.
+enum NerfMaps {
+    /// `[H, W]` maps side by side as a grey image in [-1, 1] (depth normalised to its range).
+    static func strip(_ maps: [Tensor], normalise: Bool) -> Tensor {
+        let (h, w) = (maps[0].shape[0], maps[0].shape[1])
+        var values = [Float](repeating: 0, count: h * w * maps.count)
+        let all = maps.flatMap(\.data)
+        let lo = normalise ? (all.min() ?? 0) : 0, hi = normalise ? (all.max() ?? 1) : 1
+        for (k, m) in maps.enumerated() {
+            for i in 0..<h { for j in 0..<w {
+                let v = (m.data[i * w + j] - lo) / Swift.max(hi - lo, 1e-6)
+                values[i * w * maps.count + k * w + j] = 2 * v - 1
+            } }
+        }
+        return Tensor([1, h, w * maps.count], data: values)
+    }
+}
