@@ -31,9 +31,17 @@ public final class PanoramaGrid: Diffrep {
         self.alignViewsToPixels = alignViewsToPixels
     }
 
+    /// Windows evenly spaced around the circle from a random phase, so every step covers the
+    /// whole panorama (as MultiDiffusion does): `max(count, ⌈W / w⌉)` windows, at
+    /// `phase + k·W/n`; with ``alignViewsToPixels`` the offsets are whole pixels.
     public func sampleViews(count: Int, using rng: inout RandomGenerator) -> [Float] {
-        let u = rng.uniformValues(count)
-        return u.map { alignViewsToPixels ? Float(Int($0 * Float(panoramaWidth)) % panoramaWidth) : $0 * Float(panoramaWidth) }
+        let width = Float(panoramaWidth)
+        let n = Swift.max(count, (panoramaWidth + renderShape[2] - 1) / renderShape[2])
+        let phase = rng.uniformValues(1)[0] * width
+        return (0..<n).map { k in
+            let offset = (phase + Float(k) * width / Float(n)).truncatingRemainder(dividingBy: width)
+            return alignViewsToPixels ? Foundation.floor(offset) : offset
+        }
     }
 
     /// Windows `[K, C, H, w]` at the given offsets.
