@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Regenerates the gallery the README shows (Renders/), with the embedded default model and fixed
+# seeds: plain samples, images / panoramas / NeRFs from pullback vs SDS vs SJC on the same seeds.
+# Each run also leaves its manifest.json (settings, timings, diversity) beside the copies.
+# Usage: bash Renders/make_gallery.sh [sample|image|panorama|nerf ...]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product diffrep >/dev/null
+bin=.build/release/diffrep
+work=out/gallery
+parts=("${@:-sample image panorama nerf}")
+want() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+mkdir -p Renders "$work"
+
+if want sample; then
+    $bin sample --count 64 --steps 50 --seed 1 --out "$work/sample"
+    cp "$work/sample/samples.png" Renders/samples_8x8.png
+    $bin sample --count 8 --steps 50 --seed 1 --per-class --guidance 3 --out "$work/sample-classes"
+    cp "$work/sample-classes/samples.png" Renders/samples_per_class.png
+fi
+
+for s in pullback sds sjc; do
+    if want image; then
+        $bin image --sampler "$s" --count 8 --seed 10 --views-per-step 1 --class sphere --out "$work/image-$s"
+        cp "$work/image-$s/images.png" "Renders/image_$s.png"
+        cp "$work/image-$s/manifest.json" "Renders/image_$s.json"
+    fi
+    if want panorama; then
+        $bin panorama --sampler "$s" --width 256 --seed 20 --out "$work/panorama-$s"
+        cp "$work/panorama-$s/panorama_tiled.png" "Renders/panorama_$s.png"
+        cp "$work/panorama-$s/manifest.json" "Renders/panorama_$s.json"
+    fi
+    if want nerf; then
+        $bin nerf --sampler "$s" --class sphere --seed 30 --out "$work/nerf-$s"
+        cp "$work/nerf-$s/turntable.png" "Renders/nerf_sphere_$s.png"
+        cp "$work/nerf-$s/manifest.json" "Renders/nerf_sphere_$s.json"
+    fi
+done
+
+if want nerf; then
+    for c in box torus cone; do
+        for seed in 31 32; do
+            $bin nerf --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
+            cp "$work/nerf-$c-$seed/turntable.png" "Renders/nerf_${c}_$seed.png"
+        done
+    done
+fi
+echo "gallery written to Renders/"
