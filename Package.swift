@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Toys", targets: ["Toys"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
+        .executable(name: "seed-sweep", targets: ["SeedSweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,9 @@ let package = Package(
             name: "DiffrepCLI",
             dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // An example research script on the public API only (CI builds it).
+        .executableTarget(name: "SeedSweep", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "DefaultModel"],
+                          path: "Examples/SeedSweep"),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
