@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
+        .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]

@@ -35,6 +35,8 @@ struct NerfCommand: ParsableCommand {
     var checkpointEvery = 5
     @Flag(help: "Continue from OUT/nerf.safetensors with the same settings.")
     var resume = false
+    @Option(help: "Stop after this many sampler steps, leaving the checkpoint to --resume later (pullback).")
+    var stopAfter: Int?
     @Option(help: "Output folder.")
     var out = "out/nerf"
 
@@ -78,12 +80,18 @@ struct NerfCommand: ParsableCommand {
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
             config.startStep = startStep
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
-            report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
+            do {
+                report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
                 bar.update(step: p.step, extra: ["σ": Double(p.sigma)])
-                if p.step % checkpointEvery == 0 && p.step < p.totalSteps {
+                if (p.step % checkpointEvery == 0 || p.step == stopAfter) && p.step < p.totalSteps {
                     try? NerfCheckpoint.save(nerf, step: p.step, settings: settings, to: checkpoint)
                 }
-                return true
+                return p.step != stopAfter
+            }
+            } catch SamplingError.cancelled(let step) where step == stopAfter {
+                bar.finish()
+                log("stopped after step \(step); continue with the same flags and --resume")
+                return
             }
             bar.finish()
         case .sds, .sjc:
@@ -133,8 +141,15 @@ extension PullbackSampler.StateMode: ExpressibleByArgument {}
 
 /// The NeRF checkpoint: the raw grids plus the step and the settings they belong to.
 enum NerfCheckpoint {
+    /// The settings as canonical JSON (sorted keys), stored in and compared against the checkpoint.
+    static func canonical(_ settings: [String: JSONValue]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(settings), as: UTF8.self)
+    }
+
     static func save(_ nerf: NeRFDiffrep, step: Int, settings: [String: JSONValue], to url: URL) throws {
-        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        let json = try canonical(settings)
         try SafeTensors.save([(name: "density", tensor: nerf.field.density.detached()),
                               (name: "color", tensor: nerf.field.color.detached())],
                              metadata: ["step": "\(step)", "settings": json], to: url)
@@ -150,8 +165,7 @@ enum NerfCheckpoint {
               d.shape == nerf.field.density.shape, c.shape == nerf.field.color.shape else {
             throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this resolution")
         }
-        let saved = contents.metadata?["settings"].flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) }
-        guard saved == settings else {
+        guard try contents.metadata?["settings"] == canonical(settings) else {
             throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
         }
         nerf.field.density.data = d.data

@@ -1,9 +1,12 @@
 import Diffreps
 import Foundation
 
-/// Mesh export for `diffrep nerf --mesh` (filled in by the mesh extraction work).
+/// `diffrep nerf --mesh`: the density iso-surface (marching cubes) with vertex colours.
 enum NerfMesh {
+    /// Writes the mesh (`.ply` or `.obj`) and returns its triangle count.
     static func write(_ field: VoxelGridField, to url: URL) throws -> Int {
-        throw CocoaError(.featureUnsupported)
+        let mesh = field.extractMesh()
+        try mesh.write(to: url)
+        return mesh.triangles.count
     }
 }
