@@ -12,7 +12,7 @@ struct DiffrepCommand: ParsableCommand {
             runs with no flags, using the embedded default model (a UNet trained on procedural toys).
             """,
         version: DiffrepVersion.string,
-        subcommands: [ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, DatasetCommand.self])
+        subcommands: [ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, EvalCommand.self, DatasetCommand.self])
 }
 
 enum DiffrepVersion {
