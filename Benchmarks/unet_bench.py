@@ -10,6 +10,8 @@ forward+backward at batch 8, 3×32×32, in the same two configurations as the Sw
 Forward runs under torch.no_grad(); forward+backward runs the forward with autograd on and the
 backward of the output's sum to every parameter. Times are milliseconds, the median of --reps
 repetitions after warm-up; --json prints every repetition so the caller can pool them.
+On a busy machine set OMP_WAIT_POLICY=PASSIVE (diffrep-bench does): spinning OpenMP threads that
+compete with other processes for the cores slow PyTorch down many times over.
 """
 import argparse
 import json

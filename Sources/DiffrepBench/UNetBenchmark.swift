@@ -28,7 +28,9 @@ enum UNetBenchmark {
           --reps N         timed repetitions per measurement and round (default 3)
           --rounds R       PyTorch rounds with --compare-torch (default 1)
           --configs LIST   toys (channels 32,64,64), cifar10 (google/ddpm-cifar10-32); default both
-          --threads T      PyTorch threads (default 2; the Swift side uses OpenBLAS's current count)
+          --threads T      threads on both sides (default 2): OpenBLAS and Parallel.workers in Swift,
+                           torch.set_num_threads in PyTorch (run with OMP_WAIT_POLICY=PASSIVE unless set:
+                           spinning OpenMP threads slow PyTorch down many times on a busy machine)
         """
 
     static let batch = 8, size = 32
@@ -122,6 +124,8 @@ enum UNetBenchmark {
     }
 
     static func run(_ options: Options) {
+        BLAS.threads = options.threads
+        Parallel.workers = options.threads
         let chosen = cases.filter { options.configs.contains($0.name) }
         let unets = chosen.map { UNet2D(config: $0.config, seed: 0) }
         var rng = RandomGenerator(seed: 0)
@@ -129,7 +133,7 @@ enum UNetBenchmark {
         let order = options.compareTorch
             ? "interleaved S" + String(repeating: " P S", count: options.rounds) : "Swift only"
         print("diffrep-bench unet — UNet2D batch \(batch), 3×\(size)×\(size); \(ProcessInfo.processInfo.activeProcessorCount) "
-              + "cores, OpenBLAS \(BLAS.threads) threads; median ms of \(options.reps) reps per round, \(order)\n")
+              + "cores, \(options.threads) threads; median ms of \(options.reps) reps per round, \(order)\n")
 
         var swift = Timings(), torch = Timings()
         var torchRun: TorchRun?
@@ -184,7 +188,9 @@ enum UNetBenchmark {
             print(line)
         }
         if let torchRun {
-            print("\n× = Swift / PyTorch (\(torchRun.torch), diffusers \(torchRun.diffusers), \(torchRun.threads) threads); "
+            let policy = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "PASSIVE"
+            print("\n× = Swift / PyTorch (\(torchRun.torch), diffusers \(torchRun.diffusers), \(torchRun.threads) threads, "
+                  + "OMP_WAIT_POLICY=\(policy)); "
                   + "Swift \(options.reps * (options.rounds + 1)) and PyTorch \(options.reps * options.rounds) samples per cell")
         }
         for n in notes { print("WARNING: \(n)") }
@@ -208,6 +214,9 @@ enum UNetBenchmark {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let out = Pipe()
+        var environment = ProcessInfo.processInfo.environment
+        if environment["OMP_WAIT_POLICY"] == nil { environment["OMP_WAIT_POLICY"] = "PASSIVE" }
+        process.environment = environment
         process.standardOutput = out
         guard let errHandle = try? FileHandle(forWritingTo: errURL) else {
             return .failure(Failure(description: "cannot create a temporary file for python's messages"))

@@ -176,12 +176,14 @@ struct ZeroNetwork: NoisePredictionNetwork {
             let (lo, hi) = (Double(r.sigmaRange.lowerBound), Double(r.sigmaRange.upperBound))
             #expect(r.x0MSE > 0.9 * lo * lo && r.x0MSE < 1.1 * hi * hi, "\(r)")
             #expect(r.count == 32)
+            #expect(r.clippedX0MSE <= r.x0MSE && r.clippedX0MSE <= 4, "\(r)")
         }
         // x₀-prediction of zero: x₀-MSE = mean x₀², whatever the band.
         let x0 = ColourRamps().batch(Array(0..<32)).images.data
         let meanSquare = x0.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x0.count)
         for r in eval.evaluate(network: ZeroNetwork(), schedule: schedule, prediction: .sample, nullClass: nil) {
             #expect(abs(r.x0MSE - meanSquare) < 1e-9, "\(r)")
+            #expect(r.clippedX0MSE == r.x0MSE, "x̂₀ = 0 needs no clipping: \(r)")
         }
         // Batching does not change the draws.
         var single = eval

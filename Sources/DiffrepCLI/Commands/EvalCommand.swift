@@ -13,7 +13,8 @@ struct EvalCommand: ParsableCommand {
         abstract: "Held-out denoising loss (ε-MSE and x₀-MSE) of a model per band of timesteps.",
         discussion: """
             Toys are drawn from indices ≥ 2^40 of the toys data set, which no training run reaches. \
-            Prints a table and writes heldout.csv and manifest.json into --out.
+            Prints a table and writes heldout.csv and manifest.json into --out. x₀-MSE grows like σ² \
+            at high noise; the clipped column clips x̂₀ to [-1, 1] first, as DDPM samplers usually do.
             """)
 
     @Option(help: "A diffusers-format model folder. Default: the embedded toys model.")
@@ -93,13 +94,14 @@ struct EvalCommand: ParsableCommand {
 
         print(Self.table(results, title: "held-out denoising loss of \(folder.path) on \(items.count) "
                          + (data == "toys" ? "toys" : "images from \(data)") + (unconditional ? " (null class)" : "")))
-        var csv = "t_min,t_max,sigma_min,sigma_max,eps_mse,x0_mse,count\n"
+        var csv = "t_min,t_max,sigma_min,sigma_max,eps_mse,x0_mse,x0_clipped_mse,count\n"
         for r in results {
             csv += "\(r.timesteps.lowerBound),\(r.timesteps.upperBound),\(r.sigmaRange.lowerBound),\(r.sigmaRange.upperBound),"
-                + "\(r.epsilonMSE),\(r.x0MSE),\(r.count)\n"
+                + "\(r.epsilonMSE),\(r.x0MSE),\(r.clippedX0MSE),\(r.count)\n"
             let key = "t\(r.timesteps.lowerBound)_\(r.timesteps.upperBound)"
             manifest.measurements["eps_mse_\(key)"] = r.epsilonMSE
             manifest.measurements["x0_mse_\(key)"] = r.x0MSE
+            manifest.measurements["x0_clipped_mse_\(key)"] = r.clippedX0MSE
         }
         try OutputFolder.atomicWrite(data: Data(csv.utf8), to: outURL.appendingPathComponent("heldout.csv"))
         manifest.addOutput("heldout.csv")
@@ -111,12 +113,13 @@ struct EvalCommand: ParsableCommand {
     /// The results as an aligned text table.
     static func table(_ results: [HeldOutEvaluation.BandResult], title: String) -> String {
         func col(_ s: String, _ n: Int) -> String { String(repeating: " ", count: Swift.max(0, n - s.count)) + s }
-        var lines = [title, col("band t", 12) + col("σ range", 20) + col("ε-MSE", 11) + col("x₀-MSE", 11)]
+        var lines = [title, col("band t", 12) + col("σ range", 18) + col("ε-MSE", 10) + col("x₀-MSE", 11)
+                     + col("x₀-MSE clipped", 16)]
         for r in results {
             let band = "[\(r.timesteps.lowerBound), \(r.timesteps.upperBound))"
-            let sigma = String(format: "%.3f – %.2f", r.sigmaRange.lowerBound, r.sigmaRange.upperBound)
-            lines.append(col(band, 12) + col(sigma, 20) + col(String(format: "%.4f", r.epsilonMSE), 11)
-                         + col(String(format: "%.4f", r.x0MSE), 11))
+            let sigma = String(format: "%.3g – %.3g", r.sigmaRange.lowerBound, r.sigmaRange.upperBound)
+            lines.append(col(band, 12) + col(sigma, 18) + col(String(format: "%.4f", r.epsilonMSE), 10)
+                         + col(String(format: "%.4g", r.x0MSE), 11) + col(String(format: "%.4f", r.clippedX0MSE), 16))
         }
         return lines.joined(separator: "\n")
     }

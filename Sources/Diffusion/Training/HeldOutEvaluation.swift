@@ -10,12 +10,14 @@ import TensorCore
 /// sees `x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε` and its output is turned into `ε̂` and `x̂₀` (whatever
 /// it predicts: ε, v or x₀); the band reports the mean squared errors per pixel
 /// `mean‖ε̂ − ε‖²` (the training loss) and `mean‖x̂₀ − x₀‖²` (what a sampler feels; for an
-/// ε-model it is `σ_t²` times the ε-error, item by item).
+/// ε-model it is `σ_t²` times the ε-error, item by item, so it explodes at high noise), and the
+/// latter once more with `x̂₀` clipped to the data range `[−1, 1]` (as diffusers' DDPM
+/// scheduler does by default), which stays comparable across bands.
 ///
 /// ```swift
 /// let eval = HeldOutEvaluation(data: toys, items: Array(1_000_000..<1_000_256))
 /// for band in try eval.evaluate(modelFolder: URL(fileURLWithPath: "Assets/toys-unet")) {
-///     print(band.timesteps, band.sigmaRange, band.epsilonMSE, band.x0MSE)
+///     print(band.timesteps, band.sigmaRange, band.epsilonMSE, band.x0MSE, band.clippedX0MSE)
 /// }
 /// ```
 public struct HeldOutEvaluation {
@@ -32,6 +34,8 @@ public struct HeldOutEvaluation {
         public let epsilonMSE: Double
         /// Mean squared error of the predicted clean image, per pixel.
         public let x0MSE: Double
+        /// The same with the predicted clean image clipped to `[−1, 1]`.
+        public let clippedX0MSE: Double
         /// Items evaluated.
         public let count: Int
     }
@@ -86,15 +90,16 @@ public struct HeldOutEvaluation {
             precondition(!band.isEmpty && band.lowerBound >= 0 && band.upperBound <= schedule.numTrainTimesteps,
                          "timestep band \(band) must be non-empty and inside 0..<\(schedule.numTrainTimesteps)")
         }
-        let prediction = prediction ?? schedule.predictionType
+        let predictionType = prediction ?? schedule.predictionType
         let n = items.count
-        var epsSum = [Double](repeating: 0, count: bands.count), x0Sum = epsSum
+        var epsSum = [Double](repeating: 0, count: bands.count), x0Sum = epsSum, clippedSum = epsSum
         var pixels = 0
         var done = 0
         for start in stride(from: 0, to: n, by: batchSize) {
             let positions = Array(start..<Swift.min(start + batchSize, n))
             let (x0, given) = data.batch(positions.map { items[$0] })          // [B, C, H, W]
             let b = x0.shape[0], per = x0.count / b
+            let clean = x0.data
             pixels += x0.count
             let labels: [Int]? = nullClass.map { null in
                 conditional ? (given ?? [Int](repeating: null, count: b)) : [Int](repeating: null, count: b)
@@ -109,30 +114,35 @@ public struct HeldOutEvaluation {
                     eps.append(contentsOf: rng.normalValues(per))
                     let a = schedule.alphasCumprod[ts[i]]
                     let (sa, sn) = (Float(a.squareRoot()), Float((1 - a).squareRoot()))
-                    for p in (i * per)..<((i + 1) * per) { xt[p] = sa * x0.data[p] + sn * eps[p] }
+                    for p in (i * per)..<((i + 1) * per) { xt[p] = sa * clean[p] + sn * eps[p] }
                 }
                 let out = GradMode.withoutGrad {
                     network.predict(Tensor(x0.shape, data: xt), timesteps: ts.map(Float.init), classLabels: labels)
                 }
                 precondition(out.shape == x0.shape, "network returned \(out.shape) for an input of \(x0.shape)")
+                let output = out.data
                 for i in 0..<b {
                     let a = schedule.alphasCumprod[ts[i]]
                     let (sa, sn) = (a.squareRoot(), (1 - a).squareRoot())
-                    var e2 = 0.0, x2 = 0.0
+                    var e2 = 0.0, x2 = 0.0, c2 = 0.0
                     for p in (i * per)..<((i + 1) * per) {
-                        let f = Double(out.data[p]), x = Double(xt[p])
+                        let f = Double(output[p]), x = Double(xt[p])
                         let (epsHat, x0Hat): (Double, Double)
-                        switch prediction {
+                        switch predictionType {
                         case .epsilon: (epsHat, x0Hat) = (f, (x - sn * f) / sa)
                         case .vPrediction: (epsHat, x0Hat) = (sn * x + sa * f, sa * x - sn * f)
                         case .sample: (epsHat, x0Hat) = ((x - sa * f) / sn, f)
                         }
-                        let de = epsHat - Double(eps[p]), dx = x0Hat - Double(x0.data[p])
+                        let target = Double(clean[p])
+                        let de = epsHat - Double(eps[p]), dx = x0Hat - target
+                        let dc = Swift.min(1, Swift.max(-1, x0Hat)) - target
                         e2 += de * de
                         x2 += dx * dx
+                        c2 += dc * dc
                     }
                     epsSum[j] += e2
                     x0Sum[j] += x2
+                    clippedSum[j] += c2
                 }
                 done += b
                 progress?(done, n * bands.count)
@@ -141,7 +151,8 @@ public struct HeldOutEvaluation {
         return bands.enumerated().map { j, band in
             BandResult(timesteps: band,
                        sigmaRange: schedule.sigmas[band.lowerBound]...schedule.sigmas[band.upperBound - 1],
-                       epsilonMSE: epsSum[j] / Double(pixels), x0MSE: x0Sum[j] / Double(pixels), count: n)
+                       epsilonMSE: epsSum[j] / Double(pixels), x0MSE: x0Sum[j] / Double(pixels),
+                       clippedX0MSE: clippedSum[j] / Double(pixels), count: n)
         }
     }
 }
