@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"],
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore", "DefaultModel", "Toys"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI"]),

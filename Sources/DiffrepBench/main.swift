@@ -14,6 +14,8 @@ import TensorCore
 
 let usage = """
 usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
+       diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
+  unet             UNet2D forward / forward+backward at batch 8, 32×32 (small config and google/ddpm-cifar10-32)
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
   --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
@@ -220,6 +222,10 @@ func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
 var args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else { print(usage); exit(0) }
 args.removeFirst()
+if command == "unet" {
+    runUNetBenchmark(arguments: args)
+    exit(0)
+}
 var compareTorch = false, oneThread = false, reps = 15
 while let a = args.first {
     args.removeFirst()

@@ -57,14 +57,14 @@ public final class DenoiserTrainer {
         return p
     }
 
-    /// One noisy training batch for step `s` (also used for held-out evaluation).
-    func noisyBatch(step s: Int, indices: [Int], fixedTimesteps: [Int]? = nil, train: Bool = true)
-        -> (input: Tensor, noise: Tensor, timesteps: [Float], labels: [Int]?) {
+    /// The noisy training batch of step `s`: flips, timesteps, noise and label dropout all drawn
+    /// from `RandomGenerator(seed).fork(s)`, in that order.
+    func noisyBatch(step s: Int, indices: [Int]) -> (input: Tensor, noise: Tensor, timesteps: [Float], labels: [Int]?) {
         var rng = RandomGenerator(seed: config.seed).fork(UInt64(bitPattern: Int64(s)))
         var (x0, labels) = data.batch(indices)                       // [B, C, H, W]
         let b = x0.shape[0], per = x0.count / b
-        if train && config.randomFlip { x0 = Self.flipRandomly(x0, rng.uniformValues(b)) }
-        let ts = fixedTimesteps ?? rng.uniformValues(b).map { Swift.min(Int($0 * Float(schedule.numTrainTimesteps)), schedule.numTrainTimesteps - 1) }
+        if config.randomFlip { x0 = Self.flipRandomly(x0, rng.uniformValues(b)) }
+        let ts = rng.uniformValues(b).map { Swift.min(Int($0 * Float(schedule.numTrainTimesteps)), schedule.numTrainTimesteps - 1) }
         let eps = rng.normal(x0.shape)
         var xt = [Float](repeating: 0, count: x0.count)
         for i in 0..<b {
@@ -74,7 +74,7 @@ public final class DenoiserTrainer {
         }
         if let given = labels, let null = nullClass {
             let drop = rng.uniformValues(b)
-            labels = zip(given, drop).map { train && $1 < config.classDropout ? null : $0 }
+            labels = zip(given, drop).map { $1 < config.classDropout ? null : $0 }
         } else if nullClass != nil {
             labels = [Int](repeating: nullClass!, count: b)
         } else {
@@ -142,16 +142,16 @@ public final class DenoiserTrainer {
         return copy
     }
 
-    /// Mean held-out ε-loss of `network` per timestep band, on fixed items and fixed noise.
-    /// `items` indexes the data (use indices never seen in training, e.g. a separate range).
-    public func heldOutLoss(network: UNet2D, items: [Int], bands: [Range<Int>]) -> [Float] {
-        bands.enumerated().map { k, band in
-            let ts = items.indices.map { band.lowerBound + ($0 * 7919) % band.count }
-            let batch = noisyBatch(step: -1 - k, indices: items, fixedTimesteps: ts, train: false)
-            let pred = GradMode.withoutGrad {
-                network.predict(batch.input, timesteps: batch.timesteps, classLabels: batch.labels)
-            }
-            return (pred - batch.noise).square().mean().item
-        }
+    /// Mean held-out ε-loss (per pixel) of `network` per band of timesteps, on fixed items and
+    /// fixed noise (see ``HeldOutEvaluation``; the noise is seeded by the training seed).
+    /// `items` indexes the data: use indices never seen in training, e.g. a separate range.
+    ///
+    /// ```swift
+    /// let before = trainer.heldOutLoss(network: trainer.unet, items: Array(1_000_000..<1_000_064))
+    /// ```
+    public func heldOutLoss(network: UNet2D, items: [Int], bands: [Range<Int>] = HeldOutEvaluation.defaultBands) -> [Float] {
+        HeldOutEvaluation(data: data, items: items, bands: bands, seed: config.seed, batchSize: config.batchSize)
+            .evaluate(network: network, schedule: schedule, prediction: .epsilon, nullClass: nullClass)
+            .map { Float($0.epsilonMSE) }
     }
 }
