@@ -79,7 +79,8 @@ struct TrainCommand: ParsableCommand {
         let ckpt = outURL.appendingPathComponent("checkpoint")
         let trainer: DenoiserTrainer
         if resume {
-            guard FileManager.default.fileExists(atPath: ckpt.path) else {
+            let interrupted = outURL.appendingPathComponent(".checkpoint.old")   // a save that died mid-swap
+            guard FileManager.default.fileExists(atPath: ckpt.path) || FileManager.default.fileExists(atPath: interrupted.path) else {
                 throw ValidationError("--resume: no checkpoint at '\(ckpt.path)'")
             }
             trainer = try DenoiserTrainer.resume(from: ckpt, data: source)
