@@ -59,12 +59,50 @@ extension Tensor {
 
     public func sigmoid() -> Tensor { unary("sigmoid", { Tensor.sigmoid($0) }, { _, y in y * (1 - y) }) }
 
-    /// `x·σ(x)` (also called swish).
+    /// `x·σ(x)` (also called swish). Fused and vectorised (eight lanes), as every UNet layer
+    /// uses it: the forward keeps `σ(x)` for the derivative `σ(x)·(1 + x·(1 − σ(x)))`.
     public func silu() -> Tensor {
-        unary("silu", { $0 * Tensor.sigmoid($0) }, { x, _ in
-            let s = Tensor.sigmoid(x)
-            return s * (1 + x * (1 - s))
-        })
+        let n = count
+        var sig = [Float](repeating: 0, count: n), y = [Float](repeating: 0, count: n)
+        data.withUnsafeBufferPointer { x in
+            sig.withUnsafeMutableBufferPointer { s in
+                y.withUnsafeMutableBufferPointer { out in
+                    Tensor.sigmoid8(x.baseAddress!, s.baseAddress!, n)
+                    for i in 0..<n { out[i] = x[i] * s[i] }
+                }
+            }
+        }
+        let derivative = { (x: UnsafeBufferPointer<Float>, i: Int) -> Float in
+            let si = sig[i]
+            return si * (1 + x[i] * (1 - si))
+        }
+        return Tensor.makeResult(
+            op: "silu", shape: shape, data: y, parents: [self],
+            backward: { g in
+                self.accumulateGrad { dst in
+                    self.data.withUnsafeBufferPointer { x in
+                        for i in 0..<dst.count { dst[i] += g[i] * derivative(x, i) }
+                    }
+                }
+            },
+            jvp: {
+                guard let t = self.tangent else { return [Float](repeating: 0, count: n) }
+                return self.data.withUnsafeBufferPointer { x in (0..<n).map { t[$0] * derivative(x, $0) } }
+            })
+    }
+
+    /// `s[i] = 1/(1 + e^{−x[i]})` eight lanes at a time.
+    static func sigmoid8(_ x: UnsafePointer<Float>, _ s: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        let one = SIMD8<Float>(repeating: 1), cap = SIMD8<Float>(repeating: 88)
+        while i &+ 8 <= n {
+            var negated = -UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            negated.replace(with: cap, where: negated .> cap)
+            let v = one / (one + Softmax.exp8(negated))
+            UnsafeMutableRawPointer(s + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n { s[i] = sigmoid(x[i]); i &+= 1 }
     }
 
     /// `log(1 + eˣ)`, computed stably.
