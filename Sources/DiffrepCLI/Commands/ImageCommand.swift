@@ -46,12 +46,12 @@ struct ImageCommand: ParsableCommand {
             switch representation {
             case .grid:
                 let image = PixelImage(channels: c, height: h, width: w)
-                report = try sampling.run(image, model: m, seed: seed, label: "image \(k + 1)/\(count)")
+                report = try sampling.run(image, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1)
                 images.append(image.pixels.detached())
                 shown.append(image.pixels.detached())
             case .field:
                 let field = FourierFieldImage(channels: c, height: h, width: w, seed: seed)
-                report = try sampling.run(field, model: m, seed: seed, label: "image \(k + 1)/\(count)")
+                report = try sampling.run(field, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1)
                 images.append(field.render([()]).reshaped([c, h, w]).detached())
                 shown.append(field.render(height: displaySize, width: displaySize))
             }

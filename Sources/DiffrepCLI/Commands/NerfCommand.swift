@@ -17,12 +17,19 @@ struct NerfCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
+    /// Views per step unless `--views-per-step` says otherwise.
+    static let defaultViews = 6
+
     @Option(help: "Voxel grid resolution per axis.")
     var resolution = 32
     @Option(help: "Samples per ray when rendering.")
     var samplesPerRay = 48
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = .denoised
+    @Option(help: "Weight of the grids' squared total variation in each solve (smoothness prior).")
+    var smoothness: Float = 0.005
+    @Option(help: "Weight of the mean density in each solve (keeps empty space empty).")
+    var sparsity: Float = 0.01
     @Option(help: "Conjugate-gradient iterations per pullback step.")
     var cgIterations = 8
     @Option(help: "Turntable frames.")
@@ -42,6 +49,9 @@ struct NerfCommand: ParsableCommand {
 
     func validate() throws {
         guard resolution >= 4, resolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        guard smoothness >= 0, sparsity >= 0, smoothness.isFinite, sparsity.isFinite else {
+            throw ValidationError("--smoothness and --sparsity must be finite and ≥ 0")
+        }
         guard samplesPerRay >= 4, frames >= 1, displaySize >= 8, cgIterations >= 1, checkpointEvery >= 1 else {
             throw ValidationError("--samples-per-ray ≥ 4, --frames ≥ 1, --display-size ≥ 8, --cg-iterations ≥ 1, --checkpoint-every ≥ 1")
         }
@@ -52,8 +62,8 @@ struct NerfCommand: ParsableCommand {
 
     var settings: [String: JSONValue] {
         sampling.settings.merging([
-            "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
-            "cg_iterations": .int(cgIterations), "guidance": JSONValue(model.guidance),
+            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
+            "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity), "guidance": JSONValue(model.guidance),
             "class": .string(model.classLabel ?? "none")]) { $1 }
     }
 
@@ -64,6 +74,8 @@ struct NerfCommand: ParsableCommand {
         try manifest.recordModel(at: m.folder.path)
         let nerf = NeRFDiffrep(field: VoxelGridField(resolution: resolution), imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
+        nerf.smoothness = smoothness
+        nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
         let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: settings) : 0
         if resume { log("resumed at step \(startStep) from \(checkpoint.path)") }
@@ -74,7 +86,7 @@ struct NerfCommand: ParsableCommand {
         switch sampling.sampler {
         case .pullback:
             var config = PullbackSampler.Configuration(
-                sigmas: m.schedule.ddimSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep,
+                sigmas: m.schedule.ddimSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
                 eta: sampling.eta, resample: sampling.resample,
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
@@ -95,7 +107,7 @@ struct NerfCommand: ParsableCommand {
             }
             bar.finish()
         case .sds, .sjc:
-            report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label)
+            report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label, views: NerfCommand.defaultViews)
         }
         try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
                                 settings: settings, to: checkpoint)

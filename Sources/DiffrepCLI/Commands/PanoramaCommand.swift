@@ -35,7 +35,7 @@ struct PanoramaCommand: ParsableCommand {
                                                                         "class": .string(model.classLabel ?? "none")]) { $1 })
         try manifest.recordModel(at: m.folder.path)
         let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
-        let report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama")
+        let report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
         let pixels = pano.pixels.detached()
         try PNG.write(pixels, to: outURL.appendingPathComponent("panorama.png").path)
         // Two copies side by side: the seam in the middle shows whether it tiles.

@@ -22,8 +22,8 @@ struct SamplerOptions: ParsableArguments {
     var sampler: SamplerKind = .pullback
     @Option(help: "Noise levels (DDIM steps) for pullback; sds/sjc run --iterations optimisation steps.")
     var steps = 50
-    @Option(help: "Views rendered and denoised together per step.")
-    var viewsPerStep = 4
+    @Option(help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs).")
+    var viewsPerStep: Int?
     @Option(help: "RePaint resampling: times each level's step is taken (1 = none).")
     var resample = 1
     @Option(help: "DDIM stochasticity η in [0, 1] (pullback).")
@@ -38,7 +38,7 @@ struct SamplerOptions: ParsableArguments {
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard steps >= 1, viewsPerStep >= 1, resample >= 1, iterations >= 1 else {
+        guard steps >= 1, (viewsPerStep ?? 1) >= 1, resample >= 1, iterations >= 1 else {
             throw ValidationError("--steps, --views-per-step, --resample and --iterations must be ≥ 1")
         }
         guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
@@ -46,13 +46,15 @@ struct SamplerOptions: ParsableArguments {
     }
 
     var settings: [String: JSONValue] {
-        ["sampler": .string(sampler.rawValue), "steps": .int(steps), "views_per_step": .int(viewsPerStep),
+        ["sampler": .string(sampler.rawValue), "steps": .int(steps), "views_per_step": viewsPerStep.map { .int($0) } ?? "default",
          "resample": .int(resample), "eta": JSONValue(eta), "solver": .string(solver?.rawValue ?? "default"),
          "iterations": .int(iterations), "learning_rate": JSONValue(learningRate)]
     }
 
-    /// Samples `diffrep` in place with the chosen sampler and a progress bar.
-    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String) throws -> SamplingReport {
+    /// Samples `diffrep` in place with the chosen sampler and a progress bar; `views` is the
+    /// command's default for `--views-per-step`.
+    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int) throws -> SamplingReport {
+        let viewsPerStep = self.viewsPerStep ?? views
         let total = sampler == .pullback ? steps : iterations
         let bar = ProgressBar(label, total: total)
         defer { bar.finish() }

@@ -25,9 +25,9 @@ public final class NeRFDiffrep: Diffrep {
     public var radius: Float, fovY: Float
     /// Weight of the squared total variation of the raw density and colour grids (removes
     /// floaters and holes the few views per step do not constrain).
-    public var smoothness: Float = 0.02
+    public var smoothness: Float = 0.005
     /// Weight of the mean density (keeps empty space empty).
-    public var sparsity: Float = 0.002
+    public var sparsity: Float = 0.01
 
     public init(field: VoxelGridField, imageSize: Int, renderer: NeRFRenderer = NeRFRenderer(),
                 elevationRange: ClosedRange<Float> = OrbitView.defaultElevationRange,
