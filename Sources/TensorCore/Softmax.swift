@@ -98,7 +98,7 @@ enum Softmax {
         var s8 = SIMD8<Float>()
         var s: Float = 0
         for k in stride(from: 0, to: n8, by: 8) {
-            let e = exp8(xr.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self) - SIMD8(repeating: mx))
+            let e = FastMath.exp8(xr.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self) - SIMD8(repeating: mx))
             if !log { yr.storeBytes(of: e, toByteOffset: k &* 4, as: SIMD8<Float>.self) }
             s8 += e
         }
@@ -115,32 +115,6 @@ enum Softmax {
             let inv = 1 / s
             for k in 0..<n { y[k] *= inv }
         }
-    }
-
-    /// `eˣ` on eight lanes for `x ≤ 88` (softmax feeds it `x − max ≤ 0`): Cephes' `expf`
-    /// (range reduction by ln 2, degree-6 polynomial; within 2 ulp of `expf`), 0 below −87.3.
-    /// Only concrete-type SIMD arithmetic, which compiles to vector instructions (generic SIMD
-    /// conversions and pointwise min/max do not).
-    @inline(__always)
-    static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // n = round(x·log₂e) by the 1.5·2²³ trick: the sum's low mantissa bits hold n.
-        let magic = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = x * 1.44269504088896341 + magic
-        let n = shifted - magic
-        let r = (x - n * 0.693359375) - n * -2.12194440e-4   // x − n·ln 2 in two parts
-        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let e = p * (r * r) + r + 1
-        // 2ⁿ from its bits: (n + 127)·2²³
-        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        let scale = unsafeBitCast((ni &+ 127) &* 8_388_608, to: SIMD8<Float>.self)
-        var out = e * scale
-        out.replace(with: 0, where: x .< -87.33654)   // underflow (and −∞)
-        return out
     }
 
     /// `Σ a[k·step]·b[k·step]`.

@@ -98,7 +98,7 @@ extension Tensor {
         while i &+ 8 <= n {
             var negated = -UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
             negated.replace(with: cap, where: negated .> cap)
-            let v = one / (one + Softmax.exp8(negated))
+            let v = one / (one + FastMath.exp8(negated))
             UnsafeMutableRawPointer(s + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i &+= 8
         }
