@@ -38,11 +38,10 @@ for s in pullback sds sjc; do
 done
 
 if want nerf; then
-    for c in box torus cone; do
-        for seed in 31 32; do
-            $bin nerf --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
-            cp "$work/nerf-$c-$seed/turntable.png" "Renders/nerf_${c}_$seed.png"
-        done
+    for run in box:31 box:32 torus:31 cone:31; do
+        c=${run%%:*} seed=${run##*:}
+        $bin nerf --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
+        cp "$work/nerf-$c-$seed/turntable.png" "Renders/nerf_${c}_$seed.png"
     done
 fi
 echo "gallery written to Renders/"
