@@ -32,11 +32,8 @@ struct ImageCommand: ParsableCommand {
     func run() throws {
         let outURL = try OutputFolder.prepare(out)
         let m = try model.load()
-        var manifest = RunManifest(subcommand: "image", version: DiffrepVersion.string, seed: sampling.seed,
-                                   settings: sampling.settings.merging(["representation": .string(representation.rawValue),
-                                                                        "count": .int(count), "guidance": JSONValue(model.guidance),
-                                                                        "class": .string(model.classLabel ?? "none")]) { $1 })
-        try manifest.recordModel(at: m.folder.path)
+        var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
+            .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 })
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         var images: [Tensor] = [], shown: [Tensor] = []
         var denoiserSeconds = 0.0, solveSeconds = 0.0

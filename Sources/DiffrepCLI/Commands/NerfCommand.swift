@@ -63,15 +63,14 @@ struct NerfCommand: ParsableCommand {
     var settings: [String: JSONValue] {
         sampling.settings.merging([
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
-            "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity), "guidance": JSONValue(model.guidance),
-            "class": .string(model.classLabel ?? "none")]) { $1 }
+            "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity)]) { $1 }
+            .merging(model.settings) { $1 }
     }
 
     func run() throws {
         let outURL = try OutputFolder.prepare(out)
         let m = try model.load()
-        var manifest = RunManifest(subcommand: "nerf", version: DiffrepVersion.string, seed: sampling.seed, settings: settings)
-        try manifest.recordModel(at: m.folder.path)
+        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
         let nerf = NeRFDiffrep(field: VoxelGridField(resolution: resolution), imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness

@@ -30,10 +30,8 @@ struct PanoramaCommand: ParsableCommand {
         let m = try model.load()
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         guard width >= w else { throw ValidationError("--width must be at least the model's image size \(w)") }
-        var manifest = RunManifest(subcommand: "panorama", version: DiffrepVersion.string, seed: sampling.seed,
-                                   settings: sampling.settings.merging(["width": .int(width), "guidance": JSONValue(model.guidance),
-                                                                        "class": .string(model.classLabel ?? "none")]) { $1 })
-        try manifest.recordModel(at: m.folder.path)
+        var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
+            .merging(["width": .int(width)]) { $1 })
         let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
         let report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
         let pixels = pano.pixels.detached()

@@ -2,6 +2,7 @@ import ArgumentParser
 import DefaultModel
 import Diffusion
 import Foundation
+import RunSupport
 import TensorCore
 
 /// `--model`, `--class`, `--guidance`: which denoiser a command samples with.
@@ -20,6 +21,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     var folder: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.folder }
+
+    /// The model settings every sampling command records in its manifest.
+    var settings: [String: JSONValue] {
+        ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
+    }
 
     /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is given).
     func load() throws -> LoadedModel {
@@ -64,6 +70,13 @@ struct LoadedModel {
     func condition(count: Int) -> [Int]? {
         if let c = classLabel { return [Int](repeating: c, count: count) }
         return nullClass.map { [Int](repeating: $0, count: count) }
+    }
+
+    /// A manifest for a run with this model: its settings plus the model's path and file digests.
+    func manifest(_ subcommand: String, seed: UInt64, settings: [String: JSONValue]) throws -> RunManifest {
+        var manifest = RunManifest(subcommand: subcommand, version: DiffrepVersion.string, seed: seed, settings: settings)
+        try manifest.recordModel(at: folder.path)
+        return manifest
     }
 
     /// `[C, H, W]` the model denoises.
