@@ -2,6 +2,7 @@ import ArgumentParser
 import Diffusion
 import Foundation
 import PNGIO
+import RunSupport
 import TensorCore
 
 /// `diffrep sample`: plain diffusion samples from a model, as a grid PNG (a model sanity check).
@@ -55,12 +56,10 @@ struct SampleCommand: ParsableCommand {
 
     func sample(_ d: any Denoiser, count: Int, condition: [Int]?, sigmas: [Float], m: LoadedModel) throws -> Tensor {
         let config = SamplerConfig(sigmas: sigmas, seed: seed, condition: condition)
-        let start = Date()
-        return try DDIMSampler(eta: eta).sample(d, shape: [count] + m.imageShape, config: config) { step, total in
-            if step % 5 == 0 || step == total {
-                let rate = Date().timeIntervalSince(start) / Double(step)
-                log("sample step \(step)/\(total)  ETA \(formatDuration(rate * Double(total - step)))")
-            }
+        let bar = ProgressBar("sample", total: config.steps)
+        defer { bar.finish() }
+        return try DDIMSampler(eta: eta).sample(d, shape: [count] + m.imageShape, config: config) { step, _ in
+            bar.update(step: step)
             return true
         }
     }

@@ -139,14 +139,6 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "--:--" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-}
-
 /// The toys as training data (labels = main primitive).
 struct ToyTrainingData: TrainingData {
     let dataset: ToyDataset
