@@ -42,6 +42,21 @@ import Testing
         #expect(resumed == whole)
     }
 
+    @Test func hashFieldWritesEveryOutputAndResumesExactly() throws {
+        let a = temporaryFolder(), b = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let hash = tiny + ["--field", "hash"]
+        try run(hash + ["--out", a.path, "--mesh", "mesh.obj"])
+        for file in ["turntable.png", "depth.png", "opacity.png", "nerf.safetensors", "manifest.json", "mesh.obj"] {
+            #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent(file).path), "missing \(file)")
+        }
+        try run(hash + ["--out", b.path, "--stop-after", "2"])
+        #expect(throws: (any Error).self) { try run(tiny + ["--out", b.path, "--resume"]) }   // a grid cannot resume a hash run
+        try run(hash + ["--out", b.path, "--resume"])
+        #expect(try Data(contentsOf: a.appendingPathComponent("nerf.safetensors"))
+                == Data(contentsOf: b.appendingPathComponent("nerf.safetensors")))
+    }
+
     @Test func resumeWithOtherSettingsIsRefused() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
@@ -53,5 +68,6 @@ import Testing
         #expect(throws: (any Error).self) { try NerfCommand.parse(["--resolution", "2"]) }
         #expect(throws: (any Error).self) { try NerfCommand.parse(["--mesh", "out.stl"]) }
         #expect(throws: (any Error).self) { try NerfCommand.parse(["--eta", "3"]) }
+        #expect(throws: (any Error).self) { try NerfCommand.parse(["--field", "octree"]) }
     }
 }

@@ -13,14 +13,16 @@ import TensorCore
 struct NerfCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nerf",
-        abstract: "Sample a NeRF (voxel grid radiance field) with the diffusion model; write a turntable and more.")
+        abstract: "Sample a NeRF (voxel grid or hash grid radiance field) with the diffusion model; write a turntable and more.")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
     /// Views per step unless `--views-per-step` says otherwise.
     static let defaultViews = 6
 
-    @Option(help: "Voxel grid resolution per axis.")
+    @Option(help: "Radiance field: grid (dense voxel grid) or hash (hash grid + small MLP).")
+    var field: FieldKind = .grid
+    @Option(help: "Voxel grid resolution per axis (--field grid).")
     var resolution = 32
     @Option(help: "Samples per ray when rendering.")
     var samplesPerRay = 48
@@ -62,7 +64,7 @@ struct NerfCommand: ParsableCommand {
 
     var settings: [String: JSONValue] {
         sampling.settings.merging([
-            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
+            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity)]) { $1 }
             .merging(model.settings) { $1 }
     }
@@ -71,7 +73,7 @@ struct NerfCommand: ParsableCommand {
         let outURL = try OutputFolder.prepare(out)
         let m = try model.load()
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
-        let nerf = NeRFDiffrep(field: VoxelGridField(resolution: resolution), imageSize: m.imageShape[1],
+        let nerf = NeRFDiffrep(field: field.make(resolution: resolution, seed: sampling.seed), imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness
         nerf.sparsity = sparsity
@@ -150,7 +152,20 @@ struct NerfCommand: ParsableCommand {
 
 extension PullbackSampler.StateMode: ExpressibleByArgument {}
 
-/// The NeRF checkpoint: the raw grids plus the step and the settings they belong to.
+/// `--field`: which radiance field the NeRF uses.
+enum FieldKind: String, ExpressibleByArgument, CaseIterable {
+    case grid, hash
+
+    /// A fresh field (the hash grid's MLP is initialised from `seed`).
+    func make(resolution: Int, seed: UInt64) -> any RadianceField {
+        switch self {
+        case .grid: VoxelGridField(resolution: resolution)
+        case .hash: HashGridField(seed: seed)
+        }
+    }
+}
+
+/// The NeRF checkpoint: the field's parameters (by name) plus the step and the settings they belong to.
 enum NerfCheckpoint {
     /// The settings as canonical JSON (sorted keys), stored in and compared against the checkpoint.
     static func canonical(_ settings: [String: JSONValue]) throws -> String {
@@ -161,26 +176,23 @@ enum NerfCheckpoint {
 
     static func save(_ nerf: NeRFDiffrep, step: Int, settings: [String: JSONValue], to url: URL) throws {
         let json = try canonical(settings)
-        try SafeTensors.save([(name: "density", tensor: nerf.field.density.detached()),
-                              (name: "color", tensor: nerf.field.color.detached())],
+        try SafeTensors.save(nerf.parameters.map { (name: $0.0, tensor: $0.1.detached()) },
                              metadata: ["step": "\(step)", "settings": json], to: url)
     }
 
-    /// Loads the grids into `nerf` and returns the step to continue from.
+    /// Loads the field's parameters into `nerf` and returns the step to continue from.
     static func load(_ url: URL, into nerf: NeRFDiffrep, settings: [String: JSONValue]) throws -> Int {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
         let contents = try SafeTensors.read(contentsOf: url)
         let byName = contents.dictionary
         guard let stepText = contents.metadata?["step"], let step = Int(stepText),
-              let d = byName["density"], let c = byName["color"],
-              d.shape == nerf.field.density.shape, c.shape == nerf.field.color.shape else {
-            throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this resolution")
+              nerf.parameters.allSatisfy({ name, t in byName[name]?.shape == t.shape }) else {
+            throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this field and resolution")
         }
         guard try contents.metadata?["settings"] == canonical(settings) else {
             throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
         }
-        nerf.field.density.data = d.data
-        nerf.field.color.data = c.data
+        for (name, t) in nerf.parameters { t.data = byName[name]!.data }
         return step
     }
 }

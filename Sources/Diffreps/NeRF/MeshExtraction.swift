@@ -70,16 +70,7 @@ extension VoxelGridField {
             TrilinearInterpolation(points: Tensor([points.count, 3], data: flat), box: box, depth: n, height: n, width: n)
                 .sample(color, activation: .tanh)                               // [P, C]
         }.data
-        let C = channels
-        @inline(__always) func byte(_ c: Float) -> UInt8 {
-            let v = ((c + 1) * 127.5).rounded()
-            return v.isNaN ? 0 : UInt8(Swift.min(Swift.max(v, 0), 255))
-        }
-        return (0..<points.count).map { i in
-            let row = i * C
-            return C >= 3 ? SIMD3(byte(rgb[row]), byte(rgb[row + 1]), byte(rgb[row + 2]))
-                          : SIMD3(repeating: byte(rgb[row]))
-        }
+        return TriangleMesh.colors(rgb, channels: channels)
     }
 
     /// A cubic `[n, n, n]` grid resampled to `[m, m, m]` by trilinear interpolation with

@@ -1,7 +1,7 @@
 import Foundation
 import TensorCore
 
-/// A NeRF as a diffrep: a ``VoxelGridField`` seen from random orbit views (the toys' camera
+/// A NeRF as a diffrep: a radiance field (``VoxelGridField``, ``HashGridField`` or your own) seen from random orbit views (the toys' camera
 /// conventions, ``OrbitView``), rendered by the ``NeRFRenderer`` at the denoiser's image size.
 ///
 /// A NeRF cannot show independent white noise in every view, so it has no exact
@@ -16,20 +16,20 @@ import TensorCore
 /// ```
 public final class NeRFDiffrep: Diffrep {
     public typealias View = OrbitView
-    public let field: VoxelGridField
+    public let field: any RadianceField
     public let renderer: NeRFRenderer
     public let renderShape: [Int]
     /// Elevations views are drawn from (radians; default the toys' −10°…45°).
     public var elevationRange: ClosedRange<Float>
     /// Orbit radius and vertical field of view of every view (the toys' 4 and 40°).
     public var radius: Float, fovY: Float
-    /// Weight of the squared total variation of the raw density and colour grids (removes
-    /// floaters and holes the few views per step do not constrain).
+    /// Weight of the squared total variation of the raw density and colour (removes floaters
+    /// and holes the few views per step do not constrain); see ``RadianceField/regularizer(smoothness:sparsity:)``.
     public var smoothness: Float = 0.005
     /// Weight of the mean density (keeps empty space empty).
     public var sparsity: Float = 0.01
 
-    public init(field: VoxelGridField, imageSize: Int, renderer: NeRFRenderer = NeRFRenderer(),
+    public init(field: any RadianceField, imageSize: Int, renderer: NeRFRenderer = NeRFRenderer(),
                 elevationRange: ClosedRange<Float> = OrbitView.defaultElevationRange,
                 radius: Float = OrbitView.defaultRadius, fovY: Float = OrbitView.defaultFovY) {
         self.field = field
@@ -59,14 +59,9 @@ public final class NeRFDiffrep: Diffrep {
         return images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
     }
 
-    /// `smoothness·TV²(grids) + sparsity·mean(σ)`, added to every inner-Adam solve.
+    /// The field's priors (``smoothness``, ``sparsity``), added to every inner-Adam solve.
     public func regularizer() -> Tensor? {
-        guard smoothness > 0 || sparsity > 0 else { return nil }
-        var r = (field.density.squaredTotalVariation3D() + field.color.squaredTotalVariation3D()).scaled(by: smoothness)
-        if sparsity > 0 {
-            r = r + (field.density + field.densityBias).clamped(-30, 15).exp().mean().scaled(by: sparsity)
-        }
-        return r
+        field.regularizer(smoothness: smoothness, sparsity: sparsity)
     }
 
     /// Renders one view at any size (display: turntables, depth and opacity maps).

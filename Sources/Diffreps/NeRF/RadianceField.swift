@@ -7,8 +7,13 @@ import TensorCore
 /// the field's ``parameters``; the points are constants.
 ///
 /// ```swift
-/// let field = VoxelGridField(resolution: 32)
+/// Two fields come with the package: ``VoxelGridField`` (dense grid, the default) and
+/// ``HashGridField`` (hash grid + small MLP).
+///
+/// ```swift
+/// let field: any RadianceField = VoxelGridField(resolution: 32)
 /// let (sigma, rgb) = field(points)     // [P], [P, 3]
+/// let mesh = field.extractMesh(threshold: nil, resolution: nil, closeBoundary: true)
 /// ```
 public protocol RadianceField {
     /// The box the field lives in (the renderer samples rays only inside it).
@@ -19,4 +24,11 @@ public protocol RadianceField {
     var parameters: Parameters { get }
     /// Density `[P]` (≥ 0, per unit length) and colour `[P, C]` (in `[-1, 1]`) at `points` `[P, 3]`.
     func callAsFunction(_ points: Tensor) -> (density: Tensor, color: Tensor)
+    /// The field's priors as a scalar on the tape, for the samplers' inner solves:
+    /// `smoothness` weighs a squared total variation of the raw density and colour, `sparsity`
+    /// the mean density (empty space stays empty). `nil` when both weights are 0.
+    func regularizer(smoothness: Float, sparsity: Float) -> Tensor?
+    /// The density iso-surface with vertex colours (`threshold` a density; nil for the field's
+    /// default; `resolution` the lattice to extract on, nil for the field's default).
+    func extractMesh(threshold: Float?, resolution: Int?, closeBoundary: Bool) -> TriangleMesh
 }

@@ -25,6 +25,23 @@ public struct TriangleMesh: Sendable, Equatable {
     /// ```swift
     /// let empty = TriangleMesh(vertices: [], colors: [], triangles: [])
     /// ```
+    /// Colours `[V, C]` in `[-1, 1]` as 0–255 RGB (one channel gives grey; NaN gives 0).
+    ///
+    /// ```swift
+    /// TriangleMesh.colors([-1, 0, 1], channels: 3)   // [SIMD3(0, 128, 255)]
+    /// ```
+    public static func colors(_ values: [Float], channels C: Int) -> [SIMD3<UInt8>] {
+        @inline(__always) func byte(_ c: Float) -> UInt8 {
+            let v = ((c + 1) * 127.5).rounded()
+            return v.isNaN ? 0 : UInt8(Swift.min(Swift.max(v, 0), 255))
+        }
+        return (0..<(values.count / Swift.max(C, 1))).map { i in
+            let row = i * C
+            return C >= 3 ? SIMD3(byte(values[row]), byte(values[row + 1]), byte(values[row + 2]))
+                          : SIMD3(repeating: byte(values[row]))
+        }
+    }
+
     public init(vertices: [SIMD3<Float>], colors: [SIMD3<UInt8>], triangles: [SIMD3<Int32>]) {
         precondition(colors.count == vertices.count,
                      "TriangleMesh: \(colors.count) colours for \(vertices.count) vertices")

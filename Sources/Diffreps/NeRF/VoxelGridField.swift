@@ -88,4 +88,14 @@ public final class VoxelGridField: RadianceField {
         let rgb = interp.sample(color, activation: .tanh)                                                           // [P, C]
         return (sigma, rgb)
     }
+
+    /// `smoothness·(TV²(density) + TV²(colour))` of the raw grids + `sparsity·mean(σ)` over the vertices.
+    public func regularizer(smoothness: Float, sparsity: Float) -> Tensor? {
+        guard smoothness > 0 || sparsity > 0 else { return nil }
+        var r = (density.squaredTotalVariation3D() + color.squaredTotalVariation3D()).scaled(by: smoothness)
+        if sparsity > 0 {
+            r = r + (density + densityBias).clamped(-30, TrilinearInterpolation.Activation.expClamp).exp().mean().scaled(by: sparsity)
+        }
+        return r
+    }
 }

@@ -1,0 +1,202 @@
+import Foundation
+import TensorCore
+
+/// The multi-resolution hash encoding of instant-ngp (Müller et al. 2022) at fixed points, as one
+/// op: a feature table per level, read by trilinear interpolation of the 8 corners of the
+/// point's cell on that level's grid. Coarse levels whose `(N+1)³` vertices fit in the table are
+/// indexed densely; finer ones through the spatial hash
+/// `(x·1 ⊕ y·2654435761 ⊕ z·805459861) mod T`.
+///
+/// The encoding is linear in the table, so its JVP is the encoding of the table's tangent and
+/// its VJP scatters the output gradient back to the table's entries (the same weights).
+/// The points are constants (their cells are recomputed on each pass instead of stored: the
+/// 8 corners × levels of a few hundred thousand points would take more memory than the table).
+///
+/// ```swift
+/// let config = HashGridEncoding.Configuration()                 // 8 levels × 2 features
+/// let enc = HashGridEncoding(points: points, box: SceneBox(), configuration: config)
+/// let table = Tensor.parameter([config.levels, config.tableSize, config.featuresPerLevel], data: values)
+/// let features = enc.encode(table)                              // [P, 16], differentiable in table
+/// ```
+public struct HashGridEncoding: Sendable {
+    /// Sizes of the encoding (documented defaults).
+    public struct Configuration: Sendable, Equatable {
+        /// Number of grid levels `L`.
+        public var levels = 8
+        /// Features stored per table entry `F`.
+        public var featuresPerLevel = 2
+        /// log₂ of the entries per level `T`.
+        public var log2TableSize = 14
+        /// Cells per axis of the coarsest level.
+        public var baseResolution = 8
+        /// Cells per axis of the finest level (the levels grow geometrically in between).
+        public var finestResolution = 128
+
+        public init(levels: Int = 8, featuresPerLevel: Int = 2, log2TableSize: Int = 14,
+                    baseResolution: Int = 8, finestResolution: Int = 128) {
+            self.levels = levels
+            self.featuresPerLevel = featuresPerLevel
+            self.log2TableSize = log2TableSize
+            self.baseResolution = baseResolution
+            self.finestResolution = finestResolution
+        }
+
+        /// Entries per level `T = 2^log2TableSize`.
+        public var tableSize: Int { 1 << log2TableSize }
+        /// Output features per point, `L·F`.
+        public var outputFeatures: Int { levels * featuresPerLevel }
+        /// The table's shape `[L, T, F]`.
+        public var tableShape: [Int] { [levels, tableSize, featuresPerLevel] }
+
+        /// Cells per axis of each level: `round(base·b^l)` with `b` chosen so the last is `finest`.
+        public var resolutions: [Int] {
+            guard levels > 1 else { return [baseResolution] }
+            let growth = Foundation.exp((Foundation.log(Double(finestResolution)) - Foundation.log(Double(baseResolution))) / Double(levels - 1))
+            return (0..<levels).map { Int((Double(baseResolution) * Foundation.pow(growth, Double($0))).rounded()) }
+        }
+
+        /// Throws a description of the first invalid setting.
+        public func validate() throws {
+            guard levels >= 1, levels <= 32, featuresPerLevel >= 1, featuresPerLevel <= 8 else {
+                throw HashGridError("levels must be in 1...32 and features per level in 1...8 (got \(levels), \(featuresPerLevel))")
+            }
+            guard log2TableSize >= 4, log2TableSize <= 24 else {
+                throw HashGridError("log2 table size must be in 4...24 (got \(log2TableSize))")
+            }
+            guard baseResolution >= 1, finestResolution >= baseResolution, finestResolution <= 1 << 16 else {
+                throw HashGridError("resolutions must satisfy 1 ≤ base ≤ finest ≤ 65536 (got \(baseResolution), \(finestResolution))")
+            }
+        }
+    }
+
+    public let configuration: Configuration
+    /// Number of points `P`.
+    public let pointCount: Int
+    /// Cells per axis of each level.
+    let resolutions: [Int]
+    /// The points mapped into the unit cube (clamped), `[P, 3]`.
+    let unit: [Float]
+
+    /// Prepares the encoding of `points` (`[P, 3]` world coordinates; points outside `box` take
+    /// the value on its surface).
+    public init(points: Tensor, box: SceneBox, configuration: Configuration = Configuration()) {
+        precondition(points.rank == 2 && points.shape[1] == 3, "HashGridEncoding: points must be [P, 3], got \(points.shape)")
+        precondition((try? configuration.validate()) != nil, "HashGridEncoding: invalid configuration \(configuration)")
+        self.configuration = configuration
+        pointCount = points.shape[0]
+        resolutions = configuration.resolutions
+        let inv = 0.5 / box.halfExtent
+        unit = points.data.map { x in
+            let u = x * inv + 0.5
+            return u >= 0 ? (u <= 1 ? u : 1) : 0                               // NaN → 0
+        }
+    }
+
+    /// The table `[L, T, F]` encoded at the points: `[P, L·F]` (level-major features).
+    public func encode(_ table: Tensor) -> Tensor {
+        let c = configuration
+        precondition(table.shape == c.tableShape, "HashGridEncoding: table must be \(c.tableShape), got \(table.shape)")
+        let out = gather(table.data)
+        return Tensor.makeResult(
+            op: "hashgrid", shape: [pointCount, c.outputFeatures], data: out, parents: [table],
+            backward: { g in
+                guard table.requiresGrad else { return }
+                table.accumulateGrad(scatter(g))
+            },
+            jvp: { gather(table.tangentOrZeros) })
+    }
+
+    /// The 8 table rows and trilinear weights of point `p` on level `l`, passed to `body`.
+    @inline(__always)
+    func corners(_ u: UnsafePointer<Float>, point p: Int, level l: Int,
+                 _ body: (_ corner: Int, _ row: Int, _ weight: Float) -> Void) {
+        let n = resolutions[l], T = configuration.tableSize
+        let nf = Float(n)
+        var cell = SIMD3<Int>(0, 0, 0), frac = SIMD3<Float>(0, 0, 0)
+        for a in 0..<3 {
+            let g = u[3 &* p &+ a] * nf
+            let i = Swift.min(Int(g), n &- 1)
+            cell[a] = i
+            frac[a] = g - Float(i)
+        }
+        let side = n &+ 1
+        let dense = side &* side &* side <= T
+        for k in 0..<8 {
+            let dx = k & 1, dy = (k >> 1) & 1, dz = (k >> 2) & 1
+            let x = cell.x &+ dx, y = cell.y &+ dy, z = cell.z &+ dz
+            let w = (dx == 1 ? frac.x : 1 - frac.x) * (dy == 1 ? frac.y : 1 - frac.y) * (dz == 1 ? frac.z : 1 - frac.z)
+            let row: Int
+            if dense {
+                row = (z &* side &+ y) &* side &+ x
+            } else {
+                let h = UInt32(truncatingIfNeeded: x) ^ (UInt32(truncatingIfNeeded: y) &* 2_654_435_761)
+                    ^ (UInt32(truncatingIfNeeded: z) &* 805_459_861)
+                row = Int(h & UInt32(T &- 1))
+            }
+            body(k, row, w)
+        }
+    }
+
+    /// `out[p, l·F + f] = Σ_corners weight · values[l, row, f]`.
+    func gather(_ values: [Float]) -> [Float] {
+        let c = configuration
+        let P = pointCount, L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
+        var result = [Float](repeating: 0, count: P * out)
+        unit.withUnsafeBufferPointer { up in values.withUnsafeBufferPointer { vp in result.withUnsafeMutableBufferPointer { rp in
+            nonisolated(unsafe) let up = up.baseAddress!, vp = vp.baseAddress!, rp = rp.baseAddress!
+            Parallel.forEach(P, minChunk: 2048) { p in
+                for l in 0..<L {
+                    let level = vp + l &* T &* F, o = rp + (p &* out &+ l &* F)
+                    corners(up, point: p, level: l) { _, row, w in
+                        let v = level + row &* F
+                        for f in 0..<F { o[f] += w * v[f] }
+                    }
+                }
+            }
+        }}}
+        return result
+    }
+
+    /// The VJP: `grad[l, row, f] += weight · g[p, l·F + f]` summed over points, each worker
+    /// scattering a contiguous range of points into its own buffer (deterministic for a given
+    /// worker count; no atomics).
+    func scatter(_ g: [Float]) -> [Float] {
+        let c = configuration
+        let P = pointCount, L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
+        let size = L * T * F
+        let chunks = Swift.max(1, Swift.min(Parallel.workers, P / 4096))
+        var buffers = [Float](repeating: 0, count: chunks * size)
+        unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in buffers.withUnsafeMutableBufferPointer { bp in
+            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!, bp = bp.baseAddress!
+            Parallel.forEach(chunks) { k in
+                let buffer = bp + k &* size
+                for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
+                    for l in 0..<L {
+                        let level = buffer + l &* T &* F, gr = gp + (p &* out &+ l &* F)
+                        corners(up, point: p, level: l) { _, row, w in
+                            let v = level + row &* F
+                            for f in 0..<F { v[f] += w * gr[f] }
+                        }
+                    }
+                }
+            }
+            if chunks > 1 {
+                let block = 16384
+                Parallel.forEach((size + block - 1) / block) { j in
+                    let lo = j &* block, hi = Swift.min(size, lo &+ block)
+                    for k in 1..<chunks {
+                        let src = bp + k &* size
+                        for i in lo..<hi { bp[i] += src[i] }
+                    }
+                }
+            }
+        }}}
+        return chunks == 1 ? buffers : Array(buffers[0..<size])
+    }
+}
+
+/// An invalid ``HashGridEncoding/Configuration``.
+public struct HashGridError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import TensorCore
+
+/// A radiance field as a multi-resolution hash grid followed by a small MLP (instant-ngp's
+/// recipe, view-independent colour): `h = MLP(encode(table, p))`, density
+/// `σ = exp(min(h₀ + densityBias, 15))`, colour `c = tanh(h₁…h_C)`.
+///
+/// The same activations as ``VoxelGridField``, so both start nearly transparent and grey and
+/// take the same priors. Everything it computes is built from ops with a VJP and a JVP, so it
+/// works with every sampler (the pullback's conjugate-gradient solve included).
+///
+/// ```swift
+/// let field = HashGridField(seed: 1)                      // 8 levels × 2 features, 64-wide MLP
+/// let (sigma, rgb) = field(points)                        // [P], [P, 3]
+/// let nerf = NeRFDiffrep(field: field, imageSize: 32)
+/// ```
+public final class HashGridField: RadianceField {
+    public let box: SceneBox
+    public let channels: Int
+    public let encoding: HashGridEncoding.Configuration
+    /// Width of the MLP's two hidden layers.
+    public let hiddenWidth: Int
+    /// Feature tables `[L, T, F]`.
+    public let table: Tensor
+    /// MLP weights `[H, L·F]`, `[H, H]`, `[1 + C, H]` and biases (PyTorch's `nn.Linear` layout).
+    public let w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, w3: Tensor, b3: Tensor
+    /// Added to the MLP's density output before `exp`.
+    public var densityBias: Float
+    /// Points per axis of the lattice the priors (``regularizer(smoothness:sparsity:)``) look at.
+    public var priorResolution = 16
+
+    /// A freshly initialised field: tables uniform in ±10⁻⁴ (instant-ngp), the MLP with
+    /// PyTorch's default uniform initialisation, all drawn from `seed`.
+    public init(encoding: HashGridEncoding.Configuration = .init(), hiddenWidth: Int = 64, box: SceneBox = SceneBox(),
+                channels: Int = 3, densityBias: Float = VoxelGridField.defaultDensityBias, seed: UInt64 = 0) {
+        precondition((try? encoding.validate()) != nil, "HashGridField: invalid encoding \(encoding)")
+        precondition(hiddenWidth >= 1 && channels >= 1, "HashGridField: hidden width and channels must be ≥ 1")
+        self.encoding = encoding
+        self.hiddenWidth = hiddenWidth
+        self.box = box
+        self.channels = channels
+        self.densityBias = densityBias
+        var rng = RandomGenerator(seed: seed)
+        func layer(_ out: Int, _ inputs: Int, _ name: String) -> (Tensor, Tensor) {
+            let bound = 1 / Float(inputs).squareRoot()
+            let w = rng.uniform([out, inputs], in: -bound...bound), b = rng.uniform([out], in: -bound...bound)
+            return (Self.parameter(w, "\(name).weight"), Self.parameter(b, "\(name).bias"))
+        }
+        table = Self.parameter(rng.uniform(encoding.tableShape, in: -1e-4...1e-4), "table")
+        (w1, b1) = layer(hiddenWidth, encoding.outputFeatures, "mlp.0")
+        (w2, b2) = layer(hiddenWidth, hiddenWidth, "mlp.1")
+        (w3, b3) = layer(1 + channels, hiddenWidth, "mlp.2")
+    }
+
+    static func parameter(_ t: Tensor, _ name: String) -> Tensor {
+        t.requiresGrad = true
+        t.name = name
+        return t
+    }
+
+    public var parameters: Parameters {
+        Parameters([("table", table), ("mlp.0.weight", w1), ("mlp.0.bias", b1), ("mlp.1.weight", w2),
+                    ("mlp.1.bias", b2), ("mlp.2.weight", w3), ("mlp.2.bias", b3)])
+    }
+
+    /// The MLP's raw outputs `[P, 1 + C]` (density before the bias and `exp`, colour before `tanh`).
+    public func raw(_ points: Tensor) -> Tensor {
+        let features = HashGridEncoding(points: points, box: box, configuration: encoding).encode(table)   // [P, L·F]
+        return features.linear(w1, bias: b1).relu().linear(w2, bias: b2).relu().linear(w3, bias: b3)      // [P, 1 + C]
+    }
+
+    public func callAsFunction(_ points: Tensor) -> (density: Tensor, color: Tensor) {
+        let h = raw(points)                                                                    // [P, 1 + C]
+        let P = points.shape[0]
+        let sigma = (h.slice(axis: 1, 0..<1).reshaped([P]) + densityBias).clamped(-30, TrilinearInterpolation.Activation.expClamp).exp()
+        return (sigma, h.slice(axis: 1, 1..<(1 + channels)).tanh())
+    }
+
+    /// The lattice of `n³` points spanning the box (z slowest, x fastest), `[n³, 3]`.
+    func lattice(_ n: Int) -> Tensor {
+        let b = box.halfExtent, h = 2 * b / Float(n - 1)
+        var points = [Float](repeating: 0, count: n * n * n * 3)
+        for z in 0..<n { for y in 0..<n { for x in 0..<n {
+            let i = 3 * ((z * n + y) * n + x)
+            points[i] = -b + h * Float(x); points[i + 1] = -b + h * Float(y); points[i + 2] = -b + h * Float(z)
+        }}}
+        return Tensor([n * n * n, 3], data: points)
+    }
+
+    /// `smoothness·TV²(raw outputs on the prior lattice) + sparsity·mean(σ on the lattice)`: the
+    /// voxel grid's priors, read on a ``priorResolution``³ lattice of the field.
+    public func regularizer(smoothness: Float, sparsity: Float) -> Tensor? {
+        guard smoothness > 0 || sparsity > 0 else { return nil }
+        let n = priorResolution
+        let h = raw(lattice(n))                                                                // [n³, 1 + C]
+        var r = h.transposed().reshaped([1 + channels, n, n, n]).squaredTotalVariation3D().scaled(by: smoothness)
+        if sparsity > 0 {
+            r = r + (h.slice(axis: 1, 0..<1) + densityBias).clamped(-30, TrilinearInterpolation.Activation.expClamp)
+                .exp().mean().scaled(by: sparsity)
+        }
+        return r
+    }
+
+    /// The surface where the density equals `threshold` (nil: `ln 2 / δ` with `δ` the lattice
+    /// spacing, as ``VoxelGridField/defaultMeshThreshold``), found by ``MarchingCubes`` on the
+    /// field sampled at `resolution`³ points (nil: 64), with vertex colours from the field.
+    public func extractMesh(threshold: Float? = nil, resolution: Int? = nil, closeBoundary: Bool = true) -> TriangleMesh {
+        let m = resolution ?? 64
+        precondition(m >= 2, "extractMesh: resolution must be ≥ 2, got \(m)")
+        let b = box.halfExtent, spacing = 2 * b / Float(m - 1)
+        let sigma = threshold ?? Float(M_LN2) / spacing
+        precondition(sigma > 0 && sigma.isFinite, "extractMesh: threshold must be a positive density, got \(sigma)")
+        let z = Foundation.log(sigma)
+        guard z < TrilinearInterpolation.Activation.expClamp else { return TriangleMesh(vertices: [], colors: [], triangles: []) }
+        let raw = GradMode.withoutGrad { self.raw(lattice(m)).slice(axis: 1, 0..<1) }.data         // [m³]
+        let (vertices, triangles) = MarchingCubes.extract(
+            values: raw, depth: m, height: m, width: m, isoLevel: z - densityBias,
+            origin: SIMD3(repeating: -b), spacing: SIMD3(repeating: spacing), closeBoundary: closeBoundary)
+        guard !vertices.isEmpty else { return TriangleMesh(vertices: [], colors: [], triangles: []) }
+        let flat = vertices.flatMap { [$0.x, $0.y, $0.z] }
+        let rgb = GradMode.withoutGrad { self(Tensor([vertices.count, 3], data: flat)).color }.data   // [V, C]
+        return TriangleMesh(vertices: vertices, colors: TriangleMesh.colors(rgb, channels: channels), triangles: triangles)
+    }
+}
