@@ -26,8 +26,11 @@ public struct PullbackSampler {
         /// The noisy state `x_σ` itself (exact on pixel grids and panoramas: the default).
         case noisy
         /// The denoised estimate, which every diffrep can render; each step renders it, adds
-        /// fresh per-view noise `σ_i·ε_k`, denoises, and pulls back the *clean* part of the DDIM
-        /// step, `y_k = D_k + keep·(x_k − D_k)`. For NeRFs, which cannot hold σ_max-sized noise.
+        /// per-view noise `σ_i·ε_k`, denoises, and pulls back the *clean* part of the DDIM step,
+        /// `y_k = D_k + keep·(x_k − D_k)`. For NeRFs, which cannot hold σ_max-sized noise.
+        /// The noise is carried rather than redrawn as far as ``Configuration/noiseCorrelation``
+        /// says: with `ρ = 1` (one noise image for every view and step) a one-view pixel grid
+        /// follows exactly the DDIM sampler's trajectory, `x_σ = x + σ·ε`.
         case denoised
     }
 
@@ -51,6 +54,13 @@ public struct PullbackSampler {
         public var classLabel: Int? = nil
         /// Whether the parameters hold the noisy state (default) or the denoised estimate.
         public var state = StateMode.noisy
+        /// `.denoised` state only: how much of the per-view noise is carried. Each view's noise is
+        /// `ε_k = √ρ·s + √(1−ρ)·η_k`, with `s` one image drawn once per run (from the initial-noise
+        /// stream, like DDIM's `ε`) and `η_k` fresh for every view and step. Every `ε_k` is white
+        /// noise; `ρ` is its correlation across views and steps. `ρ = 1`: DDIM's carried noise,
+        /// the same in every view, so all views make the same random choices (colour, layout);
+        /// `ρ = 0`: independent noise everywhere (an SDS-like average over noise draws).
+        public var noiseCorrelation: Float = 1
         /// The level to start at: 0 for a fresh run; `s` to resume a run whose parameters were
         /// saved after `s` steps (the rest of the run is then the same as uninterrupted).
         public var startStep = 0
@@ -78,6 +88,9 @@ public struct PullbackSampler {
             guard viewsPerStep >= 1 else { throw SamplingError.invalidConfiguration("views per step must be ≥ 1") }
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
             guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1], got \(eta)") }
+            guard noiseCorrelation >= 0 && noiseCorrelation <= 1 else {
+                throw SamplingError.invalidConfiguration("noise correlation must be in [0, 1], got \(noiseCorrelation)")
+            }
             try solver.validate()
             guard startStep >= 0 && startStep < sigmas.count - 1 else {
                 throw SamplingError.invalidConfiguration("start step \(startStep) is outside 0..<\(sigmas.count - 1)")
@@ -133,10 +146,17 @@ public struct PullbackSampler {
         var report = SamplingReport()
         let steps = c.sigmas.count - 1
 
-        // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space (a denoised state starts clean).
+        // The state at σ_0: θ + σ_0·ε, the noise drawn in parameter space. A denoised state starts
+        // clean and keeps the carried part of its noise, s, beside it (the same numbers).
         var initialNoise = streams.initial
-        if c.state == .noisy && c.startStep == 0 {
-            try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
+        var carried: [Float]? = nil
+        switch c.state {
+        case .noisy:
+            if c.startStep == 0 {
+                try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
+            }
+        case .denoised:
+            if c.noiseCorrelation > 0 { carried = initialNoise.normalValues(diffrep.renderShape.reduce(1, *)) }
         }
 
         for i in c.startStep..<steps {
@@ -146,7 +166,7 @@ public struct PullbackSampler {
             for u in 0..<c.resample {
                 // One DDIM step σ_i → σ_{i+1} on K fresh views, pulled back to the parameters.
                 _ = try step(diffrep, views: try drawViews(), sigma: sigma, nextSigma: next, noise: &levelNoise,
-                             index: i, clock: &clock, report: &report)
+                             carried: carried, index: i, clock: &clock, report: &report)
                 // RePaint: jump back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and redo the step.
                 // (A denoised state redraws its per-view noise at every step instead.)
                 if u < c.resample - 1 && c.state == .noisy {
@@ -182,15 +202,16 @@ public struct PullbackSampler {
         var clock = SamplingClock()
         var report = SamplingReport()
         return try step(diffrep, views: views, sigma: sigma, nextSigma: nextSigma, noise: &noise,
-                        index: index, clock: &clock, report: &report)
+                        carried: nil, index: index, clock: &clock, report: &report)
     }
 
     func step<R: Diffrep>(_ diffrep: R, views: [R.View], sigma: Float, nextSigma: Float, noise: inout RandomGenerator,
-                          index: Int, clock: inout SamplingClock, report: inout SamplingReport) throws -> SolveStats {
+                          carried: [Float]?, index: Int, clock: inout SamplingClock, report: inout SamplingReport) throws -> SolveStats {
         let c = configuration
-        // Render K views and denoise them (a denoised state first gets fresh per-view noise σ·ε_k).
+        // Render K views and denoise them (a denoised state first gets its per-view noise σ·ε_k).
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
-        let noisy = c.state == .noisy ? x : GradMode.withoutGrad { x + noise.normal(x.shape).scaled(by: sigma) }
+        let noisy = c.state == .noisy ? x
+            : GradMode.withoutGrad { x + viewNoise(shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
         let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
         let d = SamplingClock.time(&clock.denoiserSeconds) {
             GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, condition: labels) }
@@ -217,6 +238,19 @@ public struct PullbackSampler {
             throw SamplingError.nonFinite(step: index, sigma: sigma)
         }
         return stats
+    }
+
+    /// The `.denoised` state's noise for `K` views, `ε_k = √ρ·s + √(1−ρ)·η_k` (`s` = `carried`,
+    /// `η_k` drawn from `fresh`; all fresh when there is nothing carried): `[K, C, H, W]`.
+    func viewNoise(shape: [Int], carried: [Float]?, fresh: inout RandomGenerator) -> Tensor {
+        guard let carried else { return fresh.normal(shape) }
+        let rho = configuration.noiseCorrelation
+        let perView = carried.count, K = shape[0]
+        precondition(perView * K == shape.reduce(1, *), "carried noise of \(perView) values for renders \(shape)")
+        if rho >= 1 { return Tensor(shape, data: Array([[Float]](repeating: carried, count: K).joined())) }
+        let a = rho.squareRoot(), b = (1 - rho).squareRoot()
+        let eta = fresh.normalValues(perView * K)
+        return Tensor(shape, data: (0..<(perView * K)).map { a * carried[$0 % perView] + b * eta[$0] })
     }
 
     /// Adds noise of standard deviation `std` in parameter space: exact white noise where the

@@ -24,10 +24,12 @@ import Sampling
                                        variances: [0.02, 0.05, 0.01])
     }
 
-    static func pullback(_ denoiser: any Denoiser, sigmas: [Float], seed: UInt64, eta: Float, views: Int) throws -> [Float] {
+    static func pullback(_ denoiser: any Denoiser, sigmas: [Float], seed: UInt64, eta: Float, views: Int,
+                         state: PullbackSampler.StateMode = .noisy, noiseCorrelation: Float = 1) throws -> [Float] {
         let image = PixelImage(channels: shape[0], height: shape[1], width: shape[2])
-        let config = PullbackSampler.Configuration(sigmas: sigmas, viewsPerStep: views, eta: eta, resample: 1,
-                                                   solver: .conjugateGradient(), seed: seed)
+        var config = PullbackSampler.Configuration(sigmas: sigmas, viewsPerStep: views, eta: eta, resample: 1,
+                                                   solver: .conjugateGradient(), seed: seed, state: state)
+        config.noiseCorrelation = noiseCorrelation
         try PullbackSampler(denoiser: denoiser, configuration: config).sample(image)
         return image.pixels.data
     }
@@ -46,6 +48,23 @@ import Sampling
                 let err = maxAbsDifference(a, b)
                 #expect(err <= 1e-4, "\(name), seed \(seed), η = \(eta), K = \(views): max |pullback − DDIM| = \(err)")
                 #expect(b.allSatisfy { abs($0) < 5 }, "\(name): the DDIM reference left the data range")
+            }
+        }
+    }
+
+    /// The denoised state with its noise fully carried (ρ = 1) holds `x` where DDIM holds
+    /// `x + σ·ε`: the same trajectory, so the same image; with fresh noise (ρ < 1) it is not DDIM.
+    @Test(arguments: [1, 3])
+    func denoisedStateWithCarriedNoiseEqualsDDIM(views: Int) throws {
+        let sigmas = KarrasSchedule.sigmas(steps: 20, sigmaMin: 0.01, sigmaMax: 80)
+        for (name, denoiser) in [("gaussian", Self.gaussian() as any Denoiser), ("mixture", Self.mixture())] {
+            for seed: UInt64 in [1, 2] {
+                let a = try Self.pullback(denoiser, sigmas: sigmas, seed: seed, eta: 0, views: views, state: .denoised)
+                let b = try Self.ddim(denoiser, sigmas: sigmas, seed: seed, eta: 0)
+                #expect(maxAbsDifference(a, b) <= 1e-4, "\(name), seed \(seed), K = \(views): max |pullback − DDIM| = \(maxAbsDifference(a, b))")
+                let c = try Self.pullback(denoiser, sigmas: sigmas, seed: seed, eta: 0, views: views, state: .denoised,
+                                          noiseCorrelation: 0.5)
+                #expect(maxAbsDifference(c, b) > 1e-2, "\(name): half-fresh noise still gave the DDIM image")
             }
         }
     }

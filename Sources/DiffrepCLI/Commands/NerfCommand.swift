@@ -28,6 +28,8 @@ struct NerfCommand: ParsableCommand {
     var samplesPerRay = 48
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = .denoised
+    @Option(help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
+    var noiseCorrelation: Float = 1
     @Option(help: "Weight of the grids' squared total variation in each solve (smoothness prior).")
     var smoothness: Float = 0.005
     @Option(help: "Weight of the mean density in each solve (keeps empty space empty).")
@@ -51,6 +53,7 @@ struct NerfCommand: ParsableCommand {
 
     func validate() throws {
         guard resolution >= 4, resolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        guard noiseCorrelation >= 0, noiseCorrelation <= 1 else { throw ValidationError("--noise-correlation must be in [0, 1]") }
         guard smoothness >= 0, sparsity >= 0, smoothness.isFinite, sparsity.isFinite else {
             throw ValidationError("--smoothness and --sparsity must be finite and ≥ 0")
         }
@@ -64,7 +67,7 @@ struct NerfCommand: ParsableCommand {
 
     var settings: [String: JSONValue] {
         sampling.settings.merging([
-            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue),
+            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation),
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity)]) { $1 }
             .merging(model.settings) { $1 }
     }
@@ -92,6 +95,7 @@ struct NerfCommand: ParsableCommand {
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
             config.startStep = startStep
+            config.noiseCorrelation = noiseCorrelation
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
             do {
                 report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
@@ -113,6 +117,11 @@ struct NerfCommand: ParsableCommand {
         try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
                                 settings: settings, to: checkpoint)
         manifest.addOutput("nerf.safetensors")
+        let quality = NerfQuality.measure(nerf, views: nerf.turntable(frames: 8), denoiser: m.denoiser,
+                                          classLabel: m.classLabel ?? m.nullClass, seed: sampling.seed)
+        for (name, value) in quality { manifest.measurements["quality_" + name] = value }
+        log(String(format: "quality: chroma %.2f, background deviation %.3f, coverage %.2f, denoiser change %.3f",
+                   quality["chroma"]!, quality["background_deviation"]!, quality["coverage"]!, quality["denoiser_change"]!))
 
         // Turntable, depth and opacity.
         let views = nerf.turntable(frames: frames)
