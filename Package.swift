@@ -52,7 +52,7 @@ let package = Package(
         // An example research script on the public API only (CI builds it).
         .executableTarget(name: "SeedSweep", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "DefaultModel"],
                           path: "Examples/SeedSweep"),
-        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "COpenBLAS"]),
+        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "Diffreps", "RunSupport", "COpenBLAS"]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),

@@ -1,23 +1,23 @@
 """PyTorch (CPU) reference for the voxel-grid NeRF renderer's throughput.
 
-Same setting as the Swift measurement (Tests/DiffrepsTests/NeRFThroughputTests.swift):
+Same setting as the Swift measurement (`diffrep-bench nerf`, Sources/DiffrepBench/NeRFBenchmark.swift):
 one 32×32 orbit view per iteration (1024 rays), 64 stratified jittered samples per ray in
 the box [-1.5, 1.5]³, a 32³ grid (raw density [1,1,32,32,32], raw colour [1,3,32,32,32])
 read by trilinear grid_sample (align_corners=True, border padding), density
 exp(min(raw − 4, 15)) (the Swift default), colour tanh(raw), alpha compositing over a white background, then
 backward of the image sum into both grids. Prints rays/s for forward and forward+backward.
 
-    python3 Benchmarks/nerf_render_bench.py [--threads 2] [--iters 50]
+    python3 Benchmarks/nerf_render_bench.py [--threads 2] [--iters 50] [--json]
 
-The Swift number comes from (run it alone: other tests in the same process skew it)
-
-    swift test -c release --filter NeRFThroughputTests
+`swift run -c release diffrep-bench nerf --compare-torch` runs this script (with --json)
+between two Swift rounds of the same measurement and prints the ratios.
 
 On a shared 2-core machine PyTorch's 2-thread run can collapse (OpenMP barriers while the
 other core is busy); compare against the better of --threads 1 and --threads 2, measured
 in the same session as the Swift number.
 """
 import argparse
+import json
 import math
 import time
 
@@ -74,6 +74,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=50)
+    ap.add_argument("--json", action="store_true", help="print one JSON object (for diffrep-bench)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -92,16 +93,23 @@ def main():
             with torch.no_grad():
                 render(density, color, pts, deltas)
 
+    result = {"torch": torch.__version__, "threads": args.threads}
     for backward in (False, True):
         for _ in range(5):
             step(backward)
-        t0 = time.perf_counter()
+        times = []
         for _ in range(args.iters):
+            t0 = time.perf_counter()
             step(backward)
-        dt = (time.perf_counter() - t0) / args.iters
-        name = "forward+backward" if backward else "forward"
-        print(f"pytorch {name}: {dt * 1e3:.2f} ms per 32x32 view, {1024 / dt:.0f} rays/s "
-              f"(64 samples/ray, 32^3 grid, {args.threads} threads)")
+            times.append((time.perf_counter() - t0) * 1e3)
+        name = "forward_backward_ms" if backward else "forward_ms"
+        result[name] = times
+        dt = sorted(times)[len(times) // 2] / 1e3
+        if not args.json:
+            print(f"pytorch {name[:-3].replace('_', '+')}: {dt * 1e3:.2f} ms per 32x32 view (median), {1024 / dt:.0f} rays/s "
+                  f"(64 samples/ray, 32^3 grid, {args.threads} threads)")
+    if args.json:
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

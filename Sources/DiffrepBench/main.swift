@@ -10,11 +10,14 @@
 //         CPU time, which stays comparable on a machine shared with other work.
 import COpenBLAS
 import Foundation
+import RunSupport
 import TensorCore
 
 let usage = """
 usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
+       diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
+  nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)
   unet             UNet2D forward / forward+backward at batch 8, 32×32 (small config and google/ddpm-cifar10-32)
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
@@ -219,11 +222,17 @@ func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
 
 // MARK: - main
 
+// The allocator settings the diffrep CLI runs with (freed tensors' pages are reused, not returned).
+MemoryTuning.keepFreedMemory()
 var args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else { print(usage); exit(0) }
 args.removeFirst()
 if command == "unet" {
     runUNetBenchmark(arguments: args)
+    exit(0)
+}
+if command == "nerf" {
+    runNeRFBenchmark(arguments: args)
     exit(0)
 }
 var compareTorch = false, oneThread = false, reps = 15
