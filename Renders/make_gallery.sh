@@ -38,10 +38,16 @@ for s in pullback sds sjc; do
 done
 
 if want nerf; then
-    for run in box:31 box:32 torus:31 cone:31; do
+    # Diversity across seeds (pullback, class sphere), other classes, and the hash-grid field.
+    for run in sphere:31 sphere:32 sphere:33 box:31 torus:31 cone:31 capsule:31; do
         c=${run%%:*} seed=${run##*:}
         $bin nerf --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
         cp "$work/nerf-$c-$seed/turntable.png" "Renders/nerf_${c}_$seed.png"
+        cp "$work/nerf-$c-$seed/manifest.json" "Renders/nerf_${c}_$seed.json"
     done
+    $bin nerf --field hash --class sphere --seed 30 --out "$work/nerf-hash"
+    cp "$work/nerf-hash/turntable.png" Renders/nerf_sphere_hash.png
+    cp "$work/nerf-hash/manifest.json" Renders/nerf_sphere_hash.json
 fi
+
 echo "gallery written to Renders/"

@@ -19,6 +19,9 @@ struct NerfCommand: ParsableCommand {
     @OptionGroup var sampling: SamplerOptions
     /// Views per step unless `--views-per-step` says otherwise.
     static let defaultViews = 6
+    /// Pullback steps per level unless `--resample` says otherwise (measured: less haze, renders
+    /// the model changes less; see Benchmarks/nerf_state_ablation.sh).
+    static let defaultResample = 2
 
     @Option(help: "Radiance field: grid (dense voxel grid) or hash (hash grid + small MLP).")
     var field: FieldKind = .grid
@@ -30,9 +33,9 @@ struct NerfCommand: ParsableCommand {
     var state: PullbackSampler.StateMode = .denoised
     @Option(help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
-    @Option(help: "Weight of the grids' squared total variation in each solve (smoothness prior).")
+    @Option(help: "Weight of the field's squared total variation in each solve (smoothness prior).")
     var smoothness: Float = 0.005
-    @Option(help: "Weight of the mean density in each solve (keeps empty space empty).")
+    @Option(help: "Weight of the empty-space prior (mean softplus of log density above 0.01) in each solve.")
     var sparsity: Float = 0.01
     @Option(help: "Conjugate-gradient iterations per pullback step.")
     var cgIterations = 8
@@ -67,9 +70,12 @@ struct NerfCommand: ParsableCommand {
 
     var settings: [String: JSONValue] {
         sampling.settings.merging([
-            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews), "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay), "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation),
-            "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity)]) { $1 }
-            .merging(model.settings) { $1 }
+            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
+            "resample": .int(sampling.resample ?? Self.defaultResample),
+            "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay),
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation),
+            "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
+        ]) { $1 }.merging(model.settings) { $1 }
     }
 
     func run() throws {
@@ -91,7 +97,7 @@ struct NerfCommand: ParsableCommand {
         case .pullback:
             var config = PullbackSampler.Configuration(
                 sigmas: m.schedule.ddimSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
-                eta: sampling.eta, resample: sampling.resample,
+                eta: sampling.eta, resample: sampling.resample ?? Self.defaultResample,
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
             config.startStep = startStep

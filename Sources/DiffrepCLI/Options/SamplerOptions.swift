@@ -24,8 +24,8 @@ struct SamplerOptions: ParsableArguments {
     var steps = 50
     @Option(help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs).")
     var viewsPerStep: Int?
-    @Option(help: "RePaint resampling: times each level's step is taken (1 = none).")
-    var resample = 1
+    @Option(help: "RePaint resampling: times each level's step is taken (default: 1 = none; 2 for NeRFs).")
+    var resample: Int?
     @Option(help: "DDIM stochasticity η in [0, 1] (pullback).")
     var eta: Float = 0
     @Option(help: "Least-squares solve for the pullback step: cg (conjugate gradients; default for images and panoramas) or adam (default for NeRFs).")
@@ -38,7 +38,7 @@ struct SamplerOptions: ParsableArguments {
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard steps >= 1, (viewsPerStep ?? 1) >= 1, resample >= 1, iterations >= 1 else {
+        guard steps >= 1, (viewsPerStep ?? 1) >= 1, (resample ?? 1) >= 1, iterations >= 1 else {
             throw ValidationError("--steps, --views-per-step, --resample and --iterations must be ≥ 1")
         }
         guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
@@ -47,7 +47,7 @@ struct SamplerOptions: ParsableArguments {
 
     var settings: [String: JSONValue] {
         ["sampler": .string(sampler.rawValue), "steps": .int(steps), "views_per_step": viewsPerStep.map { .int($0) } ?? "default",
-         "resample": .int(resample), "eta": JSONValue(eta), "solver": .string(solver?.rawValue ?? "default"),
+         "resample": resample.map { .int($0) } ?? "default", "eta": JSONValue(eta), "solver": .string(solver?.rawValue ?? "default"),
          "iterations": .int(iterations), "learning_rate": JSONValue(learningRate)]
     }
 
@@ -66,7 +66,7 @@ struct SamplerOptions: ParsableArguments {
         case .pullback:
             let config = PullbackSampler.Configuration(
                 sigmas: model.schedule.ddimSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
-                resample: resample, solver: solver == .adam ? .adam() : .default, seed: seed,
+                resample: resample ?? 1, solver: solver == .adam ? .adam() : .default, seed: seed,
                 classLabel: model.classLabel ?? model.nullClass)
             return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
         case .sds, .sjc:

@@ -87,17 +87,14 @@ public final class HashGridField: RadianceField {
         return Tensor([n * n * n, 3], data: points)
     }
 
-    /// `smoothness·TV²(raw outputs on the prior lattice) + sparsity·mean(σ on the lattice)`: the
-    /// voxel grid's priors, read on a ``priorResolution``³ lattice of the field.
+    /// `smoothness·TV²(raw outputs on the prior lattice) + sparsity·``EmptySpacePrior`` on the
+    /// lattice`: the voxel grid's priors, read on a ``priorResolution``³ lattice of the field.
     public func regularizer(smoothness: Float, sparsity: Float) -> Tensor? {
         guard smoothness > 0 || sparsity > 0 else { return nil }
         let n = priorResolution
         let h = raw(lattice(n))                                                                // [n³, 1 + C]
         var r = h.transposed().reshaped([1 + channels, n, n, n]).squaredTotalVariation3D().scaled(by: smoothness)
-        if sparsity > 0 {
-            r = r + (h.slice(axis: 1, 0..<1) + densityBias).clamped(-30, TrilinearInterpolation.Activation.expClamp)
-                .exp().mean().scaled(by: sparsity)
-        }
+        if sparsity > 0 { r = r + EmptySpacePrior.penalty(logDensity: h.slice(axis: 1, 0..<1) + densityBias).scaled(by: sparsity) }
         return r
     }
 

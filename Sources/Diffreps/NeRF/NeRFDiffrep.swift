@@ -26,7 +26,7 @@ public final class NeRFDiffrep: Diffrep {
     /// Weight of the squared total variation of the raw density and colour (removes floaters
     /// and holes the few views per step do not constrain); see ``RadianceField/regularizer(smoothness:sparsity:)``.
     public var smoothness: Float = 0.005
-    /// Weight of the mean density (keeps empty space empty).
+    /// Weight of the ``EmptySpacePrior`` (keeps empty space empty).
     public var sparsity: Float = 0.01
 
     public init(field: any RadianceField, imageSize: Int, renderer: NeRFRenderer = NeRFRenderer(),

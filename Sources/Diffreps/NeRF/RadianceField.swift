@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A differentiable radiance field: volume density and colour at points in a scene box.
@@ -31,4 +32,25 @@ public protocol RadianceField {
     /// The density iso-surface with vertex colours (`threshold` a density; nil for the field's
     /// default; `resolution` the lattice to extract on, nil for the field's default).
     func extractMesh(threshold: Float?, resolution: Int?, closeBoundary: Bool) -> TriangleMesh
+}
+
+/// The prior that keeps empty space empty: the mean of `softplus(log σ − log σ_empty)` over a
+/// field's density samples, with `σ_empty` = ``emptyDensity``.
+///
+/// Its push on `log σ` is the same (≈ 1 per sample) for every density well above `σ_empty` and
+/// fades below it. A prior on the density itself (`mean σ`) pushes in proportion to `σ`: hardest
+/// on the object, hardly at all on the faint coloured haze that few-view sampling leaves in
+/// empty space. (Measured on NeRF samples: less haze at the same colour; see the README.)
+///
+/// ```swift
+/// let prior = EmptySpacePrior.penalty(logDensity: field.density + field.densityBias)   // a scalar
+/// ```
+public enum EmptySpacePrior {
+    /// Densities (per unit length) that count as empty: about 3 % opacity across the default box.
+    public static let emptyDensity: Float = 0.01
+
+    /// `mean(softplus(logDensity − log σ_empty))` of the log-densities `logDensity`.
+    public static func penalty(logDensity: Tensor) -> Tensor {
+        (logDensity - Foundation.log(emptyDensity)).softplus().mean()
+    }
 }

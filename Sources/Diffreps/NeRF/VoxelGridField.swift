@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A radiance field stored on a dense `N³` voxel grid over the scene box, read by trilinear
@@ -89,13 +90,12 @@ public final class VoxelGridField: RadianceField {
         return (sigma, rgb)
     }
 
-    /// `smoothness·(TV²(density) + TV²(colour))` of the raw grids + `sparsity·mean(σ)` over the vertices.
+    /// `smoothness·(TV²(raw density) + TV²(raw colour)) + sparsity·``EmptySpacePrior``
+    /// over the vertices.
     public func regularizer(smoothness: Float, sparsity: Float) -> Tensor? {
         guard smoothness > 0 || sparsity > 0 else { return nil }
         var r = (density.squaredTotalVariation3D() + color.squaredTotalVariation3D()).scaled(by: smoothness)
-        if sparsity > 0 {
-            r = r + (density + densityBias).clamped(-30, TrilinearInterpolation.Activation.expClamp).exp().mean().scaled(by: sparsity)
-        }
+        if sparsity > 0 { r = r + EmptySpacePrior.penalty(logDensity: density + densityBias).scaled(by: sparsity) }
         return r
     }
 }
