@@ -40,6 +40,11 @@ public protocol Diffrep: AnyObject {
     /// A prior on the parameters added to every inner-Adam solve (smoothness, empty space),
     /// as a scalar on the tape; `nil` for none (the default).
     func regularizer() -> Tensor?
+
+    /// Scales the learning rates of Adam-based solves and samplers: 1 (the default) for
+    /// parameters in image units (pixel grids, voxel grids), smaller for parameters that move
+    /// the render more per unit (network weights).
+    var optimizerStepScale: Float { get }
 }
 
 extension Diffrep {
@@ -48,4 +53,7 @@ extension Diffrep {
 
     /// Default: no prior.
     public func regularizer() -> Tensor? { nil }
+
+    /// Default: parameters in image units.
+    public var optimizerStepScale: Float { 1 }
 }

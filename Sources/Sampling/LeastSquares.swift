@@ -79,7 +79,7 @@ enum LeastSquares {
         case let .adam(steps, learningRate):
             let rNorm = r.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
             if rNorm == 0 { return SolveStats() }
-            let rms = Float(rNorm / Double(Swift.max(r.count, 1)).squareRoot())
+            let rms = Float(rNorm / Double(Swift.max(r.count, 1)).squareRoot()) * diffrep.optimizerStepScale
             var opt = Adam(parameters: diffrep.parameters, learningRate: learningRate * rms)
             var stats = SolveStats()
             diffrep.parameters.zeroGrad()

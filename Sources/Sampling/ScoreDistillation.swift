@@ -116,7 +116,7 @@ public struct ScoreDistillationSampler {
         var viewStream = streams.views(level: nil)
         var clock = SamplingClock()
         var report = SamplingReport()
-        var adam = Adam(parameters: diffrep.parameters, learningRate: c.learningRate)
+        var adam = Adam(parameters: diffrep.parameters, learningRate: c.learningRate * diffrep.optimizerStepScale)
         let draws: Int
         if case let .sjc(n) = c.method { draws = n } else { draws = 1 }
 

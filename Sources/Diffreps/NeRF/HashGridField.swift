@@ -26,6 +26,9 @@ public final class HashGridField: RadianceField {
     public let w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, w3: Tensor, b3: Tensor
     /// Added to the MLP's density output before `exp`.
     public var densityBias: Float
+    /// Scales the samplers' Adam learning rates (tuned for voxel grids): the MLP's weights move
+    /// the render far more per unit than a grid's values (fits use about a fifth of a grid's rate).
+    public var optimizerStepScale: Float = 0.1
     /// Points per axis of the lattice the priors (``regularizer(smoothness:sparsity:)``) look at.
     public var priorResolution = 16
 

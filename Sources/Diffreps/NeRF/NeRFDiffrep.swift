@@ -59,6 +59,9 @@ public final class NeRFDiffrep: Diffrep {
         return images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
     }
 
+    /// The field's learning-rate scale (1 for voxel grids, 0.1 for hash grids).
+    public var optimizerStepScale: Float { field.optimizerStepScale }
+
     /// The field's priors (``smoothness``, ``sparsity``), added to every inner-Adam solve.
     public func regularizer() -> Tensor? {
         field.regularizer(smoothness: smoothness, sparsity: sparsity)

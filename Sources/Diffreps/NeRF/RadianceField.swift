@@ -32,6 +32,13 @@ public protocol RadianceField {
     /// The density iso-surface with vertex colours (`threshold` a density; nil for the field's
     /// default; `resolution` the lattice to extract on, nil for the field's default).
     func extractMesh(threshold: Float?, resolution: Int?, closeBoundary: Bool) -> TriangleMesh
+    /// Scales optimiser learning rates (see ``Diffrep/optimizerStepScale``); 1 by default.
+    var optimizerStepScale: Float { get }
+}
+
+extension RadianceField {
+    /// Default: parameters in image units, like a voxel grid's.
+    public var optimizerStepScale: Float { 1 }
 }
 
 /// The prior that keeps empty space empty: the mean of `softplus(log σ − log σ_empty)` over a
