@@ -34,6 +34,11 @@ for s in pullback sds sjc; do
         $bin nerf --sampler "$s" --class sphere --seed 30 --out "$work/nerf-$s"
         cp "$work/nerf-$s/turntable.png" "Renders/nerf_sphere_$s.png"
         cp "$work/nerf-$s/manifest.json" "Renders/nerf_sphere_$s.json"
+        if [ "$s" != pullback ]; then   # a second seed, for diversity (pullback's is below)
+            $bin nerf --sampler "$s" --class sphere --seed 31 --out "$work/nerf-$s-31"
+            cp "$work/nerf-$s-31/turntable.png" "Renders/nerf_sphere_31_$s.png"
+            cp "$work/nerf-$s-31/manifest.json" "Renders/nerf_sphere_31_$s.json"
+        fi
     fi
 done
 

@@ -1,12 +1,15 @@
 import Foundation
 import TensorCore
 
-/// A NeRF as a diffrep: a radiance field (``VoxelGridField``, ``HashGridField`` or your own) seen from random orbit views (the toys' camera
-/// conventions, ``OrbitView``), rendered by the ``NeRFRenderer`` at the denoiser's image size.
+/// A NeRF as a diffrep: a radiance field (``VoxelGridField``, ``HashGridField`` or your own)
+/// seen from random orbit views (the toys' camera conventions, ``OrbitView``), rendered by the
+/// ``NeRFRenderer`` at the denoiser's image size.
 ///
 /// A NeRF cannot show independent white noise in every view, so it has no exact
-/// parameter-space noise: use the pullback sampler's `.denoised` state (its default for NeRFs
-/// in the CLI), or the least-squares noise projection.
+/// parameter-space noise: sample it with the pullback sampler's `.denoised` state and carried
+/// noise (`noiseCorrelation` 1) with resampling 2 — the CLI's defaults, chosen by measurement
+/// (README, "NeRFs and the implicit constraint"); the `.noisy` state leaves the projected noise
+/// in the field.
 ///
 /// ```swift
 /// let nerf = NeRFDiffrep(field: VoxelGridField(resolution: 32), imageSize: 32)
