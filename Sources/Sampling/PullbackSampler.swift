@@ -168,7 +168,7 @@ public struct PullbackSampler {
                 _ = try step(diffrep, views: try drawViews(), sigma: sigma, nextSigma: next, noise: &levelNoise,
                              carried: carried, index: i, clock: &clock, report: &report)
                 // RePaint: jump back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and redo the step.
-                // (A denoised state redraws its per-view noise at every step instead.)
+                // (A denoised state holds no noise to jump back with: it redoes the step from its new estimate.)
                 if u < c.resample - 1 && c.state == .noisy {
                     try addNoise(to: diffrep, std: (sigma * sigma - next * next).squareRoot(), noise: &levelNoise,
                                  views: try drawViews(), clock: &clock, report: &report)
