@@ -122,12 +122,9 @@ import TensorCore
         let batch = 1024, steps = 250
         let start = Date()
         for _ in 0..<steps {
-            var pick = rng.uniformValues(batch).map { min(Int($0 * Float(rays.count)), rays.count - 1) }
-            pick.sort()
-            var t = [Float](repeating: 0, count: batch * 3)
-            for (k, i) in pick.enumerated() { for c in 0..<3 { t[k * 3 + c] = target[i * 3 + c] } }
-            let out = renderer.render(field, rays: rays.subset(pick), using: &rng)
-            let loss = (out.color - Tensor([batch, 3], data: t)).square().mean()
+            let (batchRays, batchTargets) = NeRFFitTests.randomBatch(rays, targets: target, size: batch, using: &rng)
+            let out = renderer.render(field, rays: batchRays, using: &rng)
+            let loss = (out.color - batchTargets).square().mean()
             (loss + field.regularizer(smoothness: 1e-2, sparsity: 1e-3)!).backward()
             opt.step()
         }

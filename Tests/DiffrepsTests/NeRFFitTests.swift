@@ -46,6 +46,16 @@ import TensorCore
         return 10 * Foundation.log10(4 / (se / Double(a.count)))
     }
 
+    /// `size` random rays (sorted indices) and their target colours `[size, 3]` from per-ray
+    /// targets laid out `[rays, 3]`.
+    static func randomBatch(_ rays: Rays, targets: [Float], size: Int, using rng: inout RandomGenerator) -> (Rays, Tensor) {
+        var pick = rng.uniformValues(size).map { min(Int($0 * Float(rays.count)), rays.count - 1) }
+        pick.sort()
+        var t = [Float](repeating: 0, count: size * 3)
+        for (k, i) in pick.enumerated() { for c in 0..<3 { t[k * 3 + c] = targets[i * 3 + c] } }
+        return (rays.subset(pick), Tensor([size, 3], data: t))
+    }
+
     /// Writes raw float32 images for a look when `DIFFREPS_NERF_DUMP` names a folder.
     static func dump(_ name: String, _ data: [Float]) {
         guard let dir = ProcessInfo.processInfo.environment["DIFFREPS_NERF_DUMP"] else { return }
@@ -79,12 +89,9 @@ import TensorCore
         let start = Date()
         var loss = Tensor(0)
         for _ in 0..<steps {
-            var pick = rng.uniformValues(batch).map { min(Int($0 * Float(rays.count)), rays.count - 1) }
-            pick.sort()
-            var t = [Float](repeating: 0, count: batch * 3)
-            for (k, i) in pick.enumerated() { for c in 0..<3 { t[k * 3 + c] = target[i * 3 + c] } }
-            let out = renderer.render(field, rays: rays.subset(pick), using: &rng)
-            loss = (out.color - Tensor([batch, 3], data: t)).square().mean()
+            let (batchRays, batchTargets) = Self.randomBatch(rays, targets: target, size: batch, using: &rng)
+            let out = renderer.render(field, rays: batchRays, using: &rng)
+            loss = (out.color - batchTargets).square().mean()
             let prior = 3e-3 * field.density.squaredTotalVariation3D() + 1e-2 * field.color.squaredTotalVariation3D()
             (loss + prior).backward()
             opt.step()

@@ -180,16 +180,7 @@ public struct HashGridEncoding: Sendable {
                     }
                 }
             }
-            if chunks > 1 {
-                let block = 16384
-                Parallel.forEach((size + block - 1) / block) { j in
-                    let lo = j &* block, hi = Swift.min(size, lo &+ block)
-                    for k in 1..<chunks {
-                        let src = bp + k &* size
-                        for i in lo..<hi { bp[i] += src[i] }
-                    }
-                }
-            }
+            ChunkBuffers.sumIntoFirst(bp, chunks: chunks, size: size)
         }}}
         return chunks == 1 ? buffers : Array(buffers[0..<size])
     }
