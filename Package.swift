@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Diffreps: sample differentiable representations (images, panoramas, NeRFs)
-/// with a pretrained image diffusion model. See README.md and DESIGN.md §2 for the layers:
+/// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
 /// TensorCore ← PNGIO, Diffusion, Diffreps ← Sampling ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Diffreps", targets: ["Diffreps"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Toys", targets: ["Toys"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
         .executable(name: "seed-sweep", targets: ["SeedSweep"]),
@@ -34,20 +35,22 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Denoisers, noise schedules, samplers, UNet2D, safetensors.
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
-        // The embedded default model (Assets/toys-unet), found at run time through Bundle.module.
-        .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet")]),
+        // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
+        .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs.
         .target(name: "Diffreps", dependencies: ["TensorCore"]),
         // The pullback sampler and the SDS / SJC baselines.
         .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),
-        // The procedural toys data set the default model trains on (DESIGN.md §5).
-        .target(name: "Toys", dependencies: ["TensorCore", "Diffreps"]),
+        // The procedural toys data set the default model trains on (docs/DESIGN.md §5).
+        .target(name: "Toys", dependencies: ["TensorCore", "Diffreps", "Diffusion"]),
+        // Judging samples against real toys: a toys classifier, KID, diversity, turntable 3D consistency.
+        .target(name: "Evaluation", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Toys"]),
         // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
         .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys",
+            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys", "Evaluation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // An example research script on the public API only (CI builds it).
         .executableTarget(name: "SeedSweep", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "DefaultModel"],
@@ -63,6 +66,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "TensorCore", "DefaultModel"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]

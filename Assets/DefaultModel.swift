@@ -13,6 +13,11 @@ public enum DefaultModel {
         Bundle.module.resourceURL!.appendingPathComponent("toys-unet")
     }
 
+    /// The shipped toys classifier's weights (`Evaluation.ToyClassifier`; held-out accuracy in Assets/README.md).
+    public static var classifierWeights: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("toys-classifier/classifier.safetensors")
+    }
+
     /// Class names, by label (the last label is the null class used for guidance).
     public static let classNames = ["sphere", "box", "cylinder", "cone", "torus", "capsule"]
 }

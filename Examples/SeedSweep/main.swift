@@ -1,4 +1,4 @@
-// An example research script on the public API only (DESIGN.md §4): its own diffrep type — an
+// An example research script on the public API only (docs/DESIGN.md §4): its own diffrep type — an
 // image held at half resolution and shown upsampled — sampled with the pullback sampler and the
 // embedded default model over a few seeds, PNGs out. CI builds it, so the API cannot break silently.
 //

@@ -13,7 +13,7 @@ struct DiffrepCommand: ParsableCommand {
             runs with no flags, using the embedded default model (a UNet trained on procedural toys).
             """,
         version: DiffrepVersion.string,
-        subcommands: [NerfCommand.self, ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, EvalCommand.self, DatasetCommand.self])
+        subcommands: [NerfCommand.self, ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, TrainClassifierCommand.self, EvalCommand.self, DatasetCommand.self])
 
     /// Entry point: tunes the allocator for numeric work, then parses and runs the subcommand.
     static func main() {

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// A differentiable representation ("diffrep"): parameters `θ`, a distribution of views `π`,
-/// and a differentiable render `R(θ, π) → [C, H, W]` (DESIGN.md §2 "Diffreps").
+/// and a differentiable render `R(θ, π) → [C, H, W]` (docs/DESIGN.md §2 "Diffreps").
 ///
 /// The samplers only ever talk to this protocol, so a research script can bring its own
 /// representation:

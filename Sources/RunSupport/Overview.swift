@@ -1,4 +1,4 @@
-// RunSupport: the pieces every `diffrep` subcommand shares (DESIGN.md §1 "manifest", §3).
+// RunSupport: the pieces every `diffrep` subcommand shares (docs/DESIGN.md §1 "manifest", §3).
 //
 // - OutputFolder  `--out DIR`: created if missing, proved writable up front; atomic writes.
 // - ProgressBar   one redrawn line on a terminal, periodic lines in logs; ETA from a smoothed rate.

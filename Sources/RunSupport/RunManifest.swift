@@ -1,4 +1,4 @@
-// The JSON record written beside a run's outputs, so any figure can be reproduced (DESIGN.md §1).
+// The JSON record written beside a run's outputs, so any figure can be reproduced (docs/DESIGN.md §1).
 
 import Foundation
 

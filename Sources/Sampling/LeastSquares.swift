@@ -3,7 +3,7 @@ import TensorCore
 import Diffreps
 
 /// How the pullback sampler turns image-space changes `r_k = y_k − x_k` into a parameter change
-/// `δθ = argmin_δ Σ_k ‖J_k δ − r_k‖²` (DESIGN.md §2 "Sampling"), `J_k` the render's Jacobian in view `k`.
+/// `δθ = argmin_δ Σ_k ‖J_k δ − r_k‖²` (docs/DESIGN.md §2 "Sampling"), `J_k` the render's Jacobian in view `k`.
 ///
 /// ```swift
 /// let solver = LeastSquaresSolver.conjugateGradient(iterations: 50)

@@ -3,7 +3,7 @@ import TensorCore
 import Diffusion
 import Diffreps
 
-/// The paper's method (Savani, Finzi & Kolter 2024; DESIGN.md §2 "Sampling"): integrate the
+/// The paper's method (Savani, Finzi & Kolter 2024; docs/DESIGN.md §2 "Sampling"): integrate the
 /// reverse-time diffusion process *in the diffrep's parameters* by pulling each image-space
 /// DDIM step back through the render's Jacobian,
 /// `δθ = argmin_δ Σ_k ‖J_k δ − (y_k − x_k)‖²`, i.e. `δθ = (Σ JᵀJ)⁻¹ Σ Jᵀ(y − x)`,
@@ -21,7 +21,7 @@ import Diffreps
 /// let report = try sampler.sample(pano) { p in print(p.step, p.remaining); return true }
 /// ```
 public struct PullbackSampler {
-    /// What the diffrep's parameters hold during the run (DESIGN.md §2, "the implicit constraint").
+    /// What the diffrep's parameters hold during the run (docs/DESIGN.md §2, "the implicit constraint").
     public enum StateMode: String, Sendable, CaseIterable {
         /// The noisy state `x_σ` itself (exact on pixel grids and panoramas: the default).
         case noisy
@@ -129,7 +129,7 @@ public struct PullbackSampler {
         try run(diffrep, views: views, progress: progress)
     }
 
-    /// The sampling loop (DESIGN.md §2): noise at `σ_0`, then per level `resample` pulled-back DDIM
+    /// The sampling loop (docs/DESIGN.md §2): noise at `σ_0`, then per level `resample` pulled-back DDIM
     /// steps with RePaint re-noising in between.
     func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
                          progress: ProgressHandler?) throws -> SamplingReport {
@@ -212,9 +212,9 @@ public struct PullbackSampler {
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
         let noisy = c.state == .noisy ? x
             : GradMode.withoutGrad { x + viewNoise(shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
-        let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
+        let conditions = ViewConditions.make(views: views, classLabel: c.classLabel)       // class + each view's camera
         let d = SamplingClock.time(&clock.denoiserSeconds) {
-            GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, condition: labels) }
+            GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, conditions: conditions) }
         }
         report.denoiserCalls += 1
         precondition(d.shape == x.shape, "denoiser returned \(d.shape) for renders of \(x.shape)")

@@ -4,13 +4,16 @@ import Diffusion
 import Diffreps
 
 /// The mode-seeking baselines, with the pullback sampler's interfaces and seeds
-/// (DESIGN.md §2 "Baselines"). Both *optimise* `θ` with Adam along `Σ_k J_kᵀ w(σ)(D̂_k − x_k)`:
+/// (docs/DESIGN.md §2 "Baselines"). Both *optimise* `θ` with Adam along `Σ_k J_kᵀ w(σ)(D̂_k − x_k)`:
 ///
 /// - **SDS** (DreamFusion): each iteration draws a fresh `σ` (log-uniform in
 ///   `[sigmaMin, sigmaMax]`) and `ε`, and uses `D̂ = D(x + σε; σ)` with `w ≡ 1`.
 /// - **SJC** (Score Jacobian Chaining): `σ` decreases geometrically from `sigmaMax` to
 ///   `sigmaMin` over the run, and the score `(D̂ − x)/σ²` (`w = 1/σ²`) is averaged over
 ///   `perturbations` noise draws (perturb-and-average scoring): `D̂ = mean_j D(x + σ n_j; σ)`.
+///
+/// The diffrep's ``Diffrep/regularizer()`` (a NeRF's smoothness and empty-space priors) is
+/// added to every step, weighted as the pullback sampler weighs it, so the comparison is like for like.
 ///
 /// Randomness follows ``NoiseStreams``: views from the view stream, iteration `i`'s `σ` and noise
 /// from stream `i + 1`.
@@ -127,12 +130,12 @@ public struct ScoreDistillationSampler {
             let sigma = self.sigma(at: i, rng: &rng)
             diffrep.parameters.zeroGrad()
             let x = diffrep.render(views)                                     // [K, C, H, W], on the tape
-            let labels = c.classLabel.map { [Int](repeating: $0, count: views.count) }
+            let conditions = ViewConditions.make(views: views, classLabel: c.classLabel)   // class + each view's camera
             var target = [Float](repeating: 0, count: x.count)                // D̂, averaged over draws
             for _ in 0..<draws {
                 let noisy = GradMode.withoutGrad { x.detached() + rng.normal(x.shape).scaled(by: sigma) }
                 let d = SamplingClock.time(&clock.denoiserSeconds) {
-                    GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, condition: labels) }
+                    GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, conditions: conditions) }
                 }
                 report.denoiserCalls += 1
                 precondition(d.shape == x.shape, "denoiser returned \(d.shape) for renders of \(x.shape)")
@@ -144,6 +147,11 @@ public struct ScoreDistillationSampler {
             if case .sjc = c.method { weight = 1 / (sigma * sigma) } else { weight = 1 }
             let scale = weight / Float(views.count)
             x.backward(seed: zip(target, x.data).map { ($1 - $0) * scale })
+            // The diffrep's priors, weighted against this step's data term ½·Σ_k‖x_k − D̂_k‖²/K as the
+            // pullback solve weighs them against its mean squared residual: like for like.
+            if let prior = diffrep.regularizer() {
+                prior.scaled(by: Float(x.count / Swift.max(views.count, 1)) / 2).backward()
+            }
             SamplingClock.time(&clock.solveSeconds) { adam.step() }
             guard diffrep.parameters.tensors.allSatisfy({ $0.data.allSatisfy { $0.isFinite } }) else {
                 throw SamplingError.nonFinite(step: i, sigma: sigma)

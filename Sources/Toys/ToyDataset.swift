@@ -2,7 +2,7 @@ import Foundation
 import Diffreps
 import TensorCore
 
-/// The procedural "toys" data set (DESIGN.md §5): image `i` is a random ``ToyScene`` seen from
+/// The procedural "toys" data set (docs/DESIGN.md §5): image `i` is a random ``ToyScene`` seen from
 /// a random ``OrbitView``, rendered on the fly, with the class label of its largest primitive.
 ///
 /// Image `i` depends only on `(seed, i)`: it draws from `RandomGenerator(seed: seed).fork(i)`

@@ -50,9 +50,35 @@ public struct ToyRenderer: Sendable {
         return (Tensor([3, height, width], data: rgb), Tensor([height, width], data: cov))
     }
 
+    /// The image (`[3, height, width]` in `[-1, 1]`), coverage (`[height, width]` in `[0, 1]`)
+    /// and hit distance (`[height, width]`: mean distance from the camera along the rays of a
+    /// pixel that hit the scene, 0 where none does) — what a NeRF's `display` gives, for real scenes.
+    ///
+    /// ```swift
+    /// let r = ToyRenderer().renderLayers(scene, view: OrbitView(azimuth: 1), width: 32, height: 32)
+    /// r.depth.shape   // [32, 32]; about 4 − 1 on the object for the default orbit
+    /// ```
+    public func renderLayers(_ scene: ToyScene, view: OrbitView, width: Int,
+                             height: Int) -> (image: Tensor, coverage: Tensor, depth: Tensor) {
+        precondition(width > 0 && height > 0, "image size must be positive, got \(width)×\(height)")
+        var rgb = [Float](repeating: 0, count: 3 * width * height)
+        var cov = [Float](repeating: 0, count: width * height)
+        var dist = [Float](repeating: 0, count: width * height)
+        rgb.withUnsafeMutableBufferPointer { r in
+            cov.withUnsafeMutableBufferPointer { c in
+                dist.withUnsafeMutableBufferPointer { d in
+                    render(scene, view: view, width: width, height: height, into: r.baseAddress!,
+                           coverage: c.baseAddress!, depth: d.baseAddress!)
+                }
+            }
+        }
+        return (Tensor([3, height, width], data: rgb), Tensor([height, width], data: cov), Tensor([height, width], data: dist))
+    }
+
     /// Writes the `[3, height, width]` image in `[-1, 1]` to `out` (and coverage, if given).
     func render(_ scene: ToyScene, view: OrbitView, width: Int, height: Int,
-                into out: UnsafeMutablePointer<Float>, coverage: UnsafeMutablePointer<Float>?) {
+                into out: UnsafeMutablePointer<Float>, coverage: UnsafeMutablePointer<Float>?,
+                depth: UnsafeMutablePointer<Float>? = nil) {
         let prims = scene.primitives.map(TracedPrimitive.init)
         precondition(prims.count <= 32, "the toy renderer handles at most 32 primitives")
         let lights = scene.lighting.lights.map { (ToyVec($0.direction), $0.intensity) }
@@ -109,11 +135,13 @@ public struct ToyRenderer: Sendable {
                         out[plane &+ o] = 2 * bg.y - 1
                         out[2 &* plane &+ o] = 2 * bg.z - 1
                         coverage?[o] = 0
+                        depth?[o] = 0
                         continue
                     }
                     // 3. Trace the n×n sub-pixel rays.
                     var acc = ToyVec.zero
                     var hits = 0
+                    var hitDistance: Float = 0
                     for a in 0..<n {
                         let v = tanY - (Float(i) + (Float(a) + 0.5) / Float(n)) * sy      // (1 − 2·py/H)·tan(fovY/2)
                         for b in 0..<n {
@@ -122,6 +150,7 @@ public struct ToyRenderer: Sendable {
                             let (k, tt) = trace(pp, mask, origin, d, tStart)
                             if k < 0 { acc = acc + bg; continue }
                             hits += 1
+                            hitDistance += tt
                             let nrm = pp[k].normal(origin + tt * d)
                             var shade = ambient
                             for (l, w) in lights { shade += w * Swift.max(0, nrm.dot(l)) }
@@ -132,6 +161,7 @@ public struct ToyRenderer: Sendable {
                     out[plane &+ o] = 2 * acc.y * inv - 1
                     out[2 &* plane &+ o] = 2 * acc.z * inv - 1
                     coverage?[o] = Float(hits) * inv
+                    depth?[o] = hits > 0 ? hitDistance / Float(hits) : 0
                 }
             }
         }

@@ -5,7 +5,7 @@ import Diffusion
 import Diffreps
 import Sampling
 
-/// Sampling, not mode seeking (DESIGN.md §2): on a Gaussian mixture with unequal weights, pullback
+/// Sampling, not mode seeking (docs/DESIGN.md §2): on a Gaussian mixture with unequal weights, pullback
 /// samples from many seeds fall into the modes in proportion to the weights, while SDS from the same
 /// seeds collapses — every seed lands on the same mode.
 @Suite struct ModeCoverageTests {

@@ -6,7 +6,7 @@ import Diffreps
 import Sampling
 
 /// On a pixel grid (`R` = identity) the pullback sampler *is* DDIM: the same seed gives the same
-/// image as `DDIMSampler` (DESIGN.md §2, "Exactness that must hold and is tested").
+/// image as `DDIMSampler` (docs/DESIGN.md §2, "Exactness that must hold and is tested").
 @Suite struct PixelExactnessTests {
     static let shape = [3, 4, 4]
 

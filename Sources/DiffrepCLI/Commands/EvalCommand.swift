@@ -1,127 +1,265 @@
 import ArgumentParser
 import DefaultModel
 import Diffusion
-import Toys
+import Diffreps
+import Evaluation
 import Foundation
+import PNGIO
 import RunSupport
 import TensorCore
 
-/// `diffrep eval`: held-out denoising loss of a model per band of noise levels (timesteps), on
-/// fixed items and fixed noise, so checkpoints and models compare exactly.
+/// `diffrep eval`: measure samples against real toys (`nerf`, `images`, `panorama`), or a
+/// model's held-out denoising loss (`loss`, the default).
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Held-out denoising loss (ε-MSE and x₀-MSE) of a model per band of timesteps.",
-        discussion: """
-            Toys are drawn from indices ≥ 2^40 of the toys data set, which no training run reaches. \
-            Prints a table and writes heldout.csv and manifest.json into --out. x₀-MSE grows like σ² \
-            at high noise; the clipped column clips x̂₀ to [-1, 1] first, as DDPM samplers usually do.
-            """)
+        abstract: "Evaluate sampled NeRFs, images or panoramas against real toys, or a model's held-out loss.",
+        subcommands: [EvalLossCommand.self, EvalNerfCommand.self, EvalImagesCommand.self, EvalPanoramaCommand.self],
+        defaultSubcommand: EvalLossCommand.self)
+}
 
-    @Option(help: "A diffusers-format model folder. Default: the embedded toys model.")
-    var model: String?
-    @Option(help: "Held-out data: 'toys' (procedural) or a folder of PNG images (not used in training).")
-    var data = "toys"
-    @Option(help: "Number of held-out images (a PNG folder supplies at most its own count).")
-    var count = 256
-    @Option(help: "Timestep bands, as comma-separated boundaries (default: 0,100,300,600,1000).")
-    var bands = "0,100,300,600,1000"
-    @Option(help: "Seed of the noise (and of the toys data set).")
-    var seed: UInt64 = 0
-    @Option(help: "Images per network call.")
-    var batchSize = 32
-    @Flag(help: "Evaluate a class-conditional model with the null class instead of the true labels.")
-    var unconditional = false
-    @Option(help: "Output folder: heldout.csv, manifest.json.")
+/// What every sample evaluation takes.
+struct EvaluationOptions: ParsableArguments {
+    @Option(help: "Toys classifier weights (default: the shipped one).")
+    var classifier: String?
+    @Option(help: "Real reference turntables per class.")
+    var references = 16
+    @Flag(help: "Skip the real-toys row per class.")
+    var noRealRow = false
+    @Option(help: "Output folder: eval.json and eval.md.")
     var out = "out/eval"
 
-    /// The first toys index used for held-out items.
-    static let heldOutToysStart = 1 << 40
-
     func validate() throws {
-        guard count > 0, batchSize > 0 else { throw ValidationError("--count and --batch-size must be positive") }
-        _ = try parsedBands()
+        guard references >= 2 else { throw ValidationError("--references must be at least 2") }
     }
 
-    func parsedBands() throws -> [Range<Int>] {
-        let edges = bands.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard edges.count >= 2, edges.allSatisfy({ $0 != nil }), let e = Optional(edges.map { $0! }),
-              e[0] >= 0, zip(e, e.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw ValidationError("--bands must be increasing timesteps ≥ 0, e.g. 0,100,300,600,1000")
+    func evaluator() throws -> SampleEvaluator {
+        let url = classifier.map { URL(fileURLWithPath: $0) } ?? DefaultModel.classifierWeights
+        let e = SampleEvaluator(classifier: try ToyClassifier(contentsOf: url))
+        e.referenceTurntables = references
+        return e
+    }
+}
+
+/// One run folder of `diffrep nerf`, `image` or `panorama`: its manifest's settings.
+struct RunFolder {
+    let url: URL
+    let settings: [String: Any]
+    let seed: Int
+
+    init(_ path: String, expecting subcommand: String) throws {
+        url = URL(fileURLWithPath: path)
+        let manifestURL = url.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: manifestURL),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("'\(path)' has no readable manifest.json (is it an output folder of diffrep \(subcommand)?)")
         }
-        return zip(e, e.dropFirst()).map { $0..<$1 }
+        guard json["subcommand"] as? String == subcommand else {
+            throw ValidationError("'\(path)' holds a diffrep \(json["subcommand"] as? String ?? "?") run, not \(subcommand)")
+        }
+        settings = json["settings"] as? [String: Any] ?? [:]
+        seed = (json["seed"] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// The requested class: nil for unconditional runs.
+    var classLabel: Int? {
+        guard let text = settings["class"] as? String, text != "none" else { return nil }
+        return Int(text) ?? DefaultModel.classNames.firstIndex(of: text)
+    }
+
+    var sampler: String { settings["sampler"] as? String ?? "pullback" }
+
+    func int(_ key: String, default d: Int) -> Int { (settings[key] as? NSNumber)?.intValue ?? d }
+}
+
+/// Groups runs by (sampler, class), evaluates each group, adds the real row per class, and
+/// prints and writes the table.
+func evaluateGroups(_ runs: [RunFolder], options: EvaluationOptions, kind: String,
+                    evaluate: ([RunFolder], String, Int?) throws -> SampleMetrics,
+                    realRow: (Int, Int) -> SampleMetrics) throws {
+    let outURL = try OutputFolder.prepare(options.out)
+    var groups: [String: [RunFolder]] = [:]
+    var order: [String] = []
+    for run in runs {
+        let key = "\(run.sampler)|\(run.classLabel.map(String.init) ?? "none")"
+        if groups[key] == nil { order.append(key) }
+        groups[key, default: []].append(run)
+    }
+    var rows: [SampleMetrics] = []
+    var classesSeen: [Int] = []
+    let bar = ProgressBar("eval \(kind)", total: order.count)
+    for (k, key) in order.enumerated() {
+        let group = groups[key]!
+        rows.append(try evaluate(group, group[0].sampler, group[0].classLabel))
+        if let c = group[0].classLabel, !classesSeen.contains(c) { classesSeen.append(c) }
+        bar.update(step: k + 1)
+    }
+    bar.finish()
+    if !options.noRealRow {
+        for c in classesSeen.sorted() {
+            let n = rows.filter { $0.classLabel == c }.map(\.samples).max() ?? 4
+            rows.append(realRow(c, Swift.max(n, 2)))
+        }
+    }
+    rows.sort { ($0.classLabel ?? -1, $0.name == "real toys" ? 1 : 0, $0.name) < ($1.classLabel ?? -1, $1.name == "real toys" ? 1 : 0, $1.name) }
+    let table = EvaluationTable(rows: rows, classNames: DefaultModel.classNames)
+    print(table.text)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let runsJSON = runs.map { $0.url.path }
+    struct Report: Encodable { let kind: String; let runs: [String]; let rows: [SampleMetrics] }
+    try OutputFolder.atomicWrite(data: try encoder.encode(Report(kind: kind, runs: runsJSON, rows: rows)),
+                                 to: outURL.appendingPathComponent("eval.json"))
+    try OutputFolder.atomicWrite(data: Data(table.markdown.utf8), to: outURL.appendingPathComponent("eval.md"))
+    log("wrote eval.json and eval.md to \(outURL.path)")
+}
+
+/// `diffrep eval nerf RUN…`
+struct EvalNerfCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nerf",
+        abstract: "Evaluate NeRF runs (output folders of diffrep nerf) against real toy turntables.",
+        discussion: """
+            Runs are grouped by sampler and class. Each NeRF is rendered at the model's size from its \
+            turntable views (24 around, 20° up); real toys of the class are rendered exactly from the same \
+            views. Columns: recognisability (classifier accuracy and mean probability of the class), KID×10³ \
+            against real turntable frames, diversity across seeds (feature distance, real in brackets), and \
+            the 3D figures as ratios to real toys: silhouette change under a quarter turn and the \
+            view-consistent change (how much of the change between views the geometry explains).
+            """)
+
+    @Argument(help: "Output folders of diffrep nerf.")
+    var runs: [String]
+    @OptionGroup var options: EvaluationOptions
+    @Option(help: "Turntable frames.")
+    var frames = 24
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
+        guard frames >= 4 else { throw ValidationError("--frames must be at least 4") }
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
-        let folder = model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.folder
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
-            throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
-        }
-        let config = try UNet2DConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let schedulerURL = folder.appendingPathComponent("scheduler_config.json")
-        let numTimesteps = FileManager.default.fileExists(atPath: schedulerURL.path)
-            ? try DDPMSchedule(contentsOf: schedulerURL).numTrainTimesteps : DDPMSchedule().numTrainTimesteps
-        let bandRanges = try parsedBands()
-        guard bandRanges.last!.upperBound <= numTimesteps else {
-            throw ValidationError("--bands must end at most at the model's \(numTimesteps) timesteps")
-        }
-
-        let source: TrainingData
-        let items: [Int]
-        if data == "toys" {
-            source = ToyTrainingData(dataset: ToyDataset(seed: seed, size: config.sampleSize))
-            items = Array(Self.heldOutToysStart..<(Self.heldOutToysStart + count))
-        } else {
-            let folderData = try PNGFolderData(folder: URL(fileURLWithPath: data))
-            guard folderData.images[0].shape == [config.inChannels, config.sampleSize, config.sampleSize] else {
-                throw ValidationError("the PNGs in '\(data)' are \(folderData.images[0].shape), the model takes "
-                                      + "\([config.inChannels, config.sampleSize, config.sampleSize])")
+        let folders = try runs.map { try RunFolder($0, expecting: "nerf") }
+        let evaluator = try options.evaluator()
+        evaluator.frames = frames
+        try evaluateGroups(folders, options: options, kind: "nerf", evaluate: { group, name, label in
+            let turntables = try group.map { run in
+                Turntable(nerf: try loadNeRF(run), frames: frames, size: evaluator.size)
             }
-            source = folderData
-            items = Array(0..<Swift.min(count, folderData.images.count))
-        }
-
-        var manifest = RunManifest(subcommand: "eval", version: DiffrepVersion.string, seed: seed, settings: [
-            "data": .string(data), "count": .int(items.count), "bands": .string(bands),
-            "batch_size": .int(batchSize), "unconditional": .bool(unconditional)])
-        try manifest.recordModel(at: folder.path)
-
-        let evaluation = HeldOutEvaluation(data: source, items: items, bands: bandRanges, seed: seed,
-                                           batchSize: batchSize, conditional: !unconditional)
-        let bar = ProgressBar("eval", total: items.count * bandRanges.count)
-        let results = try evaluation.evaluate(modelFolder: folder) { done, _ in bar.update(step: done) }
-        bar.finish()
-
-        print(Self.table(results, title: "held-out denoising loss of \(folder.path) on \(items.count) "
-                         + (data == "toys" ? "toys" : "images from \(data)") + (unconditional ? " (null class)" : "")))
-        var csv = "t_min,t_max,sigma_min,sigma_max,eps_mse,x0_mse,x0_clipped_mse,count\n"
-        for r in results {
-            csv += "\(r.timesteps.lowerBound),\(r.timesteps.upperBound),\(r.sigmaRange.lowerBound),\(r.sigmaRange.upperBound),"
-                + "\(r.epsilonMSE),\(r.x0MSE),\(r.clippedX0MSE),\(r.count)\n"
-            let key = "t\(r.timesteps.lowerBound)_\(r.timesteps.upperBound)"
-            manifest.measurements["eps_mse_\(key)"] = r.epsilonMSE
-            manifest.measurements["x0_mse_\(key)"] = r.x0MSE
-            manifest.measurements["x0_clipped_mse_\(key)"] = r.clippedX0MSE
-        }
-        try OutputFolder.atomicWrite(data: Data(csv.utf8), to: outURL.appendingPathComponent("heldout.csv"))
-        manifest.addOutput("heldout.csv")
-        manifest.finish()
-        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
-        log("wrote heldout.csv and manifest.json to \(outURL.path)")
+            return evaluator.evaluate(turntables: turntables, name: name, classLabel: label)
+        }, realRow: { evaluator.realTurntableRow(classLabel: $0, count: $1) })
     }
 
-    /// The results as an aligned text table.
-    static func table(_ results: [HeldOutEvaluation.BandResult], title: String) -> String {
-        func col(_ s: String, _ n: Int) -> String { String(repeating: " ", count: Swift.max(0, n - s.count)) + s }
-        var lines = [title, col("band t", 12) + col("σ range", 18) + col("ε-MSE", 10) + col("x₀-MSE", 11)
-                     + col("x₀-MSE clipped", 16)]
-        for r in results {
-            let band = "[\(r.timesteps.lowerBound), \(r.timesteps.upperBound))"
-            let sigma = String(format: "%.3g – %.3g", r.sigmaRange.lowerBound, r.sigmaRange.upperBound)
-            lines.append(col(band, 12) + col(sigma, 18) + col(String(format: "%.4f", r.epsilonMSE), 10)
-                         + col(String(format: "%.4g", r.x0MSE), 11) + col(String(format: "%.4f", r.clippedX0MSE), 16))
+    /// The NeRF of a run folder, rebuilt from its settings and `nerf.safetensors`.
+    func loadNeRF(_ run: RunFolder) throws -> NeRFDiffrep {
+        guard let kind = FieldKind(rawValue: run.settings["field"] as? String ?? "grid") else {
+            throw ValidationError("'\(run.url.path)': unknown field '\(run.settings["field"] ?? "")'")
         }
-        return lines.joined(separator: "\n")
+        let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: 32), seed: UInt64(run.seed)),
+                               imageSize: 32, renderer: NeRFRenderer(samplesPerRay: run.int("samples_per_ray", default: 48)))
+        let file = run.url.appendingPathComponent("nerf.safetensors")
+        let contents = try SafeTensorsFile.read(file)
+        for (name, t) in nerf.parameters {
+            guard let saved = contents[name], saved.shape == t.shape else {
+                throw ValidationError("'\(file.path)' does not hold this run's field (tensor '\(name)' missing or of another shape)")
+            }
+            t.data = saved.data
+        }
+        return nerf
+    }
+}
+
+/// `diffrep eval images RUN…`
+struct EvalImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Evaluate image runs (output folders of diffrep image) against real toy images.",
+        discussion: "Every image_NN.png of a run is one sample (resized to the model's size by box filtering when larger).")
+
+    @Argument(help: "Output folders of diffrep image.")
+    var runs: [String]
+    @OptionGroup var options: EvaluationOptions
+
+    func run() throws {
+        let folders = try runs.map { try RunFolder($0, expecting: "image") }
+        let evaluator = try options.evaluator()
+        try evaluateGroups(folders, options: options, kind: "images", evaluate: { group, name, label in
+            let images = try group.flatMap { run in try imageFiles(in: run.url, prefix: "image_") }
+            let batch = Tensor.concat(try images.map { try resizedForEvaluation($0, size: evaluator.size) }, axis: 0)
+            return evaluator.evaluate(images: batch, name: name, classLabel: label)
+        }, realRow: { evaluator.realImageRow(classLabel: $0, count: Swift.max($1, 16)) })
+    }
+}
+
+/// `diffrep eval panorama RUN…`
+struct EvalPanoramaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "panorama",
+        abstract: "Evaluate panorama runs (output folders of diffrep panorama): windows against real toy images.",
+        discussion: "Each panorama.png is cut into square windows of its height, evenly spaced around the wrap; the windows are evaluated as images.")
+
+    @Argument(help: "Output folders of diffrep panorama.")
+    var runs: [String]
+    @OptionGroup var options: EvaluationOptions
+    @Option(help: "Windows per panorama.")
+    var windows = 8
+
+    func run() throws {
+        let folders = try runs.map { try RunFolder($0, expecting: "panorama") }
+        let evaluator = try options.evaluator()
+        try evaluateGroups(folders, options: options, kind: "panorama", evaluate: { group, name, label in
+            let crops = try group.flatMap { run -> [Tensor] in
+                let pano = try PNG.readTensor(run.url.appendingPathComponent("panorama.png").path, channels: 3)   // [3, H, W]
+                return PanoramaWindows.cut(pano, count: windows)
+            }
+            let batch = Tensor.concat(try crops.map { try resizedForEvaluation($0, size: evaluator.size) }, axis: 0)
+            return evaluator.evaluate(images: batch, name: name, classLabel: label)
+        }, realRow: { evaluator.realImageRow(classLabel: $0, count: Swift.max($1 * windows, 16)) })
+    }
+}
+
+/// The PNGs of a folder whose names start with `prefix`, sorted, as `[3, H, W]` tensors.
+func imageFiles(in folder: URL, prefix: String) throws -> [Tensor] {
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".png") }.sorted()
+    guard !names.isEmpty else { throw ValidationError("'\(folder.path)' has no \(prefix)*.png files") }
+    return try names.map { try PNG.readTensor(folder.appendingPathComponent($0).path, channels: 3) }
+}
+
+/// `[1, 3, size, size]`: `image` `[3, H, W]` box-filtered down by an integer factor.
+func resizedForEvaluation(_ image: Tensor, size: Int) throws -> Tensor {
+    let (h, w) = (image.shape[1], image.shape[2])
+    guard h == w, h % size == 0 else {
+        throw ValidationError("images must be square multiples of \(size) pixels to evaluate, got \(h)×\(w)")
+    }
+    let f = h / size
+    var out = [Float](repeating: 0, count: 3 * size * size)
+    for c in 0..<3 { for i in 0..<size { for j in 0..<size {
+        var s: Float = 0
+        for a in 0..<f { for b in 0..<f { s += image.data[(c * h + i * f + a) * w + j * f + b] } }
+        out[(c * size + i) * size + j] = s / Float(f * f)
+    } } }
+    return Tensor([1, 3, size, size], data: out)
+}
+
+/// Square windows of a 360° panorama, evenly spaced and wrapping.
+enum PanoramaWindows {
+    static func cut(_ pano: Tensor, count: Int) -> [Tensor] {
+        let (h, w) = (pano.shape[1], pano.shape[2])
+        return (0..<count).map { k in
+            let x0 = k * w / count
+            var out = [Float](repeating: 0, count: 3 * h * h)
+            for c in 0..<3 { for i in 0..<h { for j in 0..<h { out[(c * h + i) * h + j] = pano.data[(c * h + i) * w + (x0 + j) % w] } } }
+            return Tensor([3, h, h], data: out)
+        }
+    }
+}
+
+/// A safetensors file's tensors by name.
+enum SafeTensorsFile {
+    static func read(_ url: URL) throws -> [String: Tensor] {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF at '\(url.path)'") }
+        return try SafeTensors.read(contentsOf: url).dictionary
     }
 }

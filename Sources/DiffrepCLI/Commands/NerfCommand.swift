@@ -1,6 +1,8 @@
 import ArgumentParser
 import Diffreps
+import DefaultModel
 import Diffusion
+import Evaluation
 import Foundation
 import PNGIO
 import RunSupport
@@ -129,6 +131,16 @@ struct NerfCommand: ParsableCommand {
         log(String(format: "quality: chroma %.2f, background deviation %.3f, coverage %.2f, denoiser change %.3f",
                    quality["chroma"]!, quality["background_deviation"]!, quality["coverage"]!, quality["denoiser_change"]!))
 
+        // What the evaluation sees: recognisability and 3D consistency of this run's own turntable,
+        // next to real toys of the class from the same views (Evaluation module).
+        do {
+            let figures = try Self.evaluationFigures(nerf, classLabel: m.classLabel, frames: 24)
+            for (name, value) in figures { manifest.measurements["eval_" + name] = value }
+            log(Self.describe(figures))
+        } catch {
+            log("evaluation figures skipped: \(error)")
+        }
+
         // Turntable, depth and opacity.
         let views = nerf.turntable(frames: frames)
         var frameImages: [PNGImage] = [], depths: [Tensor] = [], opacities: [Tensor] = []
@@ -162,6 +174,42 @@ struct NerfCommand: ParsableCommand {
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
         log(String(format: "wrote %@ (sampling %.0f s: denoiser %.0f s, solve %.0f s)", outURL.path,
                    report.totalSeconds, report.denoiserSeconds, report.solveSeconds))
+    }
+}
+
+extension NerfCommand {
+    /// Recognisability (with a class), KID and the 3D figures (with their real-toy ratios) of a
+    /// NeRF's turntable rendered at the model's size, judged by the shipped classifier.
+    static func evaluationFigures(_ nerf: NeRFDiffrep, classLabel: Int?, frames: Int) throws -> [String: Double] {
+        let evaluator = SampleEvaluator(classifier: try ToyClassifier(contentsOf: DefaultModel.classifierWeights))
+        evaluator.frames = frames
+        evaluator.size = nerf.renderShape[1]
+        guard evaluator.size % 8 == 0 else { return [:] }
+        let row = evaluator.evaluate(turntables: [Turntable(nerf: nerf, frames: frames, size: evaluator.size)],
+                                     name: "this run", classLabel: classLabel)
+        var f: [String: Double] = ["kid_x1000": row.kid, "kid_x1000_standard_error": row.kidStandardError,
+                                   "silhouette_change": row.silhouetteChange ?? 0, "real_silhouette_change": row.realSilhouetteChange ?? 0,
+                                   "view_consistent_change": row.viewChange ?? 0, "real_view_consistent_change": row.realViewChange ?? 0]
+        if let r = row.recognisability {
+            f["recognised"] = r.accuracy
+            f["class_probability"] = r.meanProbability
+        }
+        return f
+    }
+
+    static func describe(_ f: [String: Double]) -> String {
+        var parts: [String] = []
+        if let r = f["recognised"], let p = f["class_probability"] {
+            parts.append(String(format: "recognised in %.0f%% of frames (P %.2f)", 100 * r, p))
+        }
+        func ratio(_ a: String, _ b: String) -> String {
+            guard let x = f[a], let y = f[b], y != 0 else { return "?" }
+            return String(format: "%.3f (%.2f× real)", x, x / y)
+        }
+        parts.append("silhouette change " + ratio("silhouette_change", "real_silhouette_change"))
+        parts.append("view-consistent change " + ratio("view_consistent_change", "real_view_consistent_change"))
+        parts.append(String(format: "KID×10³ %.1f", f["kid_x1000"] ?? 0))
+        return "evaluation: " + parts.joined(separator: ", ")
     }
 }
 

@@ -38,6 +38,10 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint (exactly where it stopped).")
     var resume = false
+    @Option(help: "Start from the weights of this diffusers-format model folder (its architecture replaces --channels, --attention, --layers-per-block).")
+    var initFrom: String?
+    @Flag(help: "Train a camera-aware model: each image's camera direction enters as 3 extra input planes (toys only; no mirroring). With --init-from, the new inputs start at zero, so training starts from exactly that model.")
+    var camera = false
 
     func validate() throws {
         guard steps > 0, batchSize > 0, checkpointEvery > 0, size >= 8 else {
@@ -45,6 +49,10 @@ struct TrainCommand: ParsableCommand {
         }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         _ = try parsedChannels()
+        if camera && data != "toys" { throw ValidationError("--camera needs data with cameras: use --data toys") }
+        if resume && (camera || initFrom != nil) {
+            throw ValidationError("--resume continues the checkpoint's own model: drop --camera and --init-from")
+        }
     }
 
     func parsedChannels() throws -> [Int] {
@@ -90,15 +98,26 @@ struct TrainCommand: ParsableCommand {
             tc.batchSize = batchSize
             tc.learningRate = learningRate
             tc.seed = seed
-            tc.randomFlip = data == "toys"
-            let unet = UNet2D(config: try unetConfig(classes: source.numClasses), seed: seed)
+            tc.randomFlip = data == "toys" && !camera
+            var unet: UNet2D
+            if let initFrom {
+                unet = try UNet2D(contentsOf: URL(fileURLWithPath: initFrom))
+                guard unet.config.numClassEmbeds == source.numClasses.map({ $0 + 1 }) else {
+                    throw ValidationError("--init-from '\(initFrom)' has num_class_embeds \(unet.config.numClassEmbeds.map(String.init) ?? "none"); the data needs \(source.numClasses.map { String($0 + 1) } ?? "none")")
+                }
+                log("starting from the weights of \(initFrom)")
+            } else {
+                unet = UNet2D(config: try unetConfig(classes: source.numClasses), seed: seed)
+            }
+            if camera && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }
             trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: source, config: tc)
             log("training a UNet2D with \(unet.parameters.scalarCount) parameters")
         }
         var manifest = RunManifest(subcommand: "train", version: DiffrepVersion.string, seed: seed, settings: [
             "data": .string(data), "steps": .int(steps), "batch_size": .int(trainer.config.batchSize),
             "learning_rate": JSONValue(trainer.config.learningRate), "unet": try JSONValue(encoding: trainer.unet.config.jsonSummary),
-            "resumed_from_step": .int(trainer.step)])
+            "resumed_from_step": .int(trainer.step), "camera_aware": .bool(trainer.unet.readsCamera),
+            "init_from": initFrom.map(JSONValue.string) ?? .null])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: resume ? trainer.step : nil)
         let bar = ProgressBar("train", total: steps, initialStep: trainer.step)
@@ -136,17 +155,6 @@ struct TrainCommand: ParsableCommand {
         plot.add("loss", x: x, y: y, color: LinePlot.Color(190, 190, 220))
         plot.add("mean of 100", x: x, y: LinePlot.movingAverage(y, window: 100))
         try plot.write(to: url)
-    }
-}
-
-/// The toys as training data (labels = main primitive).
-struct ToyTrainingData: TrainingData {
-    let dataset: ToyDataset
-    var count: Int? { nil }
-    var numClasses: Int? { ToyDataset.classCount }
-    func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]?) {
-        let b = dataset.batch(indices)
-        return (b.images, b.labels)
     }
 }
 

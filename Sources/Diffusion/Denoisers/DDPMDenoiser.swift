@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 
 /// Turns a DDPM network (ε-, v- or x₀-prediction on the VP input) into a ``Denoiser`` in the
-/// variance-exploding convention `x = x₀ + σ·ε` of DESIGN.md §1.
+/// variance-exploding convention `x = x₀ + σ·ε` of docs/DESIGN.md §1.
 ///
 /// With `ᾱ = 1/(1+σ²)` (so that `σ = √((1−ᾱ)/ᾱ)`), the VP input is
 /// `x_t = √ᾱ·x = x/√(1+σ²)` at the timestep `t(σ)` of ``DDPMSchedule/timestep(forSigma:)``,
@@ -36,15 +36,21 @@ public struct DDPMDenoiser: Denoiser {
 
     /// `D(x; σ)` for `x` of shape `[B, C, H, W]`; `condition` is passed as class labels.
     public func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
+        denoise(x, sigma: sigma, conditions: DenoiserCondition.classes(condition))
+    }
+
+    /// `D(x; σ)` for `x` of shape `[B, C, H, W]` with a class and camera per item (a network
+    /// that reads no camera ignores it).
+    public func denoise(_ x: Tensor, sigma: Float, conditions condition: [DenoiserCondition]?) -> Tensor {
         precondition(x.rank >= 1, "DDPMDenoiser needs a batch [B, C, H, W], got \(x.shape)")
         precondition(sigma >= 0, "noise level must be non-negative, got \(sigma)")
         let b = x.shape[0]
-        if let c = condition { precondition(c.count == b, "\(c.count) class labels for a batch of \(b)") }
+        if let c = condition { precondition(c.count == b, "\(c.count) conditions for a batch of \(b)") }
         let s = Double(sigma)
         let inScale = 1 / (1 + s * s).squareRoot()                       // √ᾱ
         let t = schedule.timestep(forSigma: sigma)
         let f = network.predict(x.scaled(by: Float(inScale)),             // x_t = √ᾱ·x   [B, C, H, W]
-                                timesteps: [Float](repeating: t, count: b), classLabels: condition)
+                                timesteps: [Float](repeating: t, count: b), conditions: condition)
         precondition(f.shape == x.shape, "network returned \(f.shape) for an input of \(x.shape)")
         switch prediction {
         case .epsilon:

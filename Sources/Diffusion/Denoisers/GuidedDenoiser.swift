@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Classifier-free guidance (Ho & Salimans 2022) in denoiser form:
-/// `D_w = D_uncond + w·(D_cond − D_uncond)` (DESIGN.md §1). `w = 1` is the conditional
+/// `D_w = D_uncond + w·(D_cond − D_uncond)` (docs/DESIGN.md §1). `w = 1` is the conditional
 /// denoiser, `w = 0` the unconditional one, `w > 1` pushes samples toward the class.
 ///
 /// With a `nullClass` (the label the model was trained to read as "no class"), both halves
@@ -31,20 +31,31 @@ public struct GuidedDenoiser: Denoiser {
 
     /// `D_w(x; σ, condition)` for `x` of shape `[B, C, H, W]`.
     public func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
+        denoise(x, sigma: sigma, conditions: DenoiserCondition.classes(condition))
+    }
+
+    /// `D_w` with a class and camera per item: the unconditional half keeps each item's
+    /// camera and replaces its class by the null class (no class at all without one). Items
+    /// with no class get the unconditional denoiser; when none has a class, no guidance applies.
+    public func denoise(_ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?) -> Tensor {
         let b = x.shape[0]
-        let unconditional = nullClass.map { [Int](repeating: $0, count: b) }
-        guard let condition else { return base.denoise(x, sigma: sigma, condition: unconditional) }
-        precondition(condition.count == b, "\(condition.count) class labels for a batch of \(b)")
+        let given = conditions ?? [DenoiserCondition](repeating: DenoiserCondition(), count: b)
+        precondition(given.count == b, "\(given.count) conditions for a batch of \(b)")
+        let unconditional = given.map { DenoiserCondition(classLabel: nullClass, camera: $0.camera) }
+        guard given.contains(where: { $0.classLabel != nil }) else {
+            return base.denoise(x, sigma: sigma, conditions: unconditional)
+        }
+        let conditional = zip(given, unconditional).map { $0.classLabel == nil ? $1 : $0 }
         let cond: Tensor, uncond: Tensor
-        if let unconditional {
+        if nullClass != nil {
             let both = base.denoise(Tensor.concatBatch([x, x]), sigma: sigma,     // [2B, C, H, W]
-                                    condition: condition + unconditional)
+                                    conditions: conditional + unconditional)
             precondition(both.shape.first == 2 * b, "base denoiser returned \(both.shape) for \(2 * b) items")
             cond = both.sliceBatch(0..<b)
             uncond = both.sliceBatch(b..<2 * b)
         } else {
-            cond = base.denoise(x, sigma: sigma, condition: condition)
-            uncond = base.denoise(x, sigma: sigma, condition: nil)
+            cond = base.denoise(x, sigma: sigma, conditions: conditional)
+            uncond = base.denoise(x, sigma: sigma, conditions: unconditional)
         }
         return uncond + (cond - uncond).scaled(by: guidance)
     }

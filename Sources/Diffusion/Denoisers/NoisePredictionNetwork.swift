@@ -15,4 +15,15 @@ public protocol NoisePredictionNetwork {
     /// fractional) timestep per batch item; `classLabels` has one label per item, or is `nil`.
     /// Returns `[B, C, H, W]`.
     func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor
+
+    /// The same with a full ``DenoiserCondition`` per item (class and camera). The default
+    /// passes the class labels on and ignores cameras (right for networks that do not read
+    /// one); camera-aware networks such as ``UNet2D`` with camera planes implement it.
+    func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor
+}
+
+extension NoisePredictionNetwork {
+    public func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
+        predict(x, timesteps: timesteps, classLabels: DenoiserCondition.classLabels(of: conditions))
+    }
 }

@@ -24,7 +24,7 @@ public func ddimStepCoefficients(sigma: Float, nextSigma: Float, eta: Float) -> 
     return (Float(keep), Float(noise))
 }
 
-/// One DDIM step from noise level `sigma` to `nextSigma` (DESIGN.md §1):
+/// One DDIM step from noise level `sigma` to `nextSigma` (docs/DESIGN.md §1):
 /// `x' = D + keep·(x − D) + noise_scale·noise`, coefficients from ``ddimStepCoefficients(sigma:nextSigma:eta:)``.
 /// `η = 0` is deterministic (`noise` may be `nil`); `η > 0` needs `noise ~ N(0, I)` of `x`'s shape
 /// unless `nextSigma` is 0. Written with tensor ops, so it stays on the tape if its inputs are —

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The discrete noise schedule of a DDPM-trained model (diffusers' `DDPMScheduler` /
-/// `DDIMScheduler`), expressed in the variance-exploding terms of DESIGN.md §1.
+/// `DDIMScheduler`), expressed in the variance-exploding terms of docs/DESIGN.md §1.
 ///
 /// The betas `β_t` (t = 0…T−1) give `ᾱ_t = Π_{s≤t}(1 − β_s)`, and each discrete step is the
 /// noise level `σ_t = √((1−ᾱ_t)/ᾱ_t)` of `x_σ = x₀ + σ·ε` (the VP input `x_t = √ᾱ_t·x_σ`).

@@ -59,9 +59,12 @@ public final class DenoiserTrainer {
 
     /// The noisy training batch of step `s`: flips, timesteps, noise and label dropout all drawn
     /// from `RandomGenerator(seed).fork(s)`, in that order.
-    func noisyBatch(step s: Int, indices: [Int]) -> (input: Tensor, noise: Tensor, timesteps: [Float], labels: [Int]?) {
+    /// A camera-aware model additionally gets each item's camera (dropped to "no camera" with
+    /// probability `cameraDropout`, drawn after the labels), so older runs' draws are unchanged.
+    func noisyBatch(step s: Int, indices: [Int]) -> (input: Tensor, noise: Tensor, timesteps: [Float], labels: [Int]?, cameras: [CameraPose?]?) {
         var rng = RandomGenerator(seed: config.seed).fork(UInt64(bitPattern: Int64(s)))
         var (x0, labels) = data.batch(indices)                       // [B, C, H, W]
+        precondition(!(unet.readsCamera && config.randomFlip), "a camera-aware model cannot train on mirrored views")
         let b = x0.shape[0], per = x0.count / b
         if config.randomFlip { x0 = Self.flipRandomly(x0, rng.uniformValues(b)) }
         let ts = rng.uniformValues(b).map { Swift.min(Int($0 * Float(schedule.numTrainTimesteps)), schedule.numTrainTimesteps - 1) }
@@ -80,7 +83,20 @@ public final class DenoiserTrainer {
         } else {
             labels = nil
         }
-        return (Tensor(x0.shape, data: xt), eps, ts.map(Float.init), labels)
+        var cameras: [CameraPose?]? = nil
+        if unet.readsCamera {
+            let given = data.cameras(indices)
+            let drop = rng.uniformValues(b)
+            cameras = (0..<b).map { i in drop[i] < config.cameraDropout ? nil : given?[i] }
+        }
+        return (Tensor(x0.shape, data: xt), eps, ts.map(Float.init), labels, cameras)
+    }
+
+    /// Per-item conditions from optional labels and cameras (`nil` when neither is given).
+    static func conditions(_ labels: [Int]?, _ cameras: [CameraPose?]?) -> [DenoiserCondition]? {
+        guard labels != nil || cameras != nil else { return nil }
+        let n = labels?.count ?? cameras!.count
+        return (0..<n).map { DenoiserCondition(classLabel: labels?[$0], camera: cameras?[$0]) }
     }
 
     /// Mirrors item `i` left–right where `u[i] < 0.5`.
@@ -101,7 +117,7 @@ public final class DenoiserTrainer {
     public func trainStep() -> Float {
         let batch = noisyBatch(step: step, indices: indices(forStep: step))
         unet.parameters.zeroGrad()
-        let pred = unet.predict(batch.input, timesteps: batch.timesteps, classLabels: batch.labels)
+        let pred = unet.predict(batch.input, timesteps: batch.timesteps, conditions: Self.conditions(batch.labels, batch.cameras))
         let loss = (pred - batch.noise).square().mean()
         loss.backward()
         clipGradients()

@@ -104,6 +104,7 @@ public struct HeldOutEvaluation {
             let labels: [Int]? = nullClass.map { null in
                 conditional ? (given ?? [Int](repeating: null, count: b)) : [Int](repeating: null, count: b)
             }
+            let cameras: [CameraPose?]? = data.cameras(positions.map { items[$0] })   // camera-aware networks read them
             for (j, band) in bands.enumerated() {
                 let ts = positions.map { band.lowerBound + ((2 * $0 + 1) * band.count) / (2 * n) }
                 let bandRNG = RandomGenerator(seed: seed).fork(UInt64(j))
@@ -117,7 +118,8 @@ public struct HeldOutEvaluation {
                     for p in (i * per)..<((i + 1) * per) { xt[p] = sa * clean[p] + sn * eps[p] }
                 }
                 let out = GradMode.withoutGrad {
-                    network.predict(Tensor(x0.shape, data: xt), timesteps: ts.map(Float.init), classLabels: labels)
+                    network.predict(Tensor(x0.shape, data: xt), timesteps: ts.map(Float.init),
+                                    conditions: DenoiserTrainer.conditions(labels, cameras))
                 }
                 precondition(out.shape == x0.shape, "network returned \(out.shape) for an input of \(x0.shape)")
                 let output = out.data

@@ -19,10 +19,33 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var emaDecay: Float = 0.999
     /// Probability that a label is replaced by the null class (classifier-free guidance).
     public var classDropout: Float = 0.1
-    /// Mirror images left–right at random (valid for data without handedness, like the toys).
+    /// Probability that a camera-aware model is told "no camera" (zero planes) for an item, so
+    /// it also samples plain images, where there is no camera.
+    public var cameraDropout: Float = 0.1
+    /// Mirror images left–right at random (valid for data without handedness, like the toys
+    /// seen by a model that is not told the camera; a mirrored view is no view of the world-lit scene).
     public var randomFlip = true
     /// Seeds every random draw; with the step number it fixes each batch exactly.
     public var seed: UInt64 = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case batchSize, learningRate, warmupSteps, weightDecay, gradientClip, emaDecay, classDropout, cameraDropout, randomFlip, seed
+    }
+
+    /// Decodes a saved config; keys added after a checkpoint was written take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        gradientClip = try c.decode(Float.self, forKey: .gradientClip)
+        emaDecay = try c.decode(Float.self, forKey: .emaDecay)
+        classDropout = try c.decode(Float.self, forKey: .classDropout)
+        cameraDropout = try c.decodeIfPresent(Float.self, forKey: .cameraDropout) ?? 0.1
+        randomFlip = try c.decode(Bool.self, forKey: .randomFlip)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+    }
 }

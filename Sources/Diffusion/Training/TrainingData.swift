@@ -17,4 +17,13 @@ public protocol TrainingData {
     var numClasses: Int? { get }
     /// Images `[B, C, H, W]` in `[-1, 1]` and their labels, for the given item indices.
     func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]?)
+    /// The camera of each item (see the default in the extension: none).
+    func cameras(_ indices: [Int]) -> [CameraPose]?
+}
+
+extension TrainingData {
+    /// The camera each item was seen from, for training a camera-aware model (``UNet2D/readsCamera``),
+    /// or `nil` when the data has no cameras (the default). Sources that know their views
+    /// (the toys) implement ``cameras(_:)``.
+    public func cameras(_ indices: [Int]) -> [CameraPose]? { nil }
 }

@@ -62,9 +62,39 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         parameters = b.parameters
     }
 
+    /// Whether the network reads the camera: `in_channels = out_channels + 3`, the extra
+    /// channels being ``CameraPlanes`` (the documented conditioning of a camera-aware model).
+    public var readsCamera: Bool { config.inChannels == config.outChannels + CameraPlanes.count }
+
+    /// The network output for the image `x [B, out, H, W]` (or the full input `[B, in, H, W]`)
+    /// at one (fractional) timestep per item, with one class and camera per item. A
+    /// camera-aware network (``readsCamera``) gets the cameras as ``CameraPlanes`` after the
+    /// image channels (zeros where a camera is `nil`); other networks ignore cameras.
+    /// Returns `[B, out, H, W]`.
+    ///
+    /// ```swift
+    /// let c = [DenoiserCondition(classLabel: 0, camera: CameraPose(azimuth: 0.5, elevation: 0.2))]
+    /// let eps = unet.predict(xt, timesteps: [400], conditions: c)     // xt [1, 3, 32, 32]
+    /// ```
+    public func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
+        let labels = conditions.map { cs in cs.map { $0.classLabel ?? (config.numClassEmbeds.map { $0 - 1 } ?? 0) } }
+        guard readsCamera, x.rank == 4, x.shape[1] == config.outChannels else {
+            return predict(x, timesteps: timesteps, classLabels: config.numClassEmbeds == nil ? nil : labels)
+        }
+        let cameras = conditions?.map(\.camera) ?? [CameraPose?](repeating: nil, count: x.shape[0])
+        precondition(cameras.count == x.shape[0], "\(cameras.count) conditions for a batch of \(x.shape[0])")
+        let planes = CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
+        return predict(Tensor.concat([x, planes], axis: 1), timesteps: timesteps,
+                       classLabels: config.numClassEmbeds == nil ? nil : labels)
+    }
+
     /// The network output for `x [B, in, H, W]` at one (fractional) timestep per item, with
     /// optional class labels (required when the config has `num_class_embeds`). Returns `[B, out, H, W]`.
+    /// A camera-aware network also takes the image alone (`[B, out, H, W]`): the camera is then unknown.
     public func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor {
+        if readsCamera && x.rank == 4 && x.shape[1] == config.outChannels {
+            return predict(x, timesteps: timesteps, conditions: DenoiserCondition.classes(classLabels))
+        }
         precondition(x.rank == 4 && x.shape[1] == config.inChannels,
                      "UNet2D expects [B, \(config.inChannels), H, W], got \(x.shape)")
         precondition(timesteps.count == x.shape[0], "one timestep per batch item: \(timesteps.count) for \(x.shape[0])")

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Pullback vs SDS vs SJC on the same seeds, classes, priors and model, judged against real toys
+# (issue "Evaluation"): NeRFs and images for every class, then `diffrep eval nerf|images` writes
+# one table each (markdown + JSON) with recognisability, KID, diversity, 3D consistency and the
+# real-toys row. Runs that already have a manifest are kept, so an interrupted comparison resumes.
+#
+# Usage: bash Benchmarks/compare_samplers.sh
+#   SEEDS="40 41 42 43" CLASSES="sphere box cylinder cone torus capsule" SAMPLERS="pullback sds sjc"
+#   PARTS="nerf image" JOBS=1 OUT=out/compare RESULTS=Benchmarks/results MODEL=path  (all optional)
+#   EXTRA="--resample 1"  (extra flags for every nerf run; default none: the tool's defaults)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${SEEDS:-"40 41 42 43"}
+CLASSES=${CLASSES:-"sphere box cylinder cone torus capsule"}
+SAMPLERS=${SAMPLERS:-"pullback sds sjc"}
+PARTS=${PARTS:-"nerf image"}
+JOBS=${JOBS:-1}
+OUT=${OUT:-out/compare}
+RESULTS=${RESULTS:-Benchmarks/results}
+EXTRA=${EXTRA:-}
+MODEL_FLAG=${MODEL:+--model $MODEL}
+swift build -c release --product diffrep >/dev/null
+bin=.build/release/diffrep
+mkdir -p "$OUT/nerf" "$OUT/image" "$RESULTS"
+
+jobs_file=$(mktemp)
+for c in $CLASSES; do
+    for s in $SAMPLERS; do
+        if [[ " $PARTS " == *" nerf "* ]]; then
+            for seed in $SEEDS; do
+                dir="$OUT/nerf/$s-$c-$seed"
+                [ -f "$dir/manifest.json" ] || echo "$bin nerf --sampler $s --class $c --seed $seed $MODEL_FLAG $EXTRA --frames 24 --out $dir" >> "$jobs_file"
+            done
+        fi
+        if [[ " $PARTS " == *" image "* ]]; then
+            dir="$OUT/image/$s-$c"
+            first=${SEEDS%% *}
+            count=$(echo $SEEDS | wc -w)
+            [ -f "$dir/manifest.json" ] || echo "$bin image --sampler $s --class $c --seed $first --count $((2 * count)) --views-per-step 1 $MODEL_FLAG --out $dir" >> "$jobs_file"
+        fi
+    done
+done
+echo "$(wc -l < "$jobs_file") runs to do ($JOBS at a time)"
+# Each job logs to its own file; a failed run stops the comparison.
+xargs -P "$JOBS" -I{} bash -c 'cmd="{}"; out=${cmd##*--out }; mkdir -p "$out"; echo "→ $out"; $cmd > "$out.log" 2>&1 || { echo "FAILED: $cmd (log: $out.log)"; exit 255; }' < "$jobs_file"
+rm -f "$jobs_file"
+
+if [[ " $PARTS " == *" nerf "* ]]; then
+    $bin eval nerf "$OUT"/nerf/*/ --out "$OUT/eval-nerf"
+    cp "$OUT/eval-nerf/eval.md" "$RESULTS/compare_nerf.md"
+    cp "$OUT/eval-nerf/eval.json" "$RESULTS/compare_nerf.json"
+fi
+if [[ " $PARTS " == *" image "* ]]; then
+    $bin eval images "$OUT"/image/*/ --out "$OUT/eval-image"
+    cp "$OUT/eval-image/eval.md" "$RESULTS/compare_image.md"
+    cp "$OUT/eval-image/eval.json" "$RESULTS/compare_image.json"
+fi
+echo "tables in $RESULTS/compare_nerf.md and $RESULTS/compare_image.md"

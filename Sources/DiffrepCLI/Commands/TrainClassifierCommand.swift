@@ -1,0 +1,95 @@
+import ArgumentParser
+import Diffusion
+import Evaluation
+import Foundation
+import RunSupport
+import TensorCore
+import Toys
+
+/// `diffrep train-classifier`: train the toys classifier the evaluation judges samples with.
+struct TrainClassifierCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-classifier",
+        abstract: "Train the small CNN classifier whose accuracy and features the evaluation uses (KID, diversity).",
+        discussion: """
+            On the toys (procedural, never repeating) or on a folder of labelled PNGs (labels.csv with \
+            columns file,label as `diffrep dataset` writes). Writes classifier.safetensors, loss.csv and a \
+            manifest with the held-out accuracy (toys from a data seed never trained on; for a folder, \
+            the last 10% of its files).
+            """)
+
+    @Option(help: "Training data: 'toys' or a folder of PNGs with labels.csv.")
+    var data = "toys"
+    @Option(help: "Optimisation steps.")
+    var steps = 3000
+    @Option(help: "Images per step.")
+    var batchSize = 64
+    @Option(help: "Peak Adam learning rate (cosine decay).")
+    var learningRate: Float = 2e-3
+    @Option(help: "Held-out images for the accuracy figure (toys).")
+    var heldOut = 2048
+    @Option(help: "Seed for initialisation, data and augmentations.")
+    var seed: UInt64 = 0
+    @Option(help: "Output folder.")
+    var out = "out/classifier"
+
+    /// The toys data seed held out from classifier training (and from the tests' fresh toys).
+    static let heldOutToysSeed: UInt64 = 0xC1A5
+
+    func validate() throws {
+        guard steps > 0, batchSize > 0, heldOut > 0 else { throw ValidationError("--steps, --batch-size and --held-out must be positive") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
+    }
+
+    func run() throws {
+        let outURL = try OutputFolder.prepare(out)
+        let train: TrainingData, test: TrainingData, testItems: [Int], classes: Int
+        if data == "toys" {
+            train = ToyTrainingData(dataset: ToyDataset(seed: 0xC1A0 &+ seed))
+            test = ToyTrainingData(dataset: ToyDataset(seed: Self.heldOutToysSeed))
+            testItems = Array(0..<heldOut)
+            classes = ToyDataset.classCount
+        } else {
+            let all = try LabelledPNGFolder(folder: URL(fileURLWithPath: data))
+            let cut = Swift.max(1, all.images.count * 9 / 10)
+            guard cut < all.images.count else { throw ValidationError("'\(data)' needs at least 2 images (90% train, 10% held out)") }
+            train = all.subset(0..<cut)
+            test = all
+            testItems = Array(cut..<all.images.count)
+            classes = all.classCount
+        }
+        var training = ClassifierTraining(data: train, classCount: classes)
+        training.steps = steps
+        training.batchSize = batchSize
+        training.learningRate = learningRate
+        training.seed = seed
+        var manifest = RunManifest(subcommand: "train-classifier", version: DiffrepVersion.string, seed: seed, settings: [
+            "data": .string(data), "steps": .int(steps), "batch_size": .int(batchSize),
+            "learning_rate": JSONValue(learningRate), "classes": .int(classes)])
+        let csvURL = outURL.appendingPathComponent("loss.csv")
+        let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: nil)
+        let bar = ProgressBar("classifier", total: steps)
+        var recent: [Float] = []
+        var failure: Error?
+        let classifier = training.run { step, loss in
+            recent.append(loss)
+            if recent.count > 50 { recent.removeFirst() }
+            do { try csv.append(step: step, values: [loss]) } catch { failure = error; return false }
+            bar.update(step: step, extra: ["loss": Double(recent.reduce(0, +) / Float(recent.count))])
+            return loss.isFinite
+        }
+        bar.finish()
+        if let failure { throw failure }
+        guard recent.last?.isFinite == true else { throw ValidationError("the loss became non-finite; lower --learning-rate") }
+        let accuracy = ClassifierTraining.accuracy(classifier, data: test, items: testItems)
+        try classifier.save(to: outURL.appendingPathComponent("classifier.safetensors"))
+        manifest.addOutput("classifier.safetensors")
+        manifest.addOutput("loss.csv")
+        manifest.measurements["held_out_accuracy"] = accuracy
+        manifest.measurements["held_out_images"] = Double(testItems.count)
+        manifest.finish()
+        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
+        log(String(format: "held-out accuracy %.1f%% on %d images; wrote %@", 100 * accuracy, testItems.count,
+                   outURL.appendingPathComponent("classifier.safetensors").path))
+    }
+}
