@@ -24,7 +24,7 @@ public final class ToyClassifier: @unchecked Sendable {
     public static var featureCount: Int { stageChannels.last! }
     /// Held-out accuracy of the shipped weights (`DefaultModel.classifierWeights`) on toys from a
     /// data seed never trained on, as recorded in Assets/README.md; a test keeps it within 3 points.
-    public static let recordedHeldOutAccuracy = 0.0
+    public static let recordedHeldOutAccuracy = 0.884
 
     /// Groups of every GroupNorm.
     static let groups = 8

@@ -8,16 +8,18 @@ import TensorCore
 /// - **Silhouette change**: `1 − IoU` of the object masks (opacity > ½) of frames `f` and
 ///   `f + F/4` (a quarter turn), averaged over `f`. About 0 for a surface of revolution about
 ///   the vertical axis (a ball, a spinning top); 0.2–0.55 for real toys.
-/// - **View-consistent change** (intensity units, 0–1): for each object pixel `p` of frame `f`,
-///   the surface point `X` it sees (the camera ray at the frame's hit distance) is projected into
-///   frame `g = f + F/4`; where `g` sees that same point (its hit distance there agrees within
-///   ``visibilityTolerance``), compare how well the *unmoved* pixel predicts `g`,
+/// - **View-consistent change** (0–1 colour units): for each object pixel `p` of frame `f`, the
+///   surface point `X` it sees (the pixel's ray at the frame's hit distance) is projected into
+///   frame `g = f + F/8` (an eighth of a turn, so the two views share most of what they see).
+///   Where `g` sees that same point (its hit distance there agrees within
+///   ``visibilityTolerance``), it compares how well the *unmoved* pixel predicts `g`,
 ///   `e_same = |I_f(p) − I_g(p)|`, with how well the *reprojected* one does,
-///   `e_reproj = |I_f(p) − I_g(proj_g(X))|` (mean over RGB in 0–1). The figure is the mean of
+///   `e_reproj = |I_f(p) − I_g(proj_g(X))|` (mean over RGB; object colours with the white
+///   background taken out of soft edges, ``objectColours(_:)``). The figure is the mean of
 ///   `e_same − e_reproj`: how much of the change between the two views the 3D geometry explains.
 ///   A surface of revolution (nothing changes, `e_same ≈ e_reproj ≈ 0`) scores ≈ 0 however
 ///   consistent it is; real toys score clearly above 0 (the object turns, and its own geometry
-///   predicts how); frames that do not belong to one object (shuffled) score ≈ 0 or below.
+///   predicts how); frames that do not belong to one object (shuffled) score far lower.
 ///
 /// ```swift
 /// let t = Turntable(scene: scene, views: Turntable.views(frames: 24), size: 32)
@@ -33,6 +35,9 @@ public enum TurntableConsistency {
 
     /// The frame offset of a quarter turn (at least 1).
     static func quarter(_ t: Turntable) -> Int { Swift.max(1, (t.frames.count + 2) / 4) }
+    /// The frame offset of an eighth of a turn (at least 1): views 45° apart share most of what
+    /// they see, so the reprojection compares many well-sampled pixels.
+    static func eighth(_ t: Turntable) -> Int { Swift.max(1, (t.frames.count + 4) / 8) }
 
     /// Mean `1 − IoU` of the object masks of frames `f` and `f + F/4` (0 when both are empty).
     public static func silhouetteChange(_ t: Turntable) -> Double {
@@ -66,7 +71,7 @@ public enum TurntableConsistency {
 
     /// The view-consistent change of a turntable (see the type's documentation).
     public static func viewConsistentChange(_ t: Turntable) -> ViewChange {
-        let q = quarter(t), n = t.frames.count
+        let q = eighth(t), n = t.frames.count
         var same = 0.0, reproj = 0.0, count = 0
         guard n > 1 else { return ViewChange(value: 0, unmovedError: 0, reprojectedError: 0, pixels: 0) }
         for f in 0..<n {
@@ -85,7 +90,7 @@ public enum TurntableConsistency {
         let (h, w) = (a.opacity.shape[0], a.opacity.shape[1])
         precondition(b.opacity.shape == [h, w], "frames of one turntable must share a size")
         let plane = h * w
-        let ia = a.image.data, ib = b.image.data
+        let ia = objectColours(a), ib = objectColours(b)
         let oa = a.opacity.data, ob = b.opacity.data, db = b.distance.data, da = a.distance.data
         let cam = b.view
         let tanY = Foundation.tan(cam.fovY / 2), tanX = tanY * Float(w) / Float(h)
@@ -107,19 +112,39 @@ public enum TurntableConsistency {
                 let qp = qi * w + qj
                 let dist = (v * v).sum().squareRoot()
                 guard ob[qp] > objectThreshold, Swift.abs(db[qp] - dist) < visibilityTolerance else { continue }
+                // Every bilinear neighbour must be object too, or background would be read.
+                let x0 = Int((px - 0.5).rounded(.down)), y0 = Int((py - 0.5).rounded(.down))
+                guard x0 >= 0, y0 >= 0, x0 + 1 < w, y0 + 1 < h,
+                      ob[y0 * w + x0] > objectThreshold, ob[y0 * w + x0 + 1] > objectThreshold,
+                      ob[(y0 + 1) * w + x0] > objectThreshold, ob[(y0 + 1) * w + x0 + 1] > objectThreshold else { continue }
                 var es: Float = 0, er: Float = 0
                 for c in 0..<3 {
                     let src = ia[c * plane + p]
                     es += Swift.abs(src - ib[c * plane + p])
                     er += Swift.abs(src - bilinear(ib, channel: c, h: h, w: w, x: px - 0.5, y: py - 0.5))
                 }
-                // Images are in [-1, 1]: halve for 0–1 units; mean over the three channels.
-                same += Double(es) / 6
-                reproj += Double(er) / 6
+                same += Double(es) / 3
+                reproj += Double(er) / 3
                 count += 1
             }
         }
         return (same, reproj, count)
+    }
+
+    /// The view's colours in 0–1 with the white background taken out of object pixels
+    /// (opacity α > ½): `(c − (1 − α))/α`, the object's own colour however soft its edge
+    /// (a NeRF's partial opacity or a toy's partial pixel coverage alike); background pixels as they are.
+    static func objectColours(_ r: RenderedView) -> [Float] {
+        let plane = r.opacity.count
+        var out = [Float](repeating: 0, count: 3 * plane)
+        for p in 0..<plane {
+            let alpha = r.opacity.data[p]
+            for c in 0..<3 {
+                let v = (r.image.data[c * plane + p] + 1) / 2
+                out[c * plane + p] = alpha > objectThreshold ? Swift.min(Swift.max((v - (1 - alpha)) / alpha, 0), 1) : v
+            }
+        }
+        return out
     }
 
     /// Bilinear sample of channel `c` of a `[3, h, w]` image at continuous pixel coordinates

@@ -68,8 +68,8 @@ import DefaultModel
         let lit = Turntable(scene: scene(.sphere, params: SIMD3(0.8, 0, 0), center: .zero), views: views, size: 32)
         let still = TurntableConsistency.viewConsistentChange(unlit)
         let shaded = TurntableConsistency.viewConsistentChange(lit)
-        #expect(abs(still.value) < 0.005 && still.unmovedError < 0.005, "unlit ball: \(still)")
-        #expect(shaded.value > 0.03 && shaded.reprojectedError < shaded.unmovedError / 3, "lit ball: \(shaded)")
+        #expect(abs(still.value) < 0.015 && still.unmovedError < 0.001, "unlit ball: \(still)")
+        #expect(shaded.value > 0.02 && shaded.reprojectedError < shaded.unmovedError / 2, "lit ball: \(shaded)")
     }
 
     @Test func viewConsistentChangeSeparatesRealFramesFromShuffledOnes() {
@@ -145,5 +145,37 @@ import DefaultModel
         #expect(throws: ClassifierError.notAClassifier(url.path, "no tensor 'stage0.conv0.weight'")) {
             try ToyClassifier(contentsOf: url)
         }
+    }
+}
+
+/// The NeRF path of the measures (opacity and the hit distance from expected depth) on fields
+/// whose answer is known: a centred ball does not change under a turn, an off-axis box does, and
+/// its colour change is explained by its geometry.
+@Suite struct NeRFTurntableTests {
+    /// A 32³ grid that is opaque where `inside` holds, with colour `colour(x, y, z)` (in [−1, 1]).
+    func field(inside: (SIMD3<Float>) -> Bool, colour: (SIMD3<Float>) -> SIMD3<Float>) -> NeRFDiffrep {
+        let n = 32, b = SceneBox.defaultHalfExtent
+        var density = [Float](repeating: -12, count: n * n * n), rgb = [Float](repeating: 0, count: 3 * n * n * n)
+        for k in 0..<n { for i in 0..<n { for j in 0..<n {
+            let p = SIMD3<Float>(-b + 2 * b * Float(j) / Float(n - 1), -b + 2 * b * Float(i) / Float(n - 1), -b + 2 * b * Float(k) / Float(n - 1))
+            let v = (k * n + i) * n + j
+            if inside(p) { density[v] = 10 }
+            let c = colour(p)
+            for ch in 0..<3 { rgb[ch * n * n * n + v] = atanh(Swift.min(Swift.max(c[ch], -0.95), 0.95)) }
+        } } }
+        let grid = VoxelGridField(density: Tensor([1, 1, n, n, n], data: density), color: Tensor([1, 3, n, n, n], data: rgb))
+        return NeRFDiffrep(field: grid, imageSize: 32, renderer: NeRFRenderer(samplesPerRay: 96))
+    }
+
+    @Test func ballStaysAndOffAxisBoxTurns() {
+        let ball = Turntable(nerf: field(inside: { ($0 * $0).sum() < 0.64 }, colour: { _ in SIMD3(0.6, -0.6, -0.6) }), frames: 24, size: 32)
+        let box = Turntable(nerf: field(inside: { abs($0.x - 0.4) < 0.45 && abs($0.y) < 0.4 && abs($0.z) < 0.25 },
+                                        colour: { p in SIMD3(p.x, -0.5, -p.x) }), frames: 24, size: 32)
+        let still = TurntableConsistency.silhouetteChange(ball), turning = TurntableConsistency.silhouetteChange(box)
+        #expect(still < 0.03, "ball field: \(still)")
+        #expect(turning > 0.15, "off-axis box field: \(turning)")
+        let vb = TurntableConsistency.viewConsistentChange(ball), vx = TurntableConsistency.viewConsistentChange(box)
+        #expect(abs(vb.value) < 0.02, "ball field: \(vb)")
+        #expect(vx.value > 0.03 && vx.reprojectedError < vx.unmovedError / 2, "off-axis box field: \(vx)")
     }
 }
