@@ -3,7 +3,9 @@ import PackageDescription
 
 /// Diffreps: sample differentiable representations (images, panoramas, NeRFs)
 /// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
-/// TensorCore ← PNGIO, Diffusion, Diffreps ← Sampling ← diffrep (CLI).
+/// TensorCore ← PNGIO, Diffusion, Diffreps; Diffreps + Diffusion ← Toys, Sampling;
+/// Diffusion + Diffreps + Toys + PNGIO ← Evaluation; TensorCore + PNGIO ← RunSupport;
+/// DefaultModel (Assets/: the embedded model and classifier); all of them ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
     products: [
@@ -14,6 +16,7 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "Toys", targets: ["Toys"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "DefaultModel", targets: ["DefaultModel"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
         .executable(name: "seed-sweep", targets: ["SeedSweep"]),

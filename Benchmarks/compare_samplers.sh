@@ -8,6 +8,7 @@
 #   SEEDS="40 41 42 43" CLASSES="sphere box cylinder cone torus capsule" SAMPLERS="pullback sds sjc"
 #   PARTS="nerf image" JOBS=1 OUT=out/compare RESULTS=Benchmarks/results MODEL=path  (all optional)
 #   EXTRA="--resample 1"  (extra flags for every nerf run; default none: the tool's defaults)
+#   BIN=path/to/diffrep   (a fixed binary, e.g. a copy, so rebuilding during a long comparison changes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-"40 41 42 43"}
@@ -19,8 +20,12 @@ OUT=${OUT:-out/compare}
 RESULTS=${RESULTS:-Benchmarks/results}
 EXTRA=${EXTRA:-}
 MODEL_FLAG=${MODEL:+--model $MODEL}
-swift build -c release --product diffrep >/dev/null
-bin=.build/release/diffrep
+if [ -z "${BIN:-}" ]; then
+    swift build -c release --product diffrep >/dev/null
+    bin=.build/release/diffrep
+else
+    bin=$BIN
+fi
 mkdir -p "$OUT/nerf" "$OUT/image" "$RESULTS"
 
 jobs_file=$(mktemp)

@@ -45,6 +45,13 @@ public protocol Diffrep: AnyObject {
     /// parameters in image units (pixel grids, voxel grids), smaller for parameters that move
     /// the render more per unit (network weights).
     var optimizerStepScale: Float { get }
+
+    /// Noise that belongs to the representation rather than to each view: `[K, C, H, W]`, unit
+    /// variance per pixel, and the same point of the represented object gets the same noise in
+    /// every view (it turns with the object). The denoised-state sampler can use it in place of
+    /// one carried noise image, which asks every view for the same picture. `nil` (the default)
+    /// when the diffrep has no such noise. `seed` fixes the noise for a whole run.
+    func viewConsistentNoise(_ views: [View], seed: UInt64) -> Tensor?
 }
 
 extension Diffrep {
@@ -56,4 +63,7 @@ extension Diffrep {
 
     /// Default: parameters in image units.
     public var optimizerStepScale: Float { 1 }
+
+    /// Default: no view-consistent noise.
+    public func viewConsistentNoise(_ views: [View], seed: UInt64) -> Tensor? { nil }
 }

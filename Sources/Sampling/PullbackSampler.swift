@@ -61,6 +61,12 @@ public struct PullbackSampler {
         /// the same in every view, so all views make the same random choices (colour, layout);
         /// `ρ = 0`: independent noise everywhere (an SDS-like average over noise draws).
         public var noiseCorrelation: Float = 1
+        /// `.denoised` state only: take each view's fresh part of the noise from the diffrep's
+        /// ``Diffreps/Diffrep/viewConsistentNoise(_:seed:)`` (noise attached to the represented
+        /// object, which turns with it from view to view), `ε_k = √ρ·s + √(1−ρ)·e_k` with `ρ` =
+        /// ``noiseCorrelation``; with `ρ = 1` that is the carried image alone, which asks every
+        /// view for the same picture. Diffreps without such noise ignore it.
+        public var viewConsistentNoise = false
         /// The level to start at: 0 for a fresh run; `s` to resume a run whose parameters were
         /// saved after `s` steps (the rest of the run is then the same as uninterrupted).
         public var startStep = 0
@@ -211,7 +217,7 @@ public struct PullbackSampler {
         // Render K views and denoise them (a denoised state first gets its per-view noise σ·ε_k).
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
         let noisy = c.state == .noisy ? x
-            : GradMode.withoutGrad { x + viewNoise(shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
+            : GradMode.withoutGrad { x + denoisedStateNoise(diffrep, views: views, shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
         let conditions = ViewConditions.make(views: views, classLabel: c.classLabel)       // class + each view's camera
         let d = SamplingClock.time(&clock.denoiserSeconds) {
             GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, conditions: conditions) }
@@ -238,6 +244,23 @@ public struct PullbackSampler {
             throw SamplingError.nonFinite(step: index, sigma: sigma)
         }
         return stats
+    }
+
+    /// The `.denoised` state's per-view noise: the diffrep's view-consistent noise when asked
+    /// for and available, else ``viewNoise(shape:carried:fresh:)``.
+    func denoisedStateNoise<R: Diffrep>(_ diffrep: R, views: [R.View], shape: [Int], carried: [Float]?,
+                                        fresh: inout RandomGenerator) -> Tensor {
+        if configuration.viewConsistentNoise,
+           let e = diffrep.viewConsistentNoise(views, seed: configuration.seed ^ 0x5E_ED_0F_5E_ED) {
+            precondition(e.shape == shape, "viewConsistentNoise returned \(e.shape) for renders of \(shape)")
+            // ε_k = √ρ·s + √(1−ρ)·e_k: the carried image's share makes the views' global choices
+            // (colour) agree, the view-consistent part turns with the object.
+            let rho = configuration.noiseCorrelation
+            guard let carried, rho > 0 else { return e }
+            let a = rho.squareRoot(), b = (1 - rho).squareRoot(), perView = carried.count
+            return Tensor(shape, data: e.data.enumerated().map { a * carried[$0.offset % perView] + b * $0.element })
+        }
+        return viewNoise(shape: shape, carried: carried, fresh: &fresh)
     }
 
     /// The `.denoised` state's noise for `K` views, `ε_k = √ρ·s + √(1−ρ)·η_k` (`s` = `carried`,

@@ -55,7 +55,8 @@ struct DatasetCommand: ParsableCommand {
         return out
     }
 
-    /// One folder of frames per scene (`scene_NNNNNN/frame_FFF.png`), labels.csv with scene, class, view.
+    /// One folder of frames per scene (`scene_NNNNNN/frame_FFF.png` and the animated
+    /// `turntable.png`), labels.csv with scene, class, view.
     func writeTurntables(frames: Int, to outURL: URL) throws {
         let toys = ToyDataset(seed: seed, size: size)
         let views = Turntable.views(frames: frames)
@@ -66,13 +67,17 @@ struct DatasetCommand: ParsableCommand {
             let scene = toys.scene(i).scene
             let folder = String(format: "scene_%06d", i)
             try FileManager.default.createDirectory(at: outURL.appendingPathComponent(folder), withIntermediateDirectories: true)
+            var images: [PNGImage] = []
             for (k, view) in views.enumerated() {
                 let file = folder + String(format: "/frame_%03d.png", k)
-                try PNG.write(toys.renderer.render(scene, view: view, width: size, height: size),
-                              to: outURL.appendingPathComponent(file).path)
+                let image = try PNGImage(tensor: toys.renderer.render(scene, view: view, width: size, height: size))
+                images.append(image)
+                try PNG.write(image, to: outURL.appendingPathComponent(file).path)
                 labels += "\(file),\(scene.label),\(ToyShape(rawValue: scene.label)!.name),\(i),\(k),"
                     + String(format: "%.2f,%.2f\n", view.azimuth * 180 / .pi, view.elevation * 180 / .pi)
             }
+            // The same frames as an animated PNG, like diffrep nerf's turntable.png.
+            try APNG.write(frames: images, delayMs: 80, to: outURL.appendingPathComponent(folder + "/turntable.png").path)
             bar.update(step: n + 1)
         }
         bar.finish()

@@ -32,6 +32,8 @@ struct EvalLossCommand: ParsableCommand {
     var batchSize = 32
     @Flag(help: "Evaluate a class-conditional model with the null class instead of the true labels.")
     var unconditional = false
+    @Flag(help: "Evaluate a camera-aware model without telling it the cameras (the difference is what the camera is worth).")
+    var hideCamera = false
     @Option(help: "Output folder: heldout.csv, manifest.json.")
     var out = "out/eval"
 
@@ -84,17 +86,17 @@ struct EvalLossCommand: ParsableCommand {
 
         var manifest = RunManifest(subcommand: "eval", version: DiffrepVersion.string, seed: seed, settings: [
             "data": .string(data), "count": .int(items.count), "bands": .string(bands),
-            "batch_size": .int(batchSize), "unconditional": .bool(unconditional)])
+            "batch_size": .int(batchSize), "unconditional": .bool(unconditional), "hide_camera": .bool(hideCamera)])
         try manifest.recordModel(at: folder.path)
 
         let evaluation = HeldOutEvaluation(data: source, items: items, bands: bandRanges, seed: seed,
-                                           batchSize: batchSize, conditional: !unconditional)
+                                           batchSize: batchSize, conditional: !unconditional, cameras: !hideCamera)
         let bar = ProgressBar("eval", total: items.count * bandRanges.count)
         let results = try evaluation.evaluate(modelFolder: folder) { done, _ in bar.update(step: done) }
         bar.finish()
 
         print(Self.table(results, title: "held-out denoising loss of \(folder.path) on \(items.count) "
-                         + (data == "toys" ? "toys" : "images from \(data)") + (unconditional ? " (null class)" : "")))
+                         + (data == "toys" ? "toys" : "images from \(data)") + (unconditional ? " (null class)" : "") + (hideCamera ? " (no camera)" : "")))
         var csv = "t_min,t_max,sigma_min,sigma_max,eps_mse,x0_mse,x0_clipped_mse,count\n"
         for r in results {
             csv += "\(r.timesteps.lowerBound),\(r.timesteps.upperBound),\(r.sigmaRange.lowerBound),\(r.sigmaRange.upperBound),"

@@ -35,6 +35,8 @@ struct NerfCommand: ParsableCommand {
     var state: PullbackSampler.StateMode = .denoised
     @Option(help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
+    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation) or surface (a 3D noise field seen through the NeRF: it turns with the object).")
+    var noise: NoiseSource = .carried
     @Option(help: "Weight of the field's squared total variation in each solve (smoothness prior).")
     var smoothness: Float = 0.005
     @Option(help: "Weight of the empty-space prior (mean softplus of log density above 0.01) in each solve.")
@@ -75,7 +77,7 @@ struct NerfCommand: ParsableCommand {
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
             "resample": .int(sampling.resample ?? Self.defaultResample),
             "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay),
-            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation),
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "noise": .string(noise.rawValue),
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
     }
@@ -104,6 +106,7 @@ struct NerfCommand: ParsableCommand {
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
             config.startStep = startStep
             config.noiseCorrelation = noiseCorrelation
+            config.viewConsistentNoise = noise == .surface
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
             do {
                 report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
@@ -214,6 +217,11 @@ extension NerfCommand {
 }
 
 extension PullbackSampler.StateMode: ExpressibleByArgument {}
+
+/// `--noise`: where the denoised state's per-view noise comes from.
+enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
+    case carried, surface
+}
 
 /// `--field`: which radiance field the NeRF uses.
 enum FieldKind: String, ExpressibleByArgument, CaseIterable {

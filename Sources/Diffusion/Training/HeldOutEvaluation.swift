@@ -53,15 +53,19 @@ public struct HeldOutEvaluation {
     /// With a class-conditional network: `true` passes the data's labels (as training mostly
     /// does), `false` the null class (the unconditional model that guidance starts from).
     public var conditional: Bool
+    /// With a camera-aware network: `true` passes the data's cameras, `false` "no camera" (how
+    /// much the camera helps is the difference).
+    public var cameras: Bool
 
     public init(data: TrainingData, items: [Int], bands: [Range<Int>] = HeldOutEvaluation.defaultBands,
-                seed: UInt64 = 0, batchSize: Int = 16, conditional: Bool = true) {
+                seed: UInt64 = 0, batchSize: Int = 16, conditional: Bool = true, cameras: Bool = true) {
         self.data = data
         self.items = items
         self.bands = bands
         self.seed = seed
         self.batchSize = batchSize
         self.conditional = conditional
+        self.cameras = cameras
     }
 
     /// Evaluates the diffusers-format model in `folder` (`config.json`, weights and, if present,
@@ -104,7 +108,7 @@ public struct HeldOutEvaluation {
             let labels: [Int]? = nullClass.map { null in
                 conditional ? (given ?? [Int](repeating: null, count: b)) : [Int](repeating: null, count: b)
             }
-            let cameras: [CameraPose?]? = data.cameras(positions.map { items[$0] })   // camera-aware networks read them
+            let cameras: [CameraPose?]? = self.cameras ? data.cameras(positions.map { items[$0] }) : nil   // camera-aware networks read them
             for (j, band) in bands.enumerated() {
                 let ts = positions.map { band.lowerBound + ((2 * $0 + 1) * band.count) / (2 * n) }
                 let bandRNG = RandomGenerator(seed: seed).fork(UInt64(j))
