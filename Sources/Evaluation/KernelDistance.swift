@@ -102,4 +102,10 @@ public enum FeatureDiversity {
         let perPosition = (0..<count).map { v in meanPairwiseDistance(sets.map { $0[v] }) }
         return perPosition.reduce(0, +) / Double(count)
     }
+
+    /// Mean RMS distance (in the images' own units) over all pairs of equally shaped tensors:
+    /// pixel-space diversity, what `diffrep image` reports.
+    public static func meanPairwiseRMS(_ xs: [Tensor]) -> Double {
+        meanPairwiseDistance(xs.map(\.data)) / Double(xs.first?.count ?? 1).squareRoot()
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diffreps
+import Evaluation
 import Foundation
 import PNGIO
 import RunSupport
@@ -63,26 +64,11 @@ struct ImageCommand: ParsableCommand {
         manifest.addOutput("images.png")
         manifest.measurements["denoiser_seconds"] = denoiserSeconds
         manifest.measurements["solve_seconds"] = solveSeconds
-        manifest.measurements["pairwise_rms_distance"] = Diversity.meanPairwiseRMS(images)
+        manifest.measurements["pairwise_rms_distance"] = FeatureDiversity.meanPairwiseRMS(images)
         manifest.finish()
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
-        log("wrote \(count) images to \(outURL.path) (mean pairwise RMS distance \(String(format: "%.3f", Diversity.meanPairwiseRMS(images))))")
+        log("wrote \(count) images to \(outURL.path) (mean pairwise RMS distance \(String(format: "%.3f", FeatureDiversity.meanPairwiseRMS(images))))")
     }
 }
 
 /// Sample diversity: the mean RMS pixel distance over all pairs.
-enum Diversity {
-    static func meanPairwiseRMS(_ xs: [Tensor]) -> Double {
-        guard xs.count > 1 else { return 0 }
-        var total = 0.0, pairs = 0
-        for i in 0..<xs.count {
-            for j in (i + 1)..<xs.count {
-                var s = 0.0
-                for (a, b) in zip(xs[i].data, xs[j].data) { s += Double(a - b) * Double(a - b) }
-                total += (s / Double(xs[i].count)).squareRoot()
-                pairs += 1
-            }
-        }
-        return total / Double(pairs)
-    }
-}

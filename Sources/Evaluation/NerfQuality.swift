@@ -3,8 +3,9 @@ import Diffusion
 import Foundation
 import TensorCore
 
-/// Numbers that say whether a sampled NeRF looks like the data, written to the manifest so runs
-/// (seeds, samplers, state variants) can be compared without looking at every turntable:
+/// Quick image statistics of a sampled NeRF, written to every `diffrep nerf` manifest beside the
+/// evaluation figures (``SampleEvaluator``: recognisability, KID, 3D consistency), which are what
+/// quality claims rest on; these only describe colour and haze:
 ///
 /// - `chroma`: mean `max(rgb) − min(rgb)` (0–1) of the object's pixels (opacity > ½) — the toys
 ///   are saturated (about 0.6); the mode-averaging failure gives grey objects (below 0.15).
@@ -13,9 +14,14 @@ import TensorCore
 /// - `denoiser_change`: RMS of `D(x + σε; σ) − x` at σ = 0.3 over the views (0–1 units): how much
 ///   the model wants to change the renders; small when they look like its data.
 /// - `mean_rgb_*`: the object's mean colour (0–1), to compare seeds (diversity).
-enum NerfQuality {
+public enum NerfQuality {
     /// Renders `views` at the model's size and measures them.
-    static func measure(_ nerf: NeRFDiffrep, views: [OrbitView], denoiser: any Denoiser, classLabel: Int?,
+    ///
+    /// ```swift
+    /// let q = NerfQuality.measure(nerf, views: nerf.turntable(frames: 8), denoiser: d, classLabel: 0, seed: 1)
+    /// print(q["chroma"]!, q["coverage"]!)
+    /// ```
+    public static func measure(_ nerf: NeRFDiffrep, views: [OrbitView], denoiser: any Denoiser, classLabel: Int?,
                         seed: UInt64) -> [String: Double] {
         let size = nerf.renderShape[1]
         let renders = views.map { nerf.display($0, size: size) }
@@ -41,7 +47,8 @@ enum NerfQuality {
         let sigma: Float = 0.3
         let d = GradMode.withoutGrad {
             denoiser.denoise(x + rng.normal(x.shape).scaled(by: sigma), sigma: sigma,
-                             condition: classLabel.map { [Int](repeating: $0, count: views.count) })
+                             conditions: views.map { DenoiserCondition(classLabel: classLabel,
+                                                                       camera: CameraPose(azimuth: $0.azimuth, elevation: $0.elevation)) })
         }
         let change = (zip(d.data, x.data).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.count)).squareRoot() / 2
         var m: [String: Double] = [

@@ -3,7 +3,7 @@ import Testing
 import Diffreps
 import Diffusion
 import TensorCore
-@testable import DiffrepCLI
+@testable import Evaluation
 
 /// The NeRF quality numbers on fields whose answers are known.
 @Suite struct NerfQualityTests {
