@@ -179,3 +179,22 @@ import DefaultModel
         #expect(vx.value > 0.03 && vx.reprojectedError < vx.unmovedError / 2, "off-axis box field: \(vx)")
     }
 }
+
+/// The random 3D starting shape of `diffrep nerf --initial blobs`: reproducible, and not a
+/// surface of revolution (that is its point).
+@Suite struct RandomBlobsTests {
+    @Test func blobsAreReproducibleAndTurn() {
+        let a = VoxelGridField.randomBlobs(resolution: 24, seed: 7), b = VoxelGridField.randomBlobs(resolution: 24, seed: 7)
+        let c = VoxelGridField.randomBlobs(resolution: 24, seed: 8)
+        #expect(a.density.data == b.density.data && a.color.data == b.color.data)
+        #expect(a.density.data != c.density.data)
+        let inside = a.density.data.filter { $0 > 3 }.count, outside = a.density.data.filter { $0 < -3 }.count
+        #expect(inside > 100 && outside > inside, "opaque \(inside), empty \(outside) of \(a.density.count)")
+        let turns = (0..<4).map { seed -> Double in
+            let nerf = NeRFDiffrep(field: VoxelGridField.randomBlobs(resolution: 24, seed: UInt64(seed)), imageSize: 32,
+                                   renderer: NeRFRenderer(samplesPerRay: 48))
+            return TurntableConsistency.silhouetteChange(Turntable(nerf: nerf, frames: 8, size: 32))
+        }
+        #expect(turns.reduce(0, +) / 4 > 0.1, "random blobs should look different from different sides: \(turns)")
+    }
+}

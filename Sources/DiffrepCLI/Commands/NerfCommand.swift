@@ -37,6 +37,10 @@ struct NerfCommand: ParsableCommand {
     var noiseCorrelation: Float = 1
     @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation) or surface (a 3D noise field seen through the NeRF: it turns with the object).")
     var noise: NoiseSource = .carried
+    @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
+    var initial: InitialField = .empty
+    @Option(help: "Start at the first noise level at or below this σ (default: the schedule's largest).")
+    var startSigma: Float?
     @Option(help: "Weight of the field's squared total variation in each solve (smoothness prior).")
     var smoothness: Float = 0.005
     @Option(help: "Weight of the empty-space prior (mean softplus of log density above 0.01) in each solve.")
@@ -78,6 +82,7 @@ struct NerfCommand: ParsableCommand {
             "resample": .int(sampling.resample ?? Self.defaultResample),
             "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay),
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "noise": .string(noise.rawValue),
+            "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
     }
@@ -86,7 +91,9 @@ struct NerfCommand: ParsableCommand {
         let outURL = try OutputFolder.prepare(out)
         let m = try model.load()
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
-        let nerf = NeRFDiffrep(field: field.make(resolution: resolution, seed: sampling.seed), imageSize: m.imageShape[1],
+        let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: resolution, seed: sampling.seed)
+            : field.make(resolution: resolution, seed: sampling.seed)
+        let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness
         nerf.sparsity = sparsity
@@ -104,7 +111,9 @@ struct NerfCommand: ParsableCommand {
                 eta: sampling.eta, resample: sampling.resample ?? Self.defaultResample,
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
-            config.startStep = startStep
+            let sigmas = config.sigmas
+            let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
+            config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
             config.viewConsistentNoise = noise == .surface
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
@@ -217,6 +226,11 @@ extension NerfCommand {
 }
 
 extension PullbackSampler.StateMode: ExpressibleByArgument {}
+
+/// `--initial`: the field sampling starts from.
+enum InitialField: String, ExpressibleByArgument, CaseIterable {
+    case empty, blobs
+}
 
 /// `--noise`: where the denoised state's per-view noise comes from.
 enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
