@@ -76,9 +76,9 @@ struct EvalLossCommand: ParsableCommand {
             items = Array(Self.heldOutToysStart..<(Self.heldOutToysStart + count))
         } else {
             let folderData = try PNGFolderData(folder: URL(fileURLWithPath: data))
-            guard folderData.images[0].shape == [config.inChannels, config.sampleSize, config.sampleSize] else {
+            guard folderData.images[0].shape == [config.outChannels, config.sampleSize, config.sampleSize] else {
                 throw ValidationError("the PNGs in '\(data)' are \(folderData.images[0].shape), the model takes "
-                                      + "\([config.inChannels, config.sampleSize, config.sampleSize])")
+                                      + "\([config.outChannels, config.sampleSize, config.sampleSize])")
             }
             source = folderData
             items = Array(0..<Swift.min(count, folderData.images.count))

@@ -80,5 +80,5 @@ struct LoadedModel {
     }
 
     /// `[C, H, W]` the model denoises.
-    var imageShape: [Int] { [unet.config.inChannels, unet.config.sampleSize, unet.config.sampleSize] }
+    var imageShape: [Int] { [unet.config.outChannels, unet.config.sampleSize, unet.config.sampleSize] }   // the image (a camera-aware model takes 3 more input planes)
 }
