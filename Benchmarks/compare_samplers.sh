@@ -8,6 +8,7 @@
 #   SEEDS="40 41 42 43" CLASSES="sphere box cylinder cone torus capsule" SAMPLERS="pullback sds sjc"
 #   PARTS="nerf image" JOBS=1 OUT=out/compare RESULTS=Benchmarks/results MODEL=path  (all optional)
 #   EXTRA="--resample 1"  (extra flags for every nerf run; default none: the tool's defaults)
+#   GALLERY=Renders/compare  (per class: a real toy's turntable beside each sampler's, first seed)
 #   BIN=path/to/diffrep   (a fixed binary, e.g. a copy, so rebuilding during a long comparison changes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ PARTS=${PARTS:-"nerf image"}
 JOBS=${JOBS:-1}
 OUT=${OUT:-out/compare}
 RESULTS=${RESULTS:-Benchmarks/results}
+GALLERY=${GALLERY:-Renders/compare}
 EXTRA=${EXTRA:-}
 MODEL_FLAG=${MODEL:+--model $MODEL}
 if [ -z "${BIN:-}" ]; then
@@ -59,5 +61,17 @@ if [[ " $PARTS " == *" image "* ]]; then
     $bin eval images "$OUT"/image/*/ --out "$OUT/eval-image"
     cp "$OUT/eval-image/eval.md" "$RESULTS/compare_image.md"
     cp "$OUT/eval-image/eval.json" "$RESULTS/compare_image.json"
+fi
+if [[ " $PARTS " == *" nerf "* ]]; then
+    # The README's side-by-side turntables: a real toy of each class (from the evaluation's
+    # reference seed, rendered from the same turntable views) and each sampler's first seed.
+    mkdir -p "$GALLERY"
+    first=${SEEDS%% *}
+    for c in $CLASSES; do
+        rm -rf "$OUT/real-$c"
+        $bin dataset toys --turntable 24 --class "$c" --count 1 --size 96 --seed 32501 --out "$OUT/real-$c" >/dev/null
+        cp "$OUT"/real-$c/scene_*/turntable.png "$GALLERY/real-$c.png"
+        for s in $SAMPLERS; do cp "$OUT/nerf/$s-$c-$first/turntable.png" "$GALLERY/$s-$c.png"; done
+    done
 fi
 echo "tables in $RESULTS/compare_nerf.md and $RESULTS/compare_image.md"

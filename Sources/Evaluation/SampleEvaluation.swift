@@ -10,12 +10,32 @@ public struct Recognisability: Sendable, Equatable, Codable {
     /// Mean probability the classifier gives the requested class.
     public let meanProbability: Double
 
-    /// Measures `output` (from ``ToyClassifier/classify(_:)``) against `classLabel`.
-    public init(_ output: ToyClassifier.Output, classLabel: Int) {
+    /// Measures `output` (from ``ToyClassifier/classify(_:)``) against `classLabel`. Images
+    /// marked `blank` (nothing shown: an empty NeRF, a white image) count as not recognised with
+    /// probability 0, whatever the classifier makes of an empty frame.
+    public init(_ output: ToyClassifier.Output, classLabel: Int, blank: [Bool]? = nil) {
         let k = output.probabilities.shape[1], n = output.probabilities.shape[0]
         precondition(classLabel >= 0 && classLabel < k, "class \(classLabel) outside 0..<\(k)")
-        accuracy = Double(output.predictions.filter { $0 == classLabel }.count) / Double(Swift.max(n, 1))
-        meanProbability = (0..<n).map { Double(output.probabilities.data[$0 * k + classLabel]) }.reduce(0, +) / Double(Swift.max(n, 1))
+        let empty = blank ?? [Bool](repeating: false, count: n)
+        precondition(empty.count == n, "one blank flag per image")
+        accuracy = Double(zip(output.predictions, empty).filter { $0 == classLabel && !$1 }.count) / Double(Swift.max(n, 1))
+        meanProbability = (0..<n).map { empty[$0] ? 0 : Double(output.probabilities.data[$0 * k + classLabel]) }
+            .reduce(0, +) / Double(Swift.max(n, 1))
+    }
+
+    /// Whether each image `[B, 3, H, W]` (in `[-1, 1]`) is blank: fewer than 1 % of its pixels
+    /// differ from the white background by more than 0.1 (in 0–1 units).
+    public static func blankImages(_ images: Tensor) -> [Bool] {
+        let (b, plane) = (images.shape[0], images.shape[2] * images.shape[3])
+        return (0..<b).map { i in
+            var shown = 0
+            for p in 0..<plane {
+                let base = i * 3 * plane + p
+                let dev = (0..<3).map { Swift.abs(1 - (images.data[base + $0 * plane] + 1) / 2) }.max()!
+                if dev > 0.1 { shown += 1 }
+            }
+            return Double(shown) < 0.01 * Double(plane)
+        }
     }
 }
 
@@ -117,7 +137,10 @@ public final class SampleEvaluator {
             let all = ToyClassifier.Output(
                 probabilities: Tensor.concat(outputs.map(\.probabilities), axis: 0),
                 features: Tensor.concat(outputs.map(\.features), axis: 0))
-            recognisability = Recognisability(all, classLabel: classLabel)
+            let blank = turntables.flatMap { t in
+                t.frames.map { f in Double(f.opacity.data.filter { $0 > TurntableConsistency.objectThreshold }.count) < 0.01 * Double(f.opacity.count) }
+            }
+            recognisability = Recognisability(all, classLabel: classLabel, blank: blank)
         }
         return SampleMetrics(
             name: name, classLabel: classLabel, samples: turntables.count, images: turntables.count * turntables[0].frames.count,
@@ -163,7 +186,7 @@ public final class SampleEvaluator {
         let kid = KernelDistance.kid(features, reference, subsets: kidSubsets, subsetSize: kidSubsetSize)
         return SampleMetrics(
             name: name, classLabel: classLabel, samples: images.shape[0], images: images.shape[0],
-            recognisability: classLabel.map { Recognisability(output, classLabel: $0) },
+            recognisability: classLabel.map { Recognisability(output, classLabel: $0, blank: Recognisability.blankImages(images)) },
             kid: kid.mean * 1000, kidStandardError: kid.standardError * 1000,
             diversity: FeatureDiversity.meanPairwiseDistance(features),
             realDiversity: FeatureDiversity.meanPairwiseDistance(Array(reference.prefix(Swift.max(images.shape[0], 16)))),

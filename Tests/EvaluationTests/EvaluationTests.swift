@@ -198,3 +198,17 @@ import DefaultModel
         #expect(turns.reduce(0, +) / 4 > 0.1, "random blobs should look different from different sides: \(turns)")
     }
 }
+
+/// An empty frame is never "recognised", whatever the classifier makes of white.
+@Suite struct RecognisabilityTests {
+    @Test func blankImagesCountAsUnrecognised() {
+        let white = Tensor([2, 3, 8, 8], repeating: 1)
+        var data = white.data
+        for p in 0..<16 { data[192 + p] = -1 }                     // image 1: a dark patch in its red channel
+        let images = Tensor([2, 3, 8, 8], data: data)
+        #expect(Recognisability.blankImages(images) == [true, false])
+        let out = ToyClassifier.Output(probabilities: Tensor([2, 2], data: [0.9, 0.1, 0.8, 0.2]), features: Tensor([2, 1], data: [0, 0]))
+        let r = Recognisability(out, classLabel: 0, blank: Recognisability.blankImages(images))
+        #expect(r.accuracy == 0.5 && abs(r.meanProbability - 0.4) < 1e-6)
+    }
+}
