@@ -67,6 +67,10 @@ public struct PullbackSampler {
         /// ``noiseCorrelation``; with `ρ = 1` that is the carried image alone, which asks every
         /// view for the same picture. Diffreps without such noise ignore it.
         public var viewConsistentNoise = false
+        /// With ``viewConsistentNoise``: replace each view's per-channel noise mean by the carried
+        /// image's (one global draw for every view, the layout from the view-consistent noise),
+        /// instead of mixing by ``noiseCorrelation``. Experimental.
+        public var shareNoiseMean = false
         /// The level to start at: 0 for a fresh run; `s` to resume a run whose parameters were
         /// saved after `s` steps (the rest of the run is then the same as uninterrupted).
         public var startStep = 0
@@ -256,6 +260,20 @@ public struct PullbackSampler {
             // ε_k = √ρ·s + √(1−ρ)·e_k: the carried image's share makes the views' global choices
             // (colour) agree, the view-consistent part turns with the object.
             let rho = configuration.noiseCorrelation
+            if configuration.shareNoiseMean, let carried {
+                // Each view's noise keeps its own layout (e_k) but takes the carried image's
+                // per-channel mean: the views' global choices (colour) come from one draw.
+                let plane = shape.count > 2 ? shape[2...].reduce(1, *) : 1, channels = shape[1], perView = channels * plane
+                var out = e.data
+                for k in 0..<shape[0] { for c in 0..<channels {
+                    let base = k * perView + c * plane
+                    var me: Float = 0, ms: Float = 0
+                    for p in 0..<plane { me += out[base + p]; ms += carried[c * plane + p] }
+                    let shift = (ms - me) / Float(plane)
+                    for p in 0..<plane { out[base + p] += shift }
+                } }
+                return Tensor(shape, data: out)
+            }
             guard let carried, rho > 0 else { return e }
             let a = rho.squareRoot(), b = (1 - rho).squareRoot(), perView = carried.count
             return Tensor(shape, data: e.data.enumerated().map { a * carried[$0.offset % perView] + b * $0.element })

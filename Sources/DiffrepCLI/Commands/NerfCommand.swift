@@ -35,7 +35,7 @@ struct NerfCommand: ParsableCommand {
     var state: PullbackSampler.StateMode = .denoised
     @Option(help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
-    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation) or surface (a 3D noise field seen through the NeRF: it turns with the object).")
+    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) or surface-shared-mean (surface noise with the carried image's per-channel mean).")
     var noise: NoiseSource = .carried
     @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
     var initial: InitialField = .empty
@@ -115,7 +115,8 @@ struct NerfCommand: ParsableCommand {
             let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
-            config.viewConsistentNoise = noise == .surface
+            config.viewConsistentNoise = noise != .carried
+            config.shareNoiseMean = noise == .surfaceSharedMean
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
             do {
                 report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
@@ -235,6 +236,8 @@ enum InitialField: String, ExpressibleByArgument, CaseIterable {
 /// `--noise`: where the denoised state's per-view noise comes from.
 enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
     case carried, surface
+    /// Surface noise whose per-channel mean is the carried image's (experimental).
+    case surfaceSharedMean = "surface-shared-mean"
 }
 
 /// `--field`: which radiance field the NeRF uses.
