@@ -17,6 +17,24 @@ import Testing
         try command.run()
     }
 
+    /// `args` without `--resolution N` (a voxel-grid option that the hash grid refuses).
+    static func withoutResolution(_ args: [String]) -> [String] {
+        guard let i = args.firstIndex(of: "--resolution") else { return args }
+        return Array(args[..<i] + args[(i + 2)...])
+    }
+
+    /// `--resolution` only means something for the voxel grid: with the hash grid it is refused by name.
+    @Test func resolutionWithTheHashGridIsRefused() throws {
+        do {
+            _ = try NerfCommand.parse(["--field", "hash", "--resolution", "16"])
+            Issue.record("--resolution was accepted with --field hash")
+        } catch {
+            #expect(NerfCommand.message(for: error).contains("--resolution sets the voxel grid"), "\(error)")
+        }
+        _ = try NerfCommand.parse(["--field", "hash"])
+        _ = try NerfCommand.parse(["--resolution", "16"])
+    }
+
     @Test func writesEveryOutput() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
@@ -45,7 +63,7 @@ import Testing
     @Test func hashFieldWritesEveryOutputAndResumesExactly() throws {
         let a = temporaryFolder(), b = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
-        let hash = tiny + ["--field", "hash"]
+        let hash = Self.withoutResolution(tiny) + ["--field", "hash"]
         try run(hash + ["--out", a.path, "--mesh", "mesh.obj"])
         for file in ["turntable.png", "depth.png", "opacity.png", "nerf.safetensors", "manifest.json", "mesh.obj"] {
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent(file).path), "missing \(file)")

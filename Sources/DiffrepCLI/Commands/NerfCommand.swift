@@ -27,8 +27,10 @@ struct NerfCommand: ParsableCommand {
 
     @Option(help: "Radiance field: grid (dense voxel grid) or hash (hash grid + small MLP).")
     var field: FieldKind = .grid
-    @Option(help: "Voxel grid resolution per axis (--field grid).")
-    var resolution = 32
+    @Option(help: "Voxel grid resolution per axis (--field grid only; default 32).")
+    var resolution: Int?
+    /// The voxel grid's resolution (the hash grid has its own levels).
+    var gridResolution: Int { resolution ?? 32 }
     @Option(help: "Samples per ray when rendering.")
     var samplesPerRay = 48
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
@@ -63,7 +65,12 @@ struct NerfCommand: ParsableCommand {
     var out = "out/nerf"
 
     func validate() throws {
-        guard resolution >= 4, resolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        guard gridResolution >= 4, gridResolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        if field == .hash && resolution != nil {
+            throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
+        }
+        if initial == .blobs && field != .grid { throw ValidationError("--initial blobs needs --field grid") }
+        if let startSigma, !(startSigma > 0 && startSigma.isFinite) { throw ValidationError("--start-sigma must be a positive number") }
         guard noiseCorrelation >= 0, noiseCorrelation <= 1 else { throw ValidationError("--noise-correlation must be in [0, 1]") }
         guard smoothness >= 0, sparsity >= 0, smoothness.isFinite, sparsity.isFinite else {
             throw ValidationError("--smoothness and --sparsity must be finite and ≥ 0")
@@ -80,7 +87,7 @@ struct NerfCommand: ParsableCommand {
         sampling.settings.merging([
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
             "resample": .int(sampling.resample ?? Self.defaultResample),
-            "field": .string(field.rawValue), "resolution": .int(resolution), "samples_per_ray": .int(samplesPerRay),
+            "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "noise": .string(noise.rawValue),
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
@@ -91,8 +98,8 @@ struct NerfCommand: ParsableCommand {
         let outURL = try OutputFolder.prepare(out)
         let m = try model.load()
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
-        let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: resolution, seed: sampling.seed)
-            : field.make(resolution: resolution, seed: sampling.seed)
+        let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
+            : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness
