@@ -4,7 +4,9 @@ import Testing
 
 /// `diffrep nerf` end to end on a tiny grid with the embedded model: every output file appears,
 /// and a run stopped half-way and resumed ends bit-identical to an uninterrupted one.
-@Suite struct NerfCommandTests {
+// Serialized: the resume tests compare files bit for bit, and OpenBLAS's thread count is global
+// state that concurrently running NeRF tests change (see CRAFT: one level of parallelism).
+@Suite(.serialized) struct NerfCommandTests {
     let tiny = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
                 "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
 
@@ -38,13 +40,30 @@ import Testing
     @Test func writesEveryOutput() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
-        try run(tiny + ["--out", out.path, "--mesh", "mesh.ply"])
+        try run(tiny + ["--out", out.path])
         for file in ["turntable.png", "turntable/frame_000.png", "turntable/frame_002.png", "depth.png", "opacity.png",
-                     "nerf.safetensors", "manifest.json", "mesh.ply"] {
+                     "nerf.safetensors", "manifest.json"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let manifest = try String(contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8)
         #expect(manifest.contains("\"subcommand\" : \"nerf\"") || manifest.contains("\"subcommand\":\"nerf\""))
+    }
+
+    /// Four steps on an 8³ grid leave only haze: asking for its mesh is an error that names the
+    /// cause, not an empty file, and every other output is already written.
+    @Test func meshOfAnEmptyNeRFIsAnErrorThatKeepsTheOtherOutputs() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        do {
+            try run(tiny + ["--out", out.path, "--mesh", "mesh.ply"])
+            Issue.record("an empty mesh was written as a success")
+        } catch {
+            #expect("\(error)".contains("no mesh: no ray of the NeRF reaches half opacity"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("mesh.ply").path))
+        for file in ["turntable.png", "nerf.safetensors", "manifest.json"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
+        }
     }
 
     @Test func resumeEqualsUninterrupted() throws {

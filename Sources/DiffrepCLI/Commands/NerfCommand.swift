@@ -181,17 +181,24 @@ struct NerfCommand: ParsableCommand {
         manifest.addOutput("depth.png")
         manifest.addOutput("opacity.png")
 
-        if let mesh {
-            let url = URL(fileURLWithPath: mesh, relativeTo: outURL)
-            let triangles = try NerfMesh.write(nerf.field, to: url)
-            manifest.addOutput(mesh)
-            log("mesh: \(triangles) triangles → \(url.path)")
-        }
         manifest.measurements["denoiser_seconds"] = report.denoiserSeconds
         manifest.measurements["solve_seconds"] = report.solveSeconds
         manifest.measurements["sampling_seconds"] = report.totalSeconds
         manifest.finish()
-        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
+        let manifestURL = outURL.appendingPathComponent("manifest.json")
+        try manifest.write(to: manifestURL)        // before the mesh: a mesh that fails loses nothing else
+
+        if let mesh {
+            let url = URL(fileURLWithPath: mesh, relativeTo: outURL)
+            let written = try NerfMesh.write(nerf, to: url)
+            manifest.addOutput(mesh)
+            manifest.measurements["mesh_triangles"] = Double(written.triangles)
+            manifest.measurements["mesh_density_level"] = Double(written.level)
+            manifest.measurements["mesh_silhouette_iou"] = written.silhouetteIoU
+            try manifest.write(to: manifestURL)
+            log(String(format: "mesh: %d triangles at density %.3g (silhouette IoU with the opacity maps %.2f) → %@",
+                       written.triangles, written.level, written.silhouetteIoU, url.path))
+        }
         log(String(format: "wrote %@ (sampling %.0f s: denoiser %.0f s, solve %.0f s)", outURL.path,
                    report.totalSeconds, report.denoiserSeconds, report.solveSeconds))
     }
