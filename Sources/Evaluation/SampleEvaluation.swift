@@ -100,27 +100,34 @@ public final class SampleEvaluator {
     /// KID subsets and subset size.
     public var kidSubsets = 100, kidSubsetSize = 100
 
-    private var turntableCache: [Int: (features: [[[Float]]], silhouette: Double, view: Double)] = [:]
-    private var imageCache: [Int: [[Float]]] = [:]
+    private var turntableCache: [Int?: (features: [[[Float]]], silhouette: Double, view: Double)] = [:]
+    private var imageCache: [Int?: [[Float]]] = [:]
 
     public init(classifier: ToyClassifier) { self.classifier = classifier }
 
     /// The classes a `nil` label stands for (all of them).
     func classes(_ label: Int?) -> [Int] { label.map { [$0] } ?? Array(0..<classifier.classCount) }
 
-    /// Features per frame of each real reference turntable, and their mean consistency figures.
-    func turntableReferences(_ label: Int?, seed: UInt64 = ToyReferences.defaultSeed) -> (features: [[[Float]]], silhouette: Double, view: Double) {
-        let key = (label ?? -1) &* 31 &+ Int(seed & 0xffff)
-        if let cached = turntableCache[key] { return cached }
+    /// Mean silhouette change and view-consistent change over turntables.
+    static func meanConsistency(_ turntables: [Turntable]) -> (silhouette: Double, view: Double) {
+        let n = Double(turntables.count)
+        return (turntables.map(TurntableConsistency.silhouetteChange).reduce(0, +) / n,
+                turntables.map { TurntableConsistency.viewConsistentChange($0).value }.reduce(0, +) / n)
+    }
+
+    /// Features per frame of each real reference turntable (reference seed), and their mean
+    /// consistency figures; computed once per label.
+    func turntableReferences(_ label: Int?) -> (features: [[[Float]]], silhouette: Double, view: Double) {
+        if let cached = turntableCache[label] { return cached }
         let labels = classes(label)
         let per = Swift.max(1, referenceTurntables / labels.count)
         let turntables = labels.flatMap {
-            ToyReferences.turntables(classLabel: $0, count: per, views: Turntable.views(frames: frames), size: size, seed: seed)
+            ToyReferences.turntables(classLabel: $0, count: per, views: Turntable.views(frames: frames), size: size)
         }
+        let consistency = Self.meanConsistency(turntables)
         let result = (features: turntables.map { classifier.classify($0.images).featureRows },
-                      silhouette: turntables.map(TurntableConsistency.silhouetteChange).reduce(0, +) / Double(turntables.count),
-                      view: turntables.map { TurntableConsistency.viewConsistentChange($0).value }.reduce(0, +) / Double(turntables.count))
-        turntableCache[key] = result
+                      silhouette: consistency.silhouette, view: consistency.view)
+        turntableCache[label] = result
         return result
     }
 
@@ -137,20 +144,16 @@ public final class SampleEvaluator {
             let all = ToyClassifier.Output(
                 probabilities: Tensor.concat(outputs.map(\.probabilities), axis: 0),
                 features: Tensor.concat(outputs.map(\.features), axis: 0))
-            let blank = turntables.flatMap { t in
-                t.frames.map { f in Double(f.opacity.data.filter { $0 > TurntableConsistency.objectThreshold }.count) < 0.01 * Double(f.opacity.count) }
-            }
-            recognisability = Recognisability(all, classLabel: classLabel, blank: blank)
+            recognisability = Recognisability(all, classLabel: classLabel, blank: turntables.flatMap { $0.frames.map(\.isBlank) })
         }
+        let consistency = Self.meanConsistency(turntables)
         return SampleMetrics(
             name: name, classLabel: classLabel, samples: turntables.count, images: turntables.count * turntables[0].frames.count,
             recognisability: recognisability, kid: kid.mean * 1000, kidStandardError: kid.standardError * 1000,
             diversity: FeatureDiversity.meanPairwiseDistance(aligned: features),
             realDiversity: FeatureDiversity.meanPairwiseDistance(aligned: reference.features),
-            silhouetteChange: turntables.map(TurntableConsistency.silhouetteChange).reduce(0, +) / Double(turntables.count),
-            realSilhouetteChange: reference.silhouette,
-            viewChange: turntables.map { TurntableConsistency.viewConsistentChange($0).value }.reduce(0, +) / Double(turntables.count),
-            realViewChange: reference.view)
+            silhouetteChange: consistency.silhouette, realSilhouetteChange: reference.silhouette,
+            viewChange: consistency.view, realViewChange: reference.view)
     }
 
     /// Real turntables of `classLabel` from a seed disjoint from the references, evaluated as if
@@ -162,19 +165,12 @@ public final class SampleEvaluator {
     }
 
     /// Features of real images of `label` (random views from the toys data set, reference seed).
-    func imageReferences(_ label: Int?, seed: UInt64 = ToyReferences.defaultSeed) -> [[Float]] {
-        let key = (label ?? -1) &* 31 &+ Int(seed & 0xffff)
-        if let cached = imageCache[key] { return cached }
-        let toys = ToyDataset(seed: seed, size: size)
-        var indices: [Int] = []
-        var i = 0
-        let wanted = Set(classes(label))
-        while indices.count < referenceImages {
-            if wanted.contains(toys.scene(i).scene.label) { indices.append(i) }
-            i += 1
-        }
+    func imageReferences(_ label: Int?) -> [[Float]] {
+        if let cached = imageCache[label] { return cached }
+        let toys = ToyDataset(seed: ToyReferences.defaultSeed, size: size)
+        let indices = toys.indices(labelledIn: Set(classes(label)), count: referenceImages)
         let features = classifier.classify(toys.batch(indices).images).featureRows
-        imageCache[key] = features
+        imageCache[label] = features
         return features
     }
 
@@ -196,12 +192,7 @@ public final class SampleEvaluator {
     /// Real images of `classLabel` from a seed disjoint from the references, evaluated as samples.
     public func realImageRow(classLabel: Int, count: Int) -> SampleMetrics {
         let toys = ToyDataset(seed: ToyReferences.defaultSeed &+ 1, size: size)
-        var indices: [Int] = []
-        var i = 0
-        while indices.count < count {
-            if toys.scene(i).scene.label == classLabel { indices.append(i) }
-            i += 1
-        }
+        let indices = toys.indices(labelledIn: [classLabel], count: count)
         return evaluate(images: toys.batch(indices).images, name: "real toys", classLabel: classLabel)
     }
 }

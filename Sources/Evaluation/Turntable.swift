@@ -21,6 +21,11 @@ public struct RenderedView: Sendable {
         self.opacity = opacity
         self.distance = distance
     }
+
+    /// Nothing shown: fewer than 1 % of the pixels are object (opacity above ½).
+    public var isBlank: Bool {
+        Double(opacity.data.filter { $0 > TurntableConsistency.objectThreshold }.count) < 0.01 * Double(opacity.count)
+    }
 }
 
 /// Views of one object from evenly spaced azimuths at one elevation — the frames a person looks
@@ -93,14 +98,7 @@ public enum ToyReferences {
     /// The first `count` scenes of `ToyDataset(seed:)` whose label is `classLabel`.
     public static func scenes(classLabel: Int, count: Int, seed: UInt64 = ToyReferences.defaultSeed) -> [ToyScene] {
         let toys = ToyDataset(seed: seed)
-        var out: [ToyScene] = []
-        var i = 0
-        while out.count < count {
-            let scene = toys.scene(i).scene
-            if scene.label == classLabel { out.append(scene) }
-            i += 1
-        }
-        return out
+        return toys.indices(labelledIn: [classLabel], count: count).map { toys.scene($0).scene }
     }
 
     /// Turntables of ``scenes(classLabel:count:seed:)`` from `views` at `size`.

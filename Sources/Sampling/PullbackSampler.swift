@@ -254,44 +254,46 @@ public struct PullbackSampler {
     /// for and available, else ``viewNoise(shape:carried:fresh:)``.
     func denoisedStateNoise<R: Diffrep>(_ diffrep: R, views: [R.View], shape: [Int], carried: [Float]?,
                                         fresh: inout RandomGenerator) -> Tensor {
-        if configuration.viewConsistentNoise,
-           let e = diffrep.viewConsistentNoise(views, seed: configuration.seed ^ 0x5E_ED_0F_5E_ED) {
-            precondition(e.shape == shape, "viewConsistentNoise returned \(e.shape) for renders of \(shape)")
-            // ε_k = √ρ·s + √(1−ρ)·e_k: the carried image's share makes the views' global choices
-            // (colour) agree, the view-consistent part turns with the object.
-            let rho = configuration.noiseCorrelation
-            if configuration.shareNoiseMean, let carried {
-                // Each view's noise keeps its own layout (e_k) but takes the carried image's
-                // per-channel mean: the views' global choices (colour) come from one draw.
-                let plane = shape.count > 2 ? shape[2...].reduce(1, *) : 1, channels = shape[1], perView = channels * plane
-                var out = e.data
-                for k in 0..<shape[0] { for c in 0..<channels {
-                    let base = k * perView + c * plane
-                    var me: Float = 0, ms: Float = 0
-                    for p in 0..<plane { me += out[base + p]; ms += carried[c * plane + p] }
-                    let shift = (ms - me) / Float(plane)
-                    for p in 0..<plane { out[base + p] += shift }
-                } }
-                return Tensor(shape, data: out)
-            }
-            guard let carried, rho > 0 else { return e }
-            let a = rho.squareRoot(), b = (1 - rho).squareRoot(), perView = carried.count
-            return Tensor(shape, data: e.data.enumerated().map { a * carried[$0.offset % perView] + b * $0.element })
+        guard configuration.viewConsistentNoise,
+              let e = diffrep.viewConsistentNoise(views, seed: configuration.seed ^ 0x5E_ED_0F_5E_ED) else {
+            return viewNoise(shape: shape, carried: carried, fresh: &fresh)
         }
-        return viewNoise(shape: shape, carried: carried, fresh: &fresh)
+        precondition(e.shape == shape, "viewConsistentNoise returned \(e.shape) for renders of \(shape)")
+        guard let carried else { return e }
+        if configuration.shareNoiseMean {
+            // Each view's noise keeps its own layout (e_k) but takes the carried image's
+            // per-channel mean: the views' global choices (colour) come from one draw.
+            let plane = shape.count > 2 ? shape[2...].reduce(1, *) : 1, channels = shape[1], perView = channels * plane
+            var out = e.data
+            for k in 0..<shape[0] { for c in 0..<channels {
+                let base = k * perView + c * plane
+                var me: Float = 0, ms: Float = 0
+                for p in 0..<plane { me += out[base + p]; ms += carried[c * plane + p] }
+                let shift = (ms - me) / Float(plane)
+                for p in 0..<plane { out[base + p] += shift }
+            } }
+            return Tensor(shape, data: out)
+        }
+        // The carried image's share makes the views' global choices agree; e_k turns with the object.
+        return mixed(carried: carried, perView: e.data, shape: shape)
     }
 
     /// The `.denoised` state's noise for `K` views, `ε_k = √ρ·s + √(1−ρ)·η_k` (`s` = `carried`,
     /// `η_k` drawn from `fresh`; all fresh when there is nothing carried): `[K, C, H, W]`.
     func viewNoise(shape: [Int], carried: [Float]?, fresh: inout RandomGenerator) -> Tensor {
         guard let carried else { return fresh.normal(shape) }
+        precondition(carried.count * shape[0] == shape.reduce(1, *), "carried noise of \(carried.count) values for renders \(shape)")
+        if configuration.noiseCorrelation >= 1 {       // nothing fresh to draw: the noise streams stay as DDIM's
+            return Tensor(shape, data: Array([[Float]](repeating: carried, count: shape[0]).joined()))
+        }
+        return mixed(carried: carried, perView: fresh.normalValues(carried.count * shape[0]), shape: shape)
+    }
+
+    /// `ε_k = √ρ·s + √(1−ρ)·e_k` with `s` = `carried` (one view) and `e_k` = `perView` (`[K, C, H, W]`), `ρ` = ``Configuration/noiseCorrelation``.
+    func mixed(carried: [Float], perView e: [Float], shape: [Int]) -> Tensor {
         let rho = configuration.noiseCorrelation
-        let perView = carried.count, K = shape[0]
-        precondition(perView * K == shape.reduce(1, *), "carried noise of \(perView) values for renders \(shape)")
-        if rho >= 1 { return Tensor(shape, data: Array([[Float]](repeating: carried, count: K).joined())) }
-        let a = rho.squareRoot(), b = (1 - rho).squareRoot()
-        let eta = fresh.normalValues(perView * K)
-        return Tensor(shape, data: (0..<(perView * K)).map { a * carried[$0 % perView] + b * eta[$0] })
+        let a = rho.squareRoot(), b = (1 - rho).squareRoot(), n = carried.count
+        return Tensor(shape, data: (0..<e.count).map { a * carried[$0 % n] + b * e[$0] })
     }
 
     /// Adds noise of standard deviation `std` in parameter space: exact white noise where the

@@ -46,6 +46,23 @@ public struct ToyDataset: Sendable {
         return (scene, view)
     }
 
+    /// The first `count` indices whose scene's label is in `labels`, in index order (scenes are
+    /// drawn without rendering, so this is cheap).
+    ///
+    /// ```swift
+    /// let boxes = ToyDataset(seed: 1).indices(labelledIn: [1], count: 8)
+    /// ```
+    public func indices(labelledIn labels: Set<Int>, count: Int) -> [Int] {
+        precondition(labels.contains { $0 >= 0 && $0 < Self.classCount }, "no toys carry the labels \(labels)")
+        var out: [Int] = []
+        var i = 0
+        while out.count < count {
+            if labels.contains(scene(i).scene.label) { out.append(i) }
+            i += 1
+        }
+        return out
+    }
+
     /// Image `index` (`[3, size, size]`, in `[-1, 1]`) and its class label.
     public func sample(_ index: Int) -> (image: Tensor, label: Int) {
         let (scene, view) = scene(index)

@@ -46,13 +46,7 @@ struct DatasetCommand: ParsableCommand {
     /// The first `count` scene indices (of the class, if one was asked for).
     func sceneIndices(_ toys: ToyDataset) throws -> [Int] {
         guard let label = try classLabel() else { return Array(0..<count) }
-        var out: [Int] = []
-        var i = 0
-        while out.count < count {
-            if toys.scene(i).scene.label == label { out.append(i) }
-            i += 1
-        }
-        return out
+        return toys.indices(labelledIn: [label], count: count)
     }
 
     /// One folder of frames per scene (`scene_NNNNNN/frame_FFF.png` and the animated
