@@ -122,7 +122,7 @@ public final class SampleEvaluator {
         let labels = classes(label)
         let per = Swift.max(1, referenceTurntables / labels.count)
         let turntables = labels.flatMap {
-            ToyReferences.turntables(classLabel: $0, count: per, views: Turntable.views(frames: frames), size: size)
+            ToyReferences.turntables(classLabel: $0, count: per, views: OrbitView.turntable(frames: frames), size: size)
         }
         let consistency = Self.meanConsistency(turntables)
         let result = (features: turntables.map { classifier.classify($0.images).featureRows },
@@ -159,7 +159,7 @@ public final class SampleEvaluator {
     /// Real turntables of `classLabel` from a seed disjoint from the references, evaluated as if
     /// they were samples: the row every sampler is compared with.
     public func realTurntableRow(classLabel: Int, count: Int) -> SampleMetrics {
-        let real = ToyReferences.turntables(classLabel: classLabel, count: count, views: Turntable.views(frames: frames),
+        let real = ToyReferences.turntables(classLabel: classLabel, count: count, views: OrbitView.turntable(frames: frames),
                                             size: size, seed: ToyReferences.defaultSeed &+ 1)
         return evaluate(turntables: real, name: "real toys", classLabel: classLabel)
     }

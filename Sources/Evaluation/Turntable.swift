@@ -30,17 +30,14 @@ public struct RenderedView: Sendable {
 
 /// Views of one object from evenly spaced azimuths at one elevation — the frames a person looks
 /// at in `diffrep nerf`'s turntable, rendered at the model's size for measuring. A sampled NeRF
-/// and a real toy scene rendered from the same ``views(frames:)`` compare frame for frame.
+/// and a real toy scene rendered from the same `OrbitView.turntable(frames:)` compare frame for frame.
 ///
 /// ```swift
-/// let real = Turntable(scene: scene, views: Turntable.views(frames: 24), size: 32)
+/// let real = Turntable(scene: scene, views: OrbitView.turntable(frames: 24), size: 32)
 /// let sampled = Turntable(nerf: nerf, frames: 24, size: 32)
 /// TurntableConsistency.silhouetteChange(real)      // ≈ 0.2–0.6 for toys
 /// ```
 public struct Turntable: Sendable {
-    /// The elevation of `diffrep nerf`'s turntable (20°).
-    public static let defaultElevation: Float = 20 * .pi / 180
-
     /// The frames, in azimuth order.
     public var frames: [RenderedView]
 
@@ -49,16 +46,9 @@ public struct Turntable: Sendable {
         self.frames = frames
     }
 
-    /// `frames` views at azimuths `2πk/frames` and the turntable elevation, default orbit
-    /// (the views of `NeRFDiffrep.turntable(frames:)` for a NeRF with the default camera).
-    public static func views(frames: Int, elevation: Float = Turntable.defaultElevation,
-                             radius: Float = OrbitView.defaultRadius, fovY: Float = OrbitView.defaultFovY) -> [OrbitView] {
-        (0..<frames).map { OrbitView(azimuth: 2 * .pi * Float($0) / Float(frames), elevation: elevation, radius: radius, fovY: fovY) }
-    }
-
     /// A NeRF's turntable (its own turntable views) rendered at `size`.
     public init(nerf: NeRFDiffrep, frames: Int, size: Int) {
-        self.init(nerf: nerf, views: nerf.turntable(frames: frames, elevation: Self.defaultElevation), size: size)
+        self.init(nerf: nerf, views: nerf.turntable(frames: frames), size: size)
     }
 
     /// A NeRF rendered from `views` at `size`; the hit distance is the expected distance divided
@@ -88,7 +78,7 @@ public struct Turntable: Sendable {
 /// Real references: toy scenes of one class from the toys data set, as turntables.
 ///
 /// ```swift
-/// let refs = ToyReferences.turntables(classLabel: 1, count: 8, views: Turntable.views(frames: 24), size: 32)
+/// let refs = ToyReferences.turntables(classLabel: 1, count: 8, views: OrbitView.turntable(frames: 24), size: 32)
 /// ```
 public enum ToyReferences {
     /// The data set seed references are drawn from (scenes the default model and the shipped

@@ -22,7 +22,7 @@ import TensorCore
 ///   predicts how); frames that do not belong to one object (shuffled) score far lower.
 ///
 /// ```swift
-/// let t = Turntable(scene: scene, views: Turntable.views(frames: 24), size: 32)
+/// let t = Turntable(scene: scene, views: OrbitView.turntable(frames: 24), size: 32)
 /// TurntableConsistency.silhouetteChange(t)
 /// TurntableConsistency.viewConsistentChange(t).value
 /// ```

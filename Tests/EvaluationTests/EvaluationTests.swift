@@ -43,7 +43,7 @@ import DefaultModel
 }
 
 @Suite struct TurntableConsistencyTests {
-    let views = Turntable.views(frames: 24)
+    let views = OrbitView.turntable(frames: 24)
 
     func scene(_ shape: ToyShape, params: SIMD3<Float>, center: SIMD3<Float>, rotation: ToyRotation = .identity,
                lighting: ToyLighting = .standard) -> ToyScene {

@@ -3,7 +3,7 @@ import Diffusion
 import Toys
 import Foundation
 import PNGIO
-import Evaluation
+import Diffreps
 import RunSupport
 
 /// `diffrep dataset toys`: export the procedural toys as PNGs plus a labels file — random views,
@@ -53,7 +53,7 @@ struct DatasetCommand: ParsableCommand {
     /// `turntable.png`), labels.csv with scene, class, view.
     func writeTurntables(frames: Int, to outURL: URL) throws {
         let toys = ToyDataset(seed: seed, size: size)
-        let views = Turntable.views(frames: frames)
+        let views = OrbitView.turntable(frames: frames)
         var labels = "file,label,class,scene,view,azimuth_deg,elevation_deg\n"
         let indices = try sceneIndices(toys)
         let bar = ProgressBar("turntables", total: indices.count)

@@ -158,14 +158,7 @@ struct EvalNerfCommand: ParsableCommand {
         }
         let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: 32), seed: UInt64(run.seed)),
                                imageSize: 32, renderer: NeRFRenderer(samplesPerRay: run.int("samples_per_ray", default: 48)))
-        let file = run.url.appendingPathComponent("nerf.safetensors")
-        let contents = try SafeTensorsFile.read(file)
-        for (name, t) in nerf.parameters {
-            guard let saved = contents[name], saved.shape == t.shape else {
-                throw ValidationError("'\(file.path)' does not hold this run's field (tensor '\(name)' missing or of another shape)")
-            }
-            t.data = saved.data
-        }
+        _ = try NerfCheckpoint.parameters(run.url.appendingPathComponent("nerf.safetensors"), into: nerf)
         return nerf
     }
 }
@@ -253,13 +246,5 @@ enum PanoramaWindows {
             for c in 0..<3 { for i in 0..<h { for j in 0..<h { out[(c * h + i) * h + j] = pano.data[(c * h + i) * w + (x0 + j) % w] } } }
             return Tensor([3, h, h], data: out)
         }
-    }
-}
-
-/// A safetensors file's tensors by name.
-enum SafeTensorsFile {
-    static func read(_ url: URL) throws -> [String: Tensor] {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF at '\(url.path)'") }
-        return try SafeTensors.read(contentsOf: url).dictionary
     }
 }

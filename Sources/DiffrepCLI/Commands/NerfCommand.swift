@@ -285,17 +285,25 @@ enum NerfCheckpoint {
     /// Loads the field's parameters into `nerf` and returns the step to continue from.
     static func load(_ url: URL, into nerf: NeRFDiffrep, settings: [String: JSONValue]) throws -> Int {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
+        let (step, saved) = try parameters(url, into: nerf)
+        guard try saved == canonical(settings) else {
+            throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
+        }
+        return step
+    }
+
+    /// Copies a checkpoint's parameters into `nerf` (every one present with its shape) and
+    /// returns its step and the settings it was made with; `diffrep eval nerf` reads runs this way.
+    static func parameters(_ url: URL, into nerf: NeRFDiffrep) throws -> (step: Int, settings: String?) {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF checkpoint at '\(url.path)'") }
         let contents = try SafeTensors.read(contentsOf: url)
         let byName = contents.dictionary
         guard let stepText = contents.metadata?["step"], let step = Int(stepText),
               nerf.parameters.allSatisfy({ name, t in byName[name]?.shape == t.shape }) else {
             throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this field and resolution")
         }
-        guard try contents.metadata?["settings"] == canonical(settings) else {
-            throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
-        }
         for (name, t) in nerf.parameters { t.data = byName[name]!.data }
-        return step
+        return (step, contents.metadata?["settings"])
     }
 }
 

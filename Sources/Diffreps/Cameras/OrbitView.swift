@@ -41,6 +41,20 @@ public struct OrbitView: Sendable, Equatable {
     public static let defaultRadius: Float = 4
     /// The default vertical field of view (40°).
     public static let defaultFovY: Float = 40 * .pi / 180
+    /// The elevation of `diffrep nerf`'s turntables (20°), which the evaluation's real-toy
+    /// turntables share.
+    public static let turntableElevation: Float = 20 * .pi / 180
+
+    /// `frames` views at azimuths `2πk/frames` and one elevation: a turntable.
+    ///
+    /// ```swift
+    /// let views = OrbitView.turntable(frames: 24)     // 15° apart, 20° up, radius 4, 40° field of view
+    /// ```
+    public static func turntable(frames: Int, elevation: Float = OrbitView.turntableElevation,
+                                 radius: Float = OrbitView.defaultRadius, fovY: Float = OrbitView.defaultFovY) -> [OrbitView] {
+        (0..<frames).map { OrbitView(azimuth: 2 * .pi * Float($0) / Float(frames), elevation: elevation, radius: radius, fovY: fovY) }
+    }
+
     /// The data set's elevation range, `[−10°, 45°]` in radians.
     public static let defaultElevationRange: ClosedRange<Float> = (-10 * .pi / 180)...(45 * .pi / 180)
 

@@ -76,7 +76,7 @@ public final class NeRFDiffrep: Diffrep {
     }
 
     /// `frames` views evenly around the circle at one elevation (a turntable).
-    public func turntable(frames: Int, elevation: Float = 20 * .pi / 180) -> [OrbitView] {
-        (0..<frames).map { OrbitView(azimuth: 2 * .pi * Float($0) / Float(frames), elevation: elevation, radius: radius, fovY: fovY) }
+    public func turntable(frames: Int, elevation: Float = OrbitView.turntableElevation) -> [OrbitView] {
+        OrbitView.turntable(frames: frames, elevation: elevation, radius: radius, fovY: fovY)
     }
 }
