@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "TensorCore", "DefaultModel"]),
-        .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "TensorCore"]),
+        .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
     ]
 )

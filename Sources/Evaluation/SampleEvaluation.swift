@@ -79,7 +79,7 @@ public struct SampleMetrics: Sendable, Codable {
 /// consistency of ``TurntableConsistency`` as ratios to real turntables of the same class.
 ///
 /// Real references are turntables (or random views) of toy scenes of the requested class from
-/// ``ToyReferences/defaultSeed``; a second, disjoint set of real scenes evaluated like samples
+/// ``ToyReferences/defaultSeed``, posed like the model's training data (`pose`); a second, disjoint set of real scenes evaluated like samples
 /// (``realTurntableRow(classLabel:count:)``) shows the figures' noise floor (KID ≈ 0, ratios ≈ 1).
 ///
 /// ```swift
@@ -99,11 +99,17 @@ public final class SampleEvaluator {
     public var size = 32
     /// KID subsets and subset size.
     public var kidSubsets = 100, kidSubsetSize = 100
+    /// How the real toys are posed: the pose of the data the model was trained on
+    /// (``ToyDataset/pose(ofModel:)``), so samples are compared with what the model learned.
+    public let pose: ToyPose
 
     private var turntableCache: [Int?: (features: [[[Float]]], silhouette: Double, view: Double)] = [:]
     private var imageCache: [Int?: [[Float]]] = [:]
 
-    public init(classifier: ToyClassifier) { self.classifier = classifier }
+    public init(classifier: ToyClassifier, pose: ToyPose = .random) {
+        self.classifier = classifier
+        self.pose = pose
+    }
 
     /// The classes a `nil` label stands for (all of them).
     func classes(_ label: Int?) -> [Int] { label.map { [$0] } ?? Array(0..<classifier.classCount) }
@@ -122,7 +128,8 @@ public final class SampleEvaluator {
         let labels = classes(label)
         let per = Swift.max(1, referenceTurntables / labels.count)
         let turntables = labels.flatMap {
-            ToyReferences.turntables(classLabel: $0, count: per, views: OrbitView.turntable(frames: frames), size: size)
+            ToyReferences.turntables(classLabel: $0, count: per, views: OrbitView.turntable(frames: frames),
+                                     size: size, pose: pose)
         }
         let consistency = Self.meanConsistency(turntables)
         let result = (features: turntables.map { classifier.classify($0.images).featureRows },
@@ -160,14 +167,14 @@ public final class SampleEvaluator {
     /// they were samples: the row every sampler is compared with.
     public func realTurntableRow(classLabel: Int, count: Int) -> SampleMetrics {
         let real = ToyReferences.turntables(classLabel: classLabel, count: count, views: OrbitView.turntable(frames: frames),
-                                            size: size, seed: ToyReferences.defaultSeed &+ 1)
+                                            size: size, seed: ToyReferences.defaultSeed &+ 1, pose: pose)
         return evaluate(turntables: real, name: "real toys", classLabel: classLabel)
     }
 
     /// Features of real images of `label` (random views from the toys data set, reference seed).
     func imageReferences(_ label: Int?) -> [[Float]] {
         if let cached = imageCache[label] { return cached }
-        let toys = ToyDataset(seed: ToyReferences.defaultSeed, size: size)
+        let toys = ToyDataset(seed: ToyReferences.defaultSeed, size: size, pose: pose)
         let indices = toys.indices(labelledIn: Set(classes(label)), count: referenceImages)
         let features = classifier.classify(toys.batch(indices).images).featureRows
         imageCache[label] = features
@@ -191,7 +198,7 @@ public final class SampleEvaluator {
 
     /// Real images of `classLabel` from a seed disjoint from the references, evaluated as samples.
     public func realImageRow(classLabel: Int, count: Int) -> SampleMetrics {
-        let toys = ToyDataset(seed: ToyReferences.defaultSeed &+ 1, size: size)
+        let toys = ToyDataset(seed: ToyReferences.defaultSeed &+ 1, size: size, pose: pose)
         let indices = toys.indices(labelledIn: [classLabel], count: count)
         return evaluate(images: toys.batch(indices).images, name: "real toys", classLabel: classLabel)
     }

@@ -85,16 +85,17 @@ public enum ToyReferences {
     /// classifier were not trained on).
     public static let defaultSeed: UInt64 = 0x7EF5
 
-    /// The first `count` scenes of `ToyDataset(seed:)` whose label is `classLabel`.
-    public static func scenes(classLabel: Int, count: Int, seed: UInt64 = ToyReferences.defaultSeed) -> [ToyScene] {
-        let toys = ToyDataset(seed: seed)
+    /// The first `count` scenes of `ToyDataset(seed:pose:)` whose label is `classLabel`.
+    public static func scenes(classLabel: Int, count: Int, seed: UInt64 = ToyReferences.defaultSeed,
+                              pose: ToyPose = .random) -> [ToyScene] {
+        let toys = ToyDataset(seed: seed, pose: pose)
         return toys.indices(labelledIn: [classLabel], count: count).map { toys.scene($0).scene }
     }
 
-    /// Turntables of ``scenes(classLabel:count:seed:)`` from `views` at `size`.
+    /// Turntables of ``scenes(classLabel:count:seed:pose:)`` from `views` at `size`.
     public static func turntables(classLabel: Int, count: Int, views: [OrbitView], size: Int,
-                                  seed: UInt64 = ToyReferences.defaultSeed) -> [Turntable] {
-        let scenes = scenes(classLabel: classLabel, count: count, seed: seed)
+                                  seed: UInt64 = ToyReferences.defaultSeed, pose: ToyPose = .random) -> [Turntable] {
+        let scenes = scenes(classLabel: classLabel, count: count, seed: seed, pose: pose)
         var result = [Turntable?](repeating: nil, count: scenes.count)
         result.withUnsafeMutableBufferPointer { buf in
             nonisolated(unsafe) let out = buf.baseAddress!

@@ -1,5 +1,6 @@
 import Foundation
 import Diffreps
+import Diffusion
 import TensorCore
 
 /// The procedural "toys" data set (docs/DESIGN.md §5): image `i` is a random ``ToyScene`` seen from
@@ -28,20 +29,24 @@ public struct ToyDataset: Sendable {
     public var renderer: ToyRenderer
     /// The range views' elevations are drawn from (default `[−10°, 45°]`).
     public var elevationRange: ClosedRange<Float>
+    /// How the primitives are turned (``ToyPose/random`` by default).
+    public var pose: ToyPose
 
     public init(seed: UInt64, size: Int = 32, supersampling: Int = 3,
-                elevationRange: ClosedRange<Float> = OrbitView.defaultElevationRange) {
+                elevationRange: ClosedRange<Float> = OrbitView.defaultElevationRange,
+                pose: ToyPose = .random) {
         precondition(size > 0, "image size must be positive, got \(size)")
         self.seed = seed
         self.size = size
         self.renderer = ToyRenderer(supersampling: supersampling)
         self.elevationRange = elevationRange
+        self.pose = pose
     }
 
     /// The scene and view of image `index` (what ``sample(_:)`` renders).
     public func scene(_ index: Int) -> (scene: ToyScene, view: OrbitView) {
         var rng = RandomGenerator(seed: seed).fork(UInt64(index))
-        let scene = ToyScene.random(using: &rng)
+        let scene = ToyScene.random(using: &rng, pose: pose)
         let view = OrbitView.random(using: &rng, elevationRange: elevationRange)
         return (scene, view)
     }
@@ -88,5 +93,31 @@ public struct ToyDataset: Sendable {
             }
         }
         return (Tensor([indices.count, 3, size, size], data: data), labels)
+    }
+}
+
+extension ToyDataset {
+    /// What a model trained on this data set learned from, as its ``Diffusion/TrainingDataCard``
+    /// (the seed is left out: it only picks which toys, not what toys look like).
+    public var card: [String: String] {
+        ["data": "toys", "pose": pose.rawValue, "size": "\(size)",
+         "elevation_min_degrees": "\(elevationRange.lowerBound * 180 / .pi)",
+         "elevation_max_degrees": "\(elevationRange.upperBound * 180 / .pi)"]
+    }
+
+    /// The pose recorded in a model's training-data card: ``ToyPose/random`` for models without a
+    /// card (every model before cards existed was trained on random poses) or trained on other data.
+    ///
+    /// ```swift
+    /// let pose = try ToyDataset.pose(ofModel: URL(fileURLWithPath: "Assets/toys-unet"))   // .random
+    /// ```
+    public static func pose(ofModel modelFolder: URL) throws -> ToyPose {
+        guard let card = try TrainingDataCard.read(modelFolder: modelFolder), card["data"] == "toys",
+              let text = card["pose"] else { return .random }
+        guard let pose = ToyPose(rawValue: text) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey:
+                "the model at '\(modelFolder.path)' was trained on toys with pose '\(text)', which this version does not know (known: \(ToyPose.allCases.map(\.rawValue).joined(separator: ", ")))"])
+        }
+        return pose
     }
 }

@@ -65,9 +65,10 @@ public struct ToyScene: Sendable, Equatable {
     ///   ``fitRadius``;
     /// - random aspect ratios (box half extents, cylinder/cone height-to-radius angle
     ///   30°–60°, torus tube 0.25–0.45 of the ring, capsule radius 0.3–0.5 of the length),
-    ///   uniformly random rotations;
+    ///   uniformly random rotations (or each shape's fixed pose with `pose: .canonical`, see
+    ///   ``ToyPose``; the same uniforms are drawn either way);
     /// - saturated colours: HSV hue uniform, saturation in `[0.65, 1]`, value in `[0.65, 0.95]`.
-    public static func random(using rng: inout RandomGenerator) -> ToyScene {
+    public static func random(using rng: inout RandomGenerator, pose: ToyPose = .random) -> ToyScene {
         let u = rng.uniformValues(64)
         var k = 0
         func next() -> Float { defer { k += 1 }; return u[k] }
@@ -79,7 +80,8 @@ public struct ToyScene: Sendable, Equatable {
             let shape = ToyShape(rawValue: Swift.min(Int(next() * 6), 5))!
             let bound = i == 0 ? next(0.75, 1.05) : next(0.3, 0.5)
             let params = parameters(for: shape, boundingRadius: bound, next(), next(), next())
-            let rotation = ToyRotation(uniform: next(), next(), next())
+            let drawn = ToyRotation(uniform: next(), next(), next())
+            let rotation = pose == .random ? drawn : .canonical(for: shape)
             var center: SIMD3<Float>
             if i == 0 {
                 let a = next(0, 2 * .pi), r = 0.15 * next().squareRoot()

@@ -22,6 +22,9 @@ public struct ToyTrainingData: TrainingData, Sendable {
         return (b.images, b.labels)
     }
 
+    /// `data: toys`, the pose, image size and elevation range (degrees): what ``ToyDataset/pose(ofModel:)`` reads back.
+    public var card: [String: String]? { dataset.card }
+
     public func cameras(_ indices: [Int]) -> [CameraPose]? {
         indices.map { i in
             let view = dataset.scene(i).view

@@ -26,6 +26,8 @@ struct DatasetCommand: ParsableCommand {
     var size = 32
     @Option(help: "Seed (image i depends only on seed and i).")
     var seed: UInt64 = 0
+    @Option(help: "How the toys are posed: random (3D rotations) or canonical (one upright pose per shape).")
+    var pose: ToyPose = .random
     @Option(help: "Output folder.")
     var out = "out/toys"
 
@@ -52,7 +54,7 @@ struct DatasetCommand: ParsableCommand {
     /// One folder of frames per scene (`scene_NNNNNN/frame_FFF.png` and the animated
     /// `turntable.png`), labels.csv with scene, class, view.
     func writeTurntables(frames: Int, to outURL: URL) throws {
-        let toys = ToyDataset(seed: seed, size: size)
+        let toys = ToyDataset(seed: seed, size: size, pose: pose)
         let views = OrbitView.turntable(frames: frames)
         var labels = "file,label,class,scene,view,azimuth_deg,elevation_deg\n"
         let indices = try sceneIndices(toys)
@@ -83,7 +85,7 @@ struct DatasetCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
         if let turntable { return try writeTurntables(frames: turntable, to: outURL) }
-        let toys = ToyDataset(seed: seed, size: size)
+        let toys = ToyDataset(seed: seed, size: size, pose: pose)
         var labels = "file,label,class\n"
         let all = try sceneIndices(toys)
         for start in stride(from: 0, to: all.count, by: 64) {

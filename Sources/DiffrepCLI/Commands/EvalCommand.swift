@@ -7,6 +7,7 @@ import Foundation
 import PNGIO
 import RunSupport
 import TensorCore
+import Toys
 
 /// `diffrep eval`: measure samples against real toys (`nerf`, `images`, `panorama`), or a
 /// model's held-out denoising loss (`loss`, the default).
@@ -28,16 +29,32 @@ struct EvaluationOptions: ParsableArguments {
     var noRealRow = false
     @Option(help: "Output folder: eval.json and eval.md.")
     var out = "out/eval"
+    @Option(help: "Pose of the real toys compared with: random or canonical (default: the pose the runs' model was trained on, from its training_data.json).")
+    var pose: ToyPose?
 
     func validate() throws {
         guard references >= 2 else { throw ValidationError("--references must be at least 2") }
     }
 
-    func evaluator() throws -> SampleEvaluator {
+    /// The evaluator for `runs`, with real toys posed like their model's data (all runs must agree).
+    func evaluator(for runs: [RunFolder]) throws -> SampleEvaluator {
         let url = classifier.map { URL(fileURLWithPath: $0) } ?? DefaultModel.classifierWeights
-        let e = SampleEvaluator(classifier: try ToyClassifier(contentsOf: url))
+        let pose = try self.pose ?? Self.commonPose(runs)
+        let e = SampleEvaluator(classifier: try ToyClassifier(contentsOf: url), pose: pose)
         e.referenceTurntables = references
         return e
+    }
+
+    /// The training pose of the runs' models (random for models without a card, or gone).
+    static func commonPose(_ runs: [RunFolder]) throws -> ToyPose {
+        let poses = try Set(runs.map { run -> ToyPose in
+            guard let path = run.modelPath, FileManager.default.fileExists(atPath: path) else { return .random }
+            return try ToyDataset.pose(ofModel: URL(fileURLWithPath: path))
+        })
+        guard poses.count <= 1 else {
+            throw ValidationError("the runs come from models trained on differently posed toys (\(poses.map(\.rawValue).sorted().joined(separator: ", "))); evaluate them separately or pass --pose")
+        }
+        return poses.first ?? .random
     }
 }
 
@@ -46,6 +63,8 @@ struct RunFolder {
     let url: URL
     let settings: [String: Any]
     let seed: Int
+    /// The model folder the run sampled with, as its manifest recorded it.
+    let modelPath: String?
 
     init(_ path: String, expecting subcommand: String) throws {
         url = URL(fileURLWithPath: path)
@@ -59,6 +78,7 @@ struct RunFolder {
         }
         settings = json["settings"] as? [String: Any] ?? [:]
         seed = (json["seed"] as? NSNumber)?.intValue ?? 0
+        modelPath = json["model_path"] as? String
     }
 
     /// The requested class: nil for unconditional runs.
@@ -141,7 +161,7 @@ struct EvalNerfCommand: ParsableCommand {
 
     func run() throws {
         let folders = try runs.map { try RunFolder($0, expecting: "nerf") }
-        let evaluator = try options.evaluator()
+        let evaluator = try options.evaluator(for: folders)
         evaluator.frames = frames
         try evaluateGroups(folders, options: options, kind: "nerf", evaluate: { group, name, label in
             let turntables = try group.map { run in
@@ -176,7 +196,7 @@ struct EvalImagesCommand: ParsableCommand {
 
     func run() throws {
         let folders = try runs.map { try RunFolder($0, expecting: "image") }
-        let evaluator = try options.evaluator()
+        let evaluator = try options.evaluator(for: folders)
         try evaluateGroups(folders, options: options, kind: "images", evaluate: { group, name, label in
             let images = try group.flatMap { run in try imageFiles(in: run.url, prefix: "image_") }
             let batch = Tensor.concat(try images.map { try resizedForEvaluation($0, size: evaluator.size) }, axis: 0)
@@ -200,7 +220,7 @@ struct EvalPanoramaCommand: ParsableCommand {
 
     func run() throws {
         let folders = try runs.map { try RunFolder($0, expecting: "panorama") }
-        let evaluator = try options.evaluator()
+        let evaluator = try options.evaluator(for: folders)
         try evaluateGroups(folders, options: options, kind: "panorama", evaluate: { group, name, label in
             let crops = try group.flatMap { run -> [Tensor] in
                 let pano = try PNG.readTensor(run.url.appendingPathComponent("panorama.png").path, channels: 3)   // [3, H, W]

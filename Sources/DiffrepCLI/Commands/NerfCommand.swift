@@ -8,6 +8,7 @@ import PNGIO
 import RunSupport
 import Sampling
 import TensorCore
+import Toys
 
 /// `diffrep nerf`: the main job — sample a NeRF with the diffusion model, then write a
 /// turntable (PNG frames + animated PNG), depth and opacity maps, the checkpoint, a manifest and
@@ -154,7 +155,8 @@ struct NerfCommand: ParsableCommand {
         // What the evaluation sees: recognisability and 3D consistency of this run's own turntable,
         // next to real toys of the class from the same views (Evaluation module).
         do {
-            let figures = try Self.evaluationFigures(nerf, classLabel: m.classLabel, frames: 24)
+            let figures = try Self.evaluationFigures(nerf, classLabel: m.classLabel, frames: 24,
+                                                    pose: try ToyDataset.pose(ofModel: m.folder))
             for (name, value) in figures { manifest.measurements["eval_" + name] = value }
             log(Self.describe(figures))
         } catch {
@@ -207,8 +209,9 @@ struct NerfCommand: ParsableCommand {
 extension NerfCommand {
     /// Recognisability (with a class), KID and the 3D figures (with their real-toy ratios) of a
     /// NeRF's turntable rendered at the model's size, judged by the shipped classifier.
-    static func evaluationFigures(_ nerf: NeRFDiffrep, classLabel: Int?, frames: Int) throws -> [String: Double] {
-        let evaluator = SampleEvaluator(classifier: try ToyClassifier(contentsOf: DefaultModel.classifierWeights))
+    /// Real toys are posed like the model's training data (`pose`).
+    static func evaluationFigures(_ nerf: NeRFDiffrep, classLabel: Int?, frames: Int, pose: ToyPose) throws -> [String: Double] {
+        let evaluator = SampleEvaluator(classifier: try ToyClassifier(contentsOf: DefaultModel.classifierWeights), pose: pose)
         evaluator.frames = frames
         evaluator.size = nerf.renderShape[1]
         guard evaluator.size % 8 == 0 else { return [:] }
@@ -241,6 +244,7 @@ extension NerfCommand {
 }
 
 extension PullbackSampler.StateMode: ExpressibleByArgument {}
+
 
 /// `--initial`: the field sampling starts from.
 enum InitialField: String, ExpressibleByArgument, CaseIterable {

@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(help: "Start from the weights of this diffusers-format model folder (its architecture replaces --channels, --attention, --layers-per-block).")
     var initFrom: String?
+    @Option(help: "How the toys are posed: 'random' (uniform 3D rotations) or 'canonical' (one upright pose per shape; with --camera the model learns what each view of a class looks like). Recorded in the model's training_data.json; --resume reads it from there.")
+    var pose: ToyPose = .random
     @Flag(help: "Train a camera-aware model: each image's camera direction enters as 3 extra input planes (toys only; no mirroring). With --init-from, the new inputs start at zero, so training starts from exactly that model.")
     var camera = false
 
@@ -50,6 +52,7 @@ struct TrainCommand: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         _ = try parsedChannels()
         if camera && data != "toys" { throw ValidationError("--camera needs data with cameras: use --data toys") }
+        if pose != .random && data != "toys" { throw ValidationError("--pose applies to --data toys") }
         if resume && (camera || initFrom != nil) {
             throw ValidationError("--resume continues the checkpoint's own model: drop --camera and --init-from")
         }
@@ -82,9 +85,16 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let outURL = try OutputFolder.prepare(out)
-        let source: TrainingData = data == "toys" ? ToyTrainingData(dataset: ToyDataset(seed: seed, size: size))
-            : try PNGFolderData(folder: URL(fileURLWithPath: data))
         let ckpt = outURL.appendingPathComponent("checkpoint")
+        var pose = self.pose
+        if resume, data == "toys" {     // the data the run started with, whatever --pose says now
+            pose = try ToyDataset.pose(ofModel: ckpt.appendingPathComponent("model"))
+            if pose != self.pose && self.pose != .random {
+                throw ValidationError("--resume: the checkpoint was trained with --pose \(pose.rawValue), not \(self.pose.rawValue)")
+            }
+        }
+        let source: TrainingData = data == "toys" ? ToyTrainingData(dataset: ToyDataset(seed: seed, size: size, pose: pose))
+            : try PNGFolderData(folder: URL(fileURLWithPath: data))
         let trainer: DenoiserTrainer
         if resume {
             let interrupted = outURL.appendingPathComponent(".checkpoint.old")   // a save that died mid-swap
@@ -116,7 +126,7 @@ struct TrainCommand: ParsableCommand {
         var manifest = RunManifest(subcommand: "train", version: DiffrepVersion.string, seed: seed, settings: [
             "data": .string(data), "steps": .int(steps), "batch_size": .int(trainer.config.batchSize),
             "learning_rate": JSONValue(trainer.config.learningRate), "unet": try JSONValue(encoding: trainer.unet.config.jsonSummary),
-            "resumed_from_step": .int(trainer.step), "camera_aware": .bool(trainer.unet.readsCamera),
+            "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.readsCamera),
             "init_from": initFrom.map(JSONValue.string) ?? .null])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: resume ? trainer.step : nil)
@@ -177,3 +187,4 @@ struct PNGFolderData: TrainingData {
         (Tensor.concat(indices.map { images[$0].reshaped([1] + images[$0].shape) }, axis: 0), nil)
     }
 }
+extension ToyPose: ExpressibleByArgument {}

@@ -70,10 +70,11 @@ extension DenoiserTrainer {
         folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old")
     }
 
-    /// The EMA model (`model/`, with the scheduler config) and `state.safetensors`.
+    /// The EMA model (`model/`, with the scheduler config and the data's card) and `state.safetensors`.
     func writeCheckpointContents(to folder: URL) throws {
         try emaUNet().save(to: folder.appendingPathComponent("model"))
         try schedule.writeConfig(to: folder.appendingPathComponent("model/scheduler_config.json"))
+        if let card = data.card { try TrainingDataCard.write(card, modelFolder: folder.appendingPathComponent("model")) }
         var tensors: [(name: String, tensor: Tensor)] = []
         for (name, p) in unet.parameters {
             tensors.append((name: "param." + name, tensor: p.detached()))
