@@ -147,3 +147,42 @@ import TensorCore
         #expect(cameraWeightGradient(Views(withCameras: false)) == 0)
     }
 }
+
+/// A denoiser that records what it is told and returns its input halved.
+private final class RecordingDenoiser: Denoiser, @unchecked Sendable {
+    var seen: [[DenoiserCondition]?] = []
+    func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
+        denoise(x, sigma: sigma, conditions: DenoiserCondition.classes(condition))
+    }
+    func denoise(_ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?) -> Tensor {
+        seen.append(conditions)
+        return x.scaled(by: 0.5)
+    }
+}
+
+/// Image samplers pass each item's camera (what `diffrep sample --views` draws with), and a
+/// shared starting noise makes every item start from the same draw.
+@Suite struct SamplerCameraTests {
+    @Test func samplersPassClassAndCameraPerItem() throws {
+        let cams: [CameraPose?] = [CameraPose(azimuth: 0, elevation: 0.3), nil]
+        let config = SamplerConfig(sigmas: [2, 1, 0], seed: 3, condition: [4, 5], cameras: cams)
+        #expect(config.conditions == [DenoiserCondition(classLabel: 4, camera: cams[0]), DenoiserCondition(classLabel: 5)])
+        #expect(SamplerConfig(sigmas: [2, 0], seed: 3, condition: [1]).conditions == [DenoiserCondition(classLabel: 1)])
+        #expect(SamplerConfig(sigmas: [2, 0], seed: 3).conditions == nil)
+        for sampler in [DDIMSampler() as any ImageSampler, EulerSampler(), HeunSampler()] {
+            let d = RecordingDenoiser()
+            _ = try sampler.sample(d, shape: [2, 1, 2, 2], config: config, progress: nil)
+            #expect(!d.seen.isEmpty && d.seen.allSatisfy { $0 == config.conditions }, "\(type(of: sampler))")
+        }
+    }
+
+    @Test func sharedInitialNoiseRepeatsOneDraw() {
+        var config = SamplerConfig(sigmas: [2, 0], seed: 9)
+        let independent = config.initialNoise(shape: [3, 2, 4, 4]).data
+        #expect(independent[0..<32] != independent[32..<64])
+        config.sharedInitialNoise = true
+        let shared = config.initialNoise(shape: [3, 2, 4, 4]).data
+        #expect(shared[0..<32] == shared[32..<64] && shared[0..<32] == shared[64..<96])
+        #expect(Array(shared[0..<32]) == SamplerConfig(sigmas: [2, 0], seed: 9).initialNoise(shape: [1, 2, 4, 4]).data)
+    }
+}

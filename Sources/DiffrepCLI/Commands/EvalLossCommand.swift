@@ -71,8 +71,9 @@ struct EvalLossCommand: ParsableCommand {
 
         let source: TrainingData
         let items: [Int]
+        let pose = try ToyDataset.pose(ofModel: folder)        // held-out toys posed like the model's data
         if data == "toys" {
-            source = ToyTrainingData(dataset: ToyDataset(seed: seed, size: config.sampleSize))
+            source = ToyTrainingData(dataset: ToyDataset(seed: seed, size: config.sampleSize, pose: pose))
             items = Array(Self.heldOutToysStart..<(Self.heldOutToysStart + count))
         } else {
             let folderData = try PNGFolderData(folder: URL(fileURLWithPath: data))
@@ -85,7 +86,7 @@ struct EvalLossCommand: ParsableCommand {
         }
 
         var manifest = RunManifest(subcommand: "eval", version: DiffrepVersion.string, seed: seed, settings: [
-            "data": .string(data), "count": .int(items.count), "bands": .string(bands),
+            "data": .string(data), "pose": data == "toys" ? .string(pose.rawValue) : .null, "count": .int(items.count), "bands": .string(bands),
             "batch_size": .int(batchSize), "unconditional": .bool(unconditional), "hide_camera": .bool(hideCamera)])
         try manifest.recordModel(at: folder.path)
 

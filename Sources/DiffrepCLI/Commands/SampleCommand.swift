@@ -22,11 +22,18 @@ struct SampleCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Flag(help: "One row per class (guided), instead of --class / unconditional.")
     var perClass = false
+    @Option(help: "Camera-aware models: draw each of --count samples from this many azimuths (one row per sample, the same starting noise along a row).")
+    var views: Int?
+    @Option(help: "With --views: the cameras' elevation in degrees.")
+    var elevation: Float = 20
     @Option(help: "Output folder.")
     var out = "out/sample"
 
     func validate() throws {
         guard count > 0, steps > 0 else { throw ValidationError("--count and --steps must be positive") }
+        if let views, views < 1 { throw ValidationError("--views must be positive") }
+        if views != nil && perClass { throw ValidationError("--views and --per-class do not combine; pick a class with --class") }
+        guard elevation.isFinite, Swift.abs(elevation) < 90 else { throw ValidationError("--elevation must be strictly between -90 and 90 degrees") }
         guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
     }
 
@@ -46,6 +53,17 @@ struct SampleCommand: ParsableCommand {
                                         guidance: model.guidance, nullClass: m.nullClass)
             let labels = (0..<classes).flatMap { [Int](repeating: $0, count: count) }
             images = try sample(guided, count: labels.count, condition: labels, sigmas: sigmas, m: m)
+        } else if let views {
+            guard m.unet.readsCamera else {
+                throw ValidationError("--views needs a camera-aware model (this one is not told the camera)")
+            }
+            columns = views
+            let cameras = (0..<views).map { CameraPose(azimuth: 2 * Float.pi * Float($0) / Float(views), elevation: elevation * .pi / 180) }
+            images = Tensor.concat(try (0..<count).map { row in
+                var config = SamplerConfig(sigmas: sigmas, seed: seed &+ UInt64(row), condition: m.condition(count: views), cameras: cameras)
+                config.sharedInitialNoise = true
+                return try sample(m.denoiser, shape: [views] + m.imageShape, config: config)
+            }, axis: 0)
         } else {
             images = try sample(m.denoiser, count: count, condition: m.condition(count: count), sigmas: sigmas, m: m)
         }
@@ -55,10 +73,13 @@ struct SampleCommand: ParsableCommand {
     }
 
     func sample(_ d: any Denoiser, count: Int, condition: [Int]?, sigmas: [Float], m: LoadedModel) throws -> Tensor {
-        let config = SamplerConfig(sigmas: sigmas, seed: seed, condition: condition)
+        try sample(d, shape: [count] + m.imageShape, config: SamplerConfig(sigmas: sigmas, seed: seed, condition: condition))
+    }
+
+    func sample(_ d: any Denoiser, shape: [Int], config: SamplerConfig) throws -> Tensor {
         let bar = ProgressBar("sample", total: config.steps)
         defer { bar.finish() }
-        return try DDIMSampler(eta: eta).sample(d, shape: [count] + m.imageShape, config: config) { step, _ in
+        return try DDIMSampler(eta: eta).sample(d, shape: shape, config: config) { step, _ in
             bar.update(step: step)
             return true
         }

@@ -28,7 +28,7 @@ public struct DDIMSampler: ImageSampler {
             var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
             for i in 0..<config.steps {
                 let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, condition: config.condition, step: i)
+                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
                 let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
                 x = ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
                 if let progress, !progress(i + 1, config.steps) { throw CancellationError() }

@@ -19,7 +19,7 @@ public struct EulerSampler: ImageSampler {
             var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
             for i in 0..<config.steps {
                 let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, condition: config.condition, step: i)
+                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
                 let slope = (x - d).scaled(by: 1 / sigma)                             // dx/dσ
                 x = x + slope.scaled(by: next - sigma)
                 if let progress, !progress(i + 1, config.steps) { throw CancellationError() }

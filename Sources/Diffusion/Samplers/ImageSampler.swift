@@ -29,8 +29,8 @@ extension ImageSampler {
 public typealias SamplerProgress = (_ step: Int, _ total: Int) -> Bool
 
 /// `D(x; σ)` with a check for NaN and infinity.
-func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, condition: [Int]?, step: Int) throws -> Tensor {
-    let d = denoiser.denoise(x, sigma: sigma, condition: condition)
+func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?, step: Int) throws -> Tensor {
+    let d = denoiser.denoise(x, sigma: sigma, conditions: conditions)
     precondition(d.shape == x.shape, "denoiser returned \(d.shape) for an input of \(x.shape)")
     if !d.data.allSatisfy({ $0.isFinite }) { throw ImageSamplerError.nonFiniteDenoiserOutput(step: step, sigma: sigma) }
     return d

@@ -1,6 +1,7 @@
 import TensorCore
 
-/// What every image sampler needs: the noise levels, the seed, and the class condition.
+/// What every image sampler needs: the noise levels, the seed, and the class condition (and,
+/// for a camera-aware model, the camera each image is seen from).
 ///
 /// Randomness is drawn from `RandomGenerator(seed: seed)` in fixed sub-streams, so other code
 /// (the pullback sampler) can reproduce a run exactly: stream 0 gives the initial
@@ -18,21 +19,38 @@ public struct SamplerConfig: Sendable, Equatable {
     public var seed: UInt64
     /// One class label per batch item, or `nil` for unconditional sampling.
     public var condition: [Int]?
+    /// One camera per batch item (`nil` entries: unknown) for a camera-aware model, or `nil`.
+    public var cameras: [CameraPose?]?
+    /// Every batch item starts from the same noise (with `cameras`: one sample seen from several
+    /// views, which shows whether a camera-aware model ties what it draws to the view).
+    public var sharedInitialNoise = false
 
-    /// A configuration: noise levels (for example ``DDPMSchedule/ddimSigmas(steps:)``), seed, labels.
-    public init(sigmas: [Float], seed: UInt64, condition: [Int]? = nil) {
+    /// A configuration: noise levels (for example ``DDPMSchedule/ddimSigmas(steps:)``), seed,
+    /// labels, cameras.
+    public init(sigmas: [Float], seed: UInt64, condition: [Int]? = nil, cameras: [CameraPose?]? = nil) {
         self.sigmas = sigmas
         self.seed = seed
         self.condition = condition
+        self.cameras = cameras
+    }
+
+    /// What the denoiser is told about each item: ``condition`` and ``cameras`` together
+    /// (`nil` when neither is set, exactly the class-only call).
+    public var conditions: [DenoiserCondition]? {
+        guard let cameras else { return DenoiserCondition.classes(condition) }
+        return cameras.indices.map { DenoiserCondition(classLabel: condition?[$0], camera: cameras[$0]) }
     }
 
     /// The number of steps `N` (one fewer than the noise levels).
     public var steps: Int { Swift.max(sigmas.count - 1, 0) }
 
-    /// The starting point `σ_0·ε`, `ε ~ N(0, I)` from stream 0.
+    /// The starting point `σ_0·ε`, `ε ~ N(0, I)` from stream 0 (one draw for every item when
+    /// ``sharedInitialNoise``).
     public func initialNoise(shape: [Int]) -> Tensor {
         var rng = RandomGenerator(seed: seed).fork(0)
-        return rng.normal(shape).scaled(by: sigmas[0])
+        guard sharedInitialNoise, let batch = shape.first else { return rng.normal(shape).scaled(by: sigmas[0]) }
+        let one = rng.normal(Array(shape.dropFirst())).scaled(by: sigmas[0])
+        return Tensor(shape, data: Array([[Float]](repeating: one.data, count: batch).joined()))
     }
 
     /// Fresh `N(0, I)` noise for step `step` (stream `step + 1`).
@@ -51,5 +69,6 @@ public struct SamplerConfig: Sendable, Equatable {
                      "noise levels must strictly decrease: \(sigmas)")
         precondition(shape.count >= 1 && shape.allSatisfy { $0 > 0 }, "invalid batch shape \(shape)")
         if let c = condition { precondition(c.count == shape[0], "\(c.count) class labels for a batch of \(shape[0])") }
+        if let c = cameras { precondition(c.count == shape[0], "\(c.count) cameras for a batch of \(shape[0])") }
     }
 }
