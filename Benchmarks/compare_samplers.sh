@@ -10,6 +10,7 @@
 #   EXTRA="--resample 1"  (extra flags for every nerf run; default none: the tool's defaults)
 #   GALLERY=Renders/compare  (per class: a real toy's turntable beside each sampler's, first seed)
 #   BIN=path/to/diffrep   (a fixed binary, e.g. a copy, so rebuilding during a long comparison changes nothing)
+#   POSE=random|canonical (the gallery's real toys; default: the pose in MODEL's training_data.json, else random)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-"40 41 42 43"}
@@ -22,6 +23,11 @@ RESULTS=${RESULTS:-Benchmarks/results}
 GALLERY=${GALLERY:-Renders/compare}
 EXTRA=${EXTRA:-}
 MODEL_FLAG=${MODEL:+--model $MODEL}
+if [ -z "${POSE:-}" ]; then
+    POSE=random
+    card="${MODEL:-Assets/toys-unet}/training_data.json"
+    [ -f "$card" ] && POSE=$(sed -n 's/.*"pose" *: *"\([a-z]*\)".*/\1/p' "$card")
+fi
 if [ -z "${BIN:-}" ]; then
     swift build -c release --product diffrep >/dev/null
     bin=.build/release/diffrep
@@ -69,7 +75,7 @@ if [[ " $PARTS " == *" nerf "* ]]; then
     first=${SEEDS%% *}
     for c in $CLASSES; do
         rm -rf "$OUT/real-$c"
-        $bin dataset toys --turntable 24 --class "$c" --count 1 --size 96 --seed 32501 --out "$OUT/real-$c" >/dev/null
+        $bin dataset toys --turntable 24 --class "$c" --count 1 --size 96 --seed 32501 --pose "$POSE" --out "$OUT/real-$c" >/dev/null
         cp "$OUT"/real-$c/scene_*/turntable.png "$GALLERY/real-$c.png"
         for s in $SAMPLERS; do cp "$OUT/nerf/$s-$c-$first/turntable.png" "$GALLERY/$s-$c.png"; done
     done

@@ -101,8 +101,8 @@ extension ToyDataset {
     /// (the seed is left out: it only picks which toys, not what toys look like).
     public var card: [String: String] {
         ["data": "toys", "pose": pose.rawValue, "size": "\(size)",
-         "elevation_min_degrees": "\(elevationRange.lowerBound * 180 / .pi)",
-         "elevation_max_degrees": "\(elevationRange.upperBound * 180 / .pi)"]
+         "elevation_min_degrees": String(format: "%.4g", elevationRange.lowerBound * 180 / .pi),
+         "elevation_max_degrees": String(format: "%.4g", elevationRange.upperBound * 180 / .pi)]
     }
 
     /// The pose recorded in a model's training-data card: ``ToyPose/random`` for models without a

@@ -45,7 +45,7 @@ struct SampleCommand: ParsableCommand {
         var images: Tensor
         var columns = Int(Double(count).squareRoot().rounded(.up))
         if perClass {
-            guard let classes = m.unet.config.numClassEmbeds.map({ $0 - 1 }) else {
+            guard let classes = m.unet.config.nullClass else {
                 throw ValidationError("--per-class needs a class-conditional model")
             }
             columns = count
@@ -54,7 +54,7 @@ struct SampleCommand: ParsableCommand {
             let labels = (0..<classes).flatMap { [Int](repeating: $0, count: count) }
             images = try sample(guided, count: labels.count, condition: labels, sigmas: sigmas, m: m)
         } else if let views {
-            guard m.unet.readsCamera else {
+            guard m.unet.isCameraAware else {
                 throw ValidationError("--views needs a camera-aware model (this one is not told the camera)")
             }
             columns = views

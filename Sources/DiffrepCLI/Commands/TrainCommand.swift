@@ -44,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     var pose: ToyPose = .random
     @Flag(help: "Train a camera-aware model: each image's camera direction enters as 3 extra input planes (toys only; no mirroring). With --init-from, the new inputs start at zero, so training starts from exactly that model.")
     var camera = false
+    @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). Learns views far faster than --camera's input planes.")
+    var cameraBins = false
 
     func validate() throws {
         guard steps > 0, batchSize > 0, checkpointEvery > 0, size >= 8 else {
@@ -51,10 +53,12 @@ struct TrainCommand: ParsableCommand {
         }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         _ = try parsedChannels()
-        if camera && data != "toys" { throw ValidationError("--camera needs data with cameras: use --data toys") }
+        if (camera || cameraBins) && data != "toys" { throw ValidationError("--camera and --camera-bins need data with cameras: use --data toys") }
+        if camera && cameraBins { throw ValidationError("--camera and --camera-bins are two routes for the same thing: pick one") }
+        if cameraBins && initFrom == nil && !resume { throw ValidationError("--camera-bins starts from a trained class-conditional model: give --init-from") }
         if pose != .random && data != "toys" { throw ValidationError("--pose applies to --data toys") }
-        if resume && (camera || initFrom != nil) {
-            throw ValidationError("--resume continues the checkpoint's own model: drop --camera and --init-from")
+        if resume && (camera || cameraBins || initFrom != nil) {
+            throw ValidationError("--resume continues the checkpoint's own model: drop --camera, --camera-bins and --init-from")
         }
     }
 
@@ -108,25 +112,26 @@ struct TrainCommand: ParsableCommand {
             tc.batchSize = batchSize
             tc.learningRate = learningRate
             tc.seed = seed
-            tc.randomFlip = data == "toys" && !camera
+            tc.randomFlip = data == "toys" && !camera && !cameraBins
             var unet: UNet2D
             if let initFrom {
                 unet = try UNet2D(contentsOf: URL(fileURLWithPath: initFrom))
-                guard unet.config.numClassEmbeds == source.numClasses.map({ $0 + 1 }) else {
-                    throw ValidationError("--init-from '\(initFrom)' has num_class_embeds \(unet.config.numClassEmbeds.map(String.init) ?? "none"); the data needs \(source.numClasses.map { String($0 + 1) } ?? "none")")
+                guard unet.config.classCount == source.numClasses.map({ $0 + 1 }) else {
+                    throw ValidationError("--init-from '\(initFrom)' takes \(unet.config.classCount.map(String.init) ?? "no") class labels; the data needs \(source.numClasses.map { String($0 + 1) } ?? "none")")
                 }
                 log("starting from the weights of \(initFrom)")
             } else {
                 unet = UNet2D(config: try unetConfig(classes: source.numClasses), seed: seed)
             }
             if camera && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }
+            if cameraBins && unet.config.cameraBins == nil { unet = UNet2D(cameraBinsFrom: unet, bins: CameraBins()) }
             trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: source, config: tc)
             log("training a UNet2D with \(unet.parameters.scalarCount) parameters")
         }
         var manifest = RunManifest(subcommand: "train", version: DiffrepVersion.string, seed: seed, settings: [
             "data": .string(data), "steps": .int(steps), "batch_size": .int(trainer.config.batchSize),
             "learning_rate": JSONValue(trainer.config.learningRate), "unet": try JSONValue(encoding: trainer.unet.config.jsonSummary),
-            "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.readsCamera),
+            "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.isCameraAware),
             "init_from": initFrom.map(JSONValue.string) ?? .null])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: resume ? trainer.step : nil)

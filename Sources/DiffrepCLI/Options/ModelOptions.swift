@@ -39,7 +39,7 @@ struct ModelOptions: ParsableArguments {
             ? try DDPMSchedule(contentsOf: schedulerURL) : DDPMSchedule()
         let base = DDPMDenoiser(network: unet, schedule: schedule)
         let label = try resolveClass(unet.config)
-        let nullClass = unet.config.numClassEmbeds.map { $0 - 1 }
+        let nullClass = unet.config.nullClass
         let denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
         return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
                            nullClass: nullClass)
@@ -47,7 +47,7 @@ struct ModelOptions: ParsableArguments {
 
     func resolveClass(_ config: UNet2DConfig) throws -> Int? {
         guard let text = classLabel else { return nil }
-        guard let n = config.numClassEmbeds else {
+        guard let n = config.classCount else {
             throw ValidationError("--class given, but the model is unconditional")
         }
         let names = n == DefaultModel.classNames.count + 1 ? DefaultModel.classNames : []

@@ -35,7 +35,7 @@ public final class DenoiserTrainer {
     }
 
     /// The null class used for guidance (`num_class_embeds − 1`), or nil for unconditional models.
-    public var nullClass: Int? { unet.config.numClassEmbeds.map { $0 - 1 } }
+    public var nullClass: Int? { unet.config.nullClass }
 
     /// Item indices of the batch for `step`: consecutive for procedural data, a seeded
     /// permutation per epoch for finite data sets.
@@ -64,7 +64,7 @@ public final class DenoiserTrainer {
     func noisyBatch(step s: Int, indices: [Int]) -> (input: Tensor, noise: Tensor, timesteps: [Float], labels: [Int]?, cameras: [CameraPose?]?) {
         var rng = RandomGenerator(seed: config.seed).fork(UInt64(bitPattern: Int64(s)))
         var (x0, labels) = data.batch(indices)                       // [B, C, H, W]
-        precondition(!(unet.readsCamera && config.randomFlip), "a camera-aware model cannot train on mirrored views")
+        precondition(!(unet.isCameraAware && config.randomFlip), "a camera-aware model cannot train on mirrored views")
         let b = x0.shape[0], per = x0.count / b
         if config.randomFlip { x0 = Self.flipRandomly(x0, rng.uniformValues(b)) }
         let ts = rng.uniformValues(b).map { Swift.min(Int($0 * Float(schedule.numTrainTimesteps)), schedule.numTrainTimesteps - 1) }
@@ -84,7 +84,7 @@ public final class DenoiserTrainer {
             labels = nil
         }
         var cameras: [CameraPose?]? = nil
-        if unet.readsCamera {
+        if unet.isCameraAware {
             let given = data.cameras(indices)
             let drop = rng.uniformValues(b)
             cameras = (0..<b).map { i in drop[i] < config.cameraDropout ? nil : given?[i] }

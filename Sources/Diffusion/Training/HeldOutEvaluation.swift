@@ -75,7 +75,7 @@ public struct HeldOutEvaluation {
         let schedulerURL = folder.appendingPathComponent("scheduler_config.json")
         let schedule = FileManager.default.fileExists(atPath: schedulerURL.path)
             ? try DDPMSchedule(contentsOf: schedulerURL) : DDPMSchedule()
-        return evaluate(network: unet, schedule: schedule, nullClass: unet.config.numClassEmbeds.map { $0 - 1 },
+        return evaluate(network: unet, schedule: schedule, nullClass: unet.config.nullClass,
                         progress: progress)
     }
 

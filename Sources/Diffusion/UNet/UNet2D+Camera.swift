@@ -30,3 +30,48 @@ extension UNet2D {
         }
     }
 }
+
+extension UNet2D {
+    /// A copy of the class-conditional `base` that is told the camera through its class label
+    /// (``CameraBins``): every class-embedding row is repeated for each view bin and for "no
+    /// camera", so it computes exactly what `base` computes with no camera, whatever the view,
+    /// until training teaches the rows apart. If `base` reads ``CameraPlanes``, those input
+    /// channels are dropped (the copy equals `base` told "no camera").
+    ///
+    /// ```swift
+    /// let base = try UNet2D(contentsOf: URL(fileURLWithPath: "Assets/toys-unet"))
+    /// let aware = UNet2D(cameraBinsFrom: base, bins: CameraBins())   // 7 → 7 × 49 class rows
+    /// ```
+    public convenience init(cameraBinsFrom base: UNet2D, bins: CameraBins) {
+        precondition(base.config.cameraBins == nil, "the UNet already has camera bins")
+        precondition(bins.problem == nil, bins.problem ?? "")
+        guard let classes = base.config.numClassEmbeds else { preconditionFailure("camera bins need a class-conditional UNet") }
+        var config = base.config
+        config.inChannels = base.readsCamera ? base.config.outChannels : base.config.inChannels
+        config.numClassEmbeds = classes * (bins.count + 1)
+        config.cameraBins = bins
+        self.init(config: config, seed: 0)
+        var old: [String: Tensor] = [:]
+        for (name, p) in base.parameters { old[name] = p }
+        for (name, p) in parameters {
+            let src = old[name]!
+            switch name {
+            case "class_embedding.weight":                    // [classes · (K + 1), T] from [classes, T]
+                let t = src.shape[1], perClass = bins.count + 1
+                var w = [Float](); w.reserveCapacity(p.count)
+                for row in 0..<p.shape[0] {
+                    let c = row / perClass
+                    w.append(contentsOf: src.data[(c * t)..<((c + 1) * t)])
+                }
+                p.data = w
+            case "conv_in.weight" where base.readsCamera:      // [out, in, 3, 3]: keep the image channels
+                let (o, iNew, iOld, k) = (p.shape[0], p.shape[1], src.shape[1], p.shape[2] * p.shape[3])
+                var w = [Float](); w.reserveCapacity(p.count)
+                for a in 0..<o { w.append(contentsOf: src.data[(a * iOld * k)..<((a * iOld + iNew) * k)]) }
+                p.data = w
+            default:
+                p.data = src.data
+            }
+        }
+    }
+}

@@ -62,14 +62,19 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         parameters = b.parameters
     }
 
-    /// Whether the network reads the camera: `in_channels = out_channels + 3`, the extra
-    /// channels being ``CameraPlanes`` (the documented conditioning of a camera-aware model).
+    /// Whether the network reads the camera as input planes: `in_channels = out_channels + 3`,
+    /// the extra channels being ``CameraPlanes``.
     public var readsCamera: Bool { config.inChannels == config.outChannels + CameraPlanes.count }
 
+    /// Whether the network is told the camera, by either route: input planes (``readsCamera``)
+    /// or view bins folded into the class label (``UNet2DConfig/cameraBins``).
+    public var isCameraAware: Bool { readsCamera || config.cameraBins != nil }
+
     /// The network output for the image `x [B, out, H, W]` (or the full input `[B, in, H, W]`)
-    /// at one (fractional) timestep per item, with one class and camera per item. A
-    /// camera-aware network (``readsCamera``) gets the cameras as ``CameraPlanes`` after the
-    /// image channels (zeros where a camera is `nil`); other networks ignore cameras.
+    /// at one (fractional) timestep per item, with one class and camera per item (a missing
+    /// class is the null class). A camera-aware network gets the cameras its way — as
+    /// ``CameraPlanes`` after the image channels (zeros where a camera is `nil`), or as the view
+    /// bin of its class-embedding row (``CameraBins``); other networks ignore cameras.
     /// Returns `[B, out, H, W]`.
     ///
     /// ```swift
@@ -77,24 +82,37 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
     /// let eps = unet.predict(xt, timesteps: [400], conditions: c)     // xt [1, 3, 32, 32]
     /// ```
     public func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
-        let labels = conditions.map { cs in cs.map { $0.classLabel ?? (config.numClassEmbeds.map { $0 - 1 } ?? 0) } }
-        guard readsCamera, x.rank == 4, x.shape[1] == config.outChannels else {
-            return predict(x, timesteps: timesteps, classLabels: config.numClassEmbeds == nil ? nil : labels)
+        let batch = x.rank == 4 ? x.shape[0] : 0
+        precondition(conditions == nil || conditions!.count == batch, "\(conditions!.count) conditions for a batch of \(batch)")
+        var rows: [Int]? = nil
+        if config.numClassEmbeds != nil {
+            let nullClass = config.nullClass ?? 0
+            let items = conditions ?? [DenoiserCondition](repeating: DenoiserCondition(), count: batch)
+            let labels = items.map { $0.classLabel ?? nullClass }
+            precondition(labels.allSatisfy { $0 >= 0 && $0 <= nullClass }, "class labels must be in 0..<\(nullClass + 1), got \(labels)")
+            rows = config.cameraBins.map { bins in zip(labels, items).map { bins.embeddingRow(classLabel: $0, camera: $1.camera) } } ?? labels
         }
-        let cameras = conditions?.map(\.camera) ?? [CameraPose?](repeating: nil, count: x.shape[0])
-        precondition(cameras.count == x.shape[0], "\(cameras.count) conditions for a batch of \(x.shape[0])")
+        guard readsCamera, x.rank == 4, x.shape[1] == config.outChannels else {
+            return forward(x, timesteps: timesteps, embeddingRows: rows)
+        }
+        let cameras = conditions?.map(\.camera) ?? [CameraPose?](repeating: nil, count: batch)
         let planes = CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
-        return predict(Tensor.concat([x, planes], axis: 1), timesteps: timesteps,
-                       classLabels: config.numClassEmbeds == nil ? nil : labels)
+        return forward(Tensor.concat([x, planes], axis: 1), timesteps: timesteps, embeddingRows: rows)
     }
 
     /// The network output for `x [B, in, H, W]` at one (fractional) timestep per item, with
     /// optional class labels (required when the config has `num_class_embeds`). Returns `[B, out, H, W]`.
     /// A camera-aware network also takes the image alone (`[B, out, H, W]`): the camera is then unknown.
     public func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor {
-        if readsCamera && x.rank == 4 && x.shape[1] == config.outChannels {
+        if config.cameraBins != nil || (readsCamera && x.rank == 4 && x.shape[1] == config.outChannels) {
             return predict(x, timesteps: timesteps, conditions: DenoiserCondition.classes(classLabels))
         }
+        return forward(x, timesteps: timesteps, embeddingRows: classLabels)
+    }
+
+    /// diffusers' `UNet2DModel.forward`: `x [B, in, H, W]`, one timestep and (for a
+    /// class-conditional config) one class-embedding row per item — diffusers' `class_labels`.
+    func forward(_ x: Tensor, timesteps: [Float], embeddingRows classLabels: [Int]?) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == config.inChannels,
                      "UNet2D expects [B, \(config.inChannels), H, W], got \(x.shape)")
         precondition(timesteps.count == x.shape[0], "one timestep per batch item: \(timesteps.count) for \(x.shape[0])")

@@ -27,10 +27,23 @@ public struct UNet2DConfig: Equatable, Sendable {
     public var attnNormNumGroups: Int? = nil
     public var normEps: Float = 1e-5
     public var addAttention = true
-    /// Number of class labels (including the null class used for guidance); `nil` = unconditional.
+    /// Rows of the class-embedding table; `nil` = unconditional. Without ``cameraBins`` one row
+    /// per class label (including the null class used for guidance).
     public var numClassEmbeds: Int? = nil
+    /// View bins folded into the class label (a camera-aware model, see ``CameraBins``), or `nil`.
+    public var cameraBins: CameraBins? = nil
 
     public init() {}
+
+    /// Class labels the network takes, the null class included (``numClassEmbeds`` divided by
+    /// the view bins when the label carries the camera); `nil` for an unconditional network.
+    public var classCount: Int? {
+        guard let n = numClassEmbeds else { return nil }
+        return cameraBins.map { n / ($0.count + 1) } ?? n
+    }
+
+    /// The null class of a class-conditional network (the last label), used for guidance.
+    public var nullClass: Int? { classCount.map { $0 - 1 } }
 
     /// The width of the time embedding (`block_out_channels[0] · 4`).
     public var timeEmbedDim: Int { blockOutChannels[0] * 4 }
@@ -74,6 +87,14 @@ public struct UNet2DConfig: Equatable, Sendable {
         normEps = try r.float("norm_eps", default: 1e-5)
         addAttention = try r.bool("add_attention", default: true)
         numClassEmbeds = try r.optionalInt("num_class_embeds", default: nil)
+        if let bins = dict[CameraBins.configKey], !(bins is NSNull) {
+            guard let json = try? JSONSerialization.data(withJSONObject: bins),
+                  let decoded = try? JSONDecoder().decode(CameraBins.self, from: json) else {
+                throw UNetConfigError.wrongType(source, key: CameraBins.configKey,
+                                                expected: "an object with azimuth_bins, elevation_bins, elevation_min_degrees, elevation_max_degrees")
+            }
+            cameraBins = decoded
+        }
         // Keys whose only supported value is diffusers' default.
         try r.expect("act_fn", "silu")
         try r.expect("time_embedding_type", "positional")
@@ -109,10 +130,26 @@ public struct UNet2DConfig: Equatable, Sendable {
             throw bad("attention_head_dim \(h) does not divide every block_out_channels entry")
         }
         guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1 else { throw bad("sizes must be positive") }
+        if let bins = cameraBins {
+            if let why = bins.problem { throw bad("\(CameraBins.configKey): \(why)") }
+            guard let n = numClassEmbeds, n >= 2 * (bins.count + 1), n % (bins.count + 1) == 0 else {
+                throw bad("\(CameraBins.configKey) needs num_class_embeds = classes × \(bins.count + 1) (the view bins and \"no camera\"), got \(numClassEmbeds.map(String.init) ?? "none")")
+            }
+        }
     }
 
     /// The config as diffusers writes it (so diffusers can load a folder we save).
     public func jsonObject() -> [String: Any] {
+        var object = diffusersObject
+        if let bins = cameraBins {
+            object[CameraBins.configKey] = ["azimuth_bins": bins.azimuthBins, "elevation_bins": bins.elevationBins,
+                                            "elevation_min_degrees": bins.elevationMinDegrees,
+                                            "elevation_max_degrees": bins.elevationMaxDegrees]
+        }
+        return object
+    }
+
+    private var diffusersObject: [String: Any] {
         [
             "_class_name": "UNet2DModel", "_diffusers_version": "0.42.1",
             "sample_size": sampleSize, "in_channels": inChannels, "out_channels": outChannels,
@@ -230,6 +267,7 @@ extension UNet2DConfig {
     public var jsonSummary: [String: String] {
         ["block_out_channels": blockOutChannels.map(String.init).joined(separator: ","),
          "down_block_types": downBlockTypes.joined(separator: ","), "layers_per_block": "\(layersPerBlock)",
-         "sample_size": "\(sampleSize)", "num_class_embeds": numClassEmbeds.map(String.init) ?? "none"]
+         "sample_size": "\(sampleSize)", "num_class_embeds": numClassEmbeds.map(String.init) ?? "none",
+         "camera": cameraBins.map { "bins \($0.azimuthBins)×\($0.elevationBins)" } ?? (inChannels == outChannels + CameraPlanes.count ? "planes" : "none")]
     }
 }
