@@ -58,6 +58,9 @@ public struct Adam: Optimizer {
     public private(set) var stepCount = 0
     /// First and second moment estimates by parameter name (checkpoints save them).
     public var m: [String: [Float]] = [:], v: [String: [Float]] = [:]
+    /// Per-parameter multipliers of ``learningRate`` (and of the decoupled decay), by name; absent = 1.
+    /// For parameters that must move far and see few gradients, like embedding rows.
+    public var learningRateScale: [String: Float] = [:]
 
     public init(parameters: Parameters, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -86,7 +89,7 @@ public struct Adam: Optimizer {
             guard let g = p.grad else { continue }
             var mm = m[name] ?? [Float](repeating: 0, count: p.count)
             var vv = v[name] ?? [Float](repeating: 0, count: p.count)
-            let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = decoupledWeightDecay
+            let lr = learningRate * (learningRateScale[name] ?? 1), b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = decoupledWeightDecay
             p.data.withUnsafeMutableBufferPointer { x in
                 for i in 0..<x.count {
                     var gi = g[i]

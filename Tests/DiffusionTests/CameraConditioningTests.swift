@@ -111,7 +111,7 @@ import TensorCore
     @Test func oldTrainingConfigsDecode() throws {
         let old = #"{"batchSize":16,"learningRate":0.0005,"warmupSteps":200,"weightDecay":0.0001,"gradientClip":1,"emaDecay":0.999,"classDropout":0.1,"randomFlip":true,"seed":0}"#
         let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(old.utf8))
-        #expect(c.batchSize == 16 && c.cameraDropout == 0.1 && c.randomFlip)
+        #expect(c.batchSize == 16 && c.cameraDropout == 0.1 && c.classEmbeddingLearningRateScale == 1 && c.randomFlip)
     }
 
     /// A camera-aware training step reads the data's cameras (a data source without cameras

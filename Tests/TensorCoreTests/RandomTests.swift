@@ -70,6 +70,16 @@ import Testing
         for (a, b) in zip(w.data, [0.99, -1.99, 2.99] as [Float]) { #expect(abs(a - b) < 1e-6) }
     }
 
+    @Test func adamScalesTheLearningRatePerParameter() {
+        let a = Tensor.parameter([2], data: [1, -2]), b = Tensor.parameter([2], data: [1, -2])
+        var opt = Adam(parameters: Parameters([("a", a), ("b", b)]), learningRate: 0.01)
+        opt.learningRateScale["b"] = 5
+        (a.square().sum() + b.square().sum()).backward()
+        opt.step()
+        // first step = lr·scale·sign(g): a moves by 0.01, b by 0.05
+        for (x, y) in zip(a.data + b.data, [0.99, -1.99, 0.95, -1.95] as [Float]) { #expect(abs(x - y) < 1e-6) }
+    }
+
     @Test func adamWDecaysDecoupled() {
         let w = Tensor.parameter([1], data: [2])
         var opt = Adam.adamW(parameters: Parameters([("w", w)]), learningRate: 0.1, weightDecay: 0.5)

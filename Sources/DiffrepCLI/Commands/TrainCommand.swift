@@ -44,7 +44,7 @@ struct TrainCommand: ParsableCommand {
     var pose: ToyPose = .random
     @Flag(help: "Train a camera-aware model: each image's camera direction enters as 3 extra input planes (toys only; no mirroring). With --init-from, the new inputs start at zero, so training starts from exactly that model.")
     var camera = false
-    @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). Learns views far faster than --camera's input planes.")
+    @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). The class-embedding rows learn at 20× the learning rate. Learns views far faster than --camera's input planes.")
     var cameraBins = false
 
     func validate() throws {
@@ -113,6 +113,7 @@ struct TrainCommand: ParsableCommand {
             tc.learningRate = learningRate
             tc.seed = seed
             tc.randomFlip = data == "toys" && !camera && !cameraBins
+            if cameraBins { tc.classEmbeddingLearningRateScale = 20 }
             var unet: UNet2D
             if let initFrom {
                 unet = try UNet2D(contentsOf: URL(fileURLWithPath: initFrom))

@@ -31,10 +31,13 @@ public final class DenoiserTrainer {
         self.config = config
         optimizer = Adam.adamW(parameters: unet.parameters, learningRate: config.learningRate,
                                weightDecay: config.weightDecay)
+        if config.classEmbeddingLearningRateScale != 1 {
+            optimizer.learningRateScale["class_embedding.weight"] = config.classEmbeddingLearningRateScale
+        }
         ema = Dictionary(uniqueKeysWithValues: unet.parameters.map { ($0.0, $0.1.data) })
     }
 
-    /// The null class used for guidance (`num_class_embeds − 1`), or nil for unconditional models.
+    /// The null class used for guidance (the last class label), or nil for unconditional models.
     public var nullClass: Int? { unet.config.nullClass }
 
     /// Item indices of the batch for `step`: consecutive for procedural data, a seeded
