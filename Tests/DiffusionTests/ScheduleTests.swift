@@ -127,13 +127,13 @@ private func configURL(_ name: String) throws -> URL {
         #expect(throws: ScheduleConfigError.unsupported(key: "trained_betas", value: "an array", supported: ["null"])) {
             try parse(#"{"trained_betas": [0.1, 0.2]}"#)
         }
-        #expect(throws: ScheduleConfigError.invalidValue(key: "steps_offset", value: "true", expected: "an integer ≥ 0")) {
+        #expect(throws: ScheduleConfigError.invalidValue(key: "steps_offset", value: "true", expected: "an integer in 0…999 (below num_train_timesteps)")) {
             try parse(#"{"steps_offset": true}"#)
         }
         #expect(throws: ScheduleConfigError.unsupported(key: "rescale_betas_zero_snr", value: "true", supported: ["false"])) {
             try parse(#"{"rescale_betas_zero_snr": true}"#)
         }
-        #expect(throws: ScheduleConfigError.invalidValue(key: "num_train_timesteps", value: "'many'", expected: "an integer ≥ 2")) {
+        #expect(throws: ScheduleConfigError.invalidValue(key: "num_train_timesteps", value: "'many'", expected: "an integer in 2…100000")) {
             try parse(#"{"num_train_timesteps": "many"}"#)
         }
         #expect(throws: ScheduleConfigError.invalidValue(key: "beta_end", value: "2", expected: "a number in (0, 1)")) {

@@ -115,7 +115,7 @@ struct NerfCommand: ParsableCommand {
         switch sampling.sampler {
         case .pullback:
             var config = PullbackSampler.Configuration(
-                sigmas: m.schedule.ddimSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
+                sigmas: try m.schedule.checkedDDIMSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
                 eta: sampling.eta, resample: sampling.resample ?? Self.defaultResample,
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)

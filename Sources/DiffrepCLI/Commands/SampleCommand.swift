@@ -41,7 +41,7 @@ struct SampleCommand: ParsableCommand {
         let m = try model.load()
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let sigmas = m.schedule.ddimSigmas(steps: steps)
+        let sigmas = try m.schedule.checkedDDIMSigmas(steps: steps)   // --steps within the model's timesteps
         var images: Tensor
         var columns = Int(Double(count).squareRoot().rounded(.up))
         if perClass {

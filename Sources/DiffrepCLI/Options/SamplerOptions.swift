@@ -65,7 +65,7 @@ struct SamplerOptions: ParsableArguments {
         switch sampler {
         case .pullback:
             let config = PullbackSampler.Configuration(
-                sigmas: model.schedule.ddimSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
+                sigmas: try model.schedule.checkedDDIMSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
                 resample: resample ?? 1, solver: solver == .adam ? .adam() : .default, seed: seed,
                 classLabel: model.classLabel ?? model.nullClass)
             return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)

@@ -60,40 +60,53 @@ public struct UNet2DConfig: Equatable, Sendable {
         try self.init(json: data, source: url.path)
     }
 
-    /// Parses a config from JSON bytes (`source` names it in errors).
+    /// Parses a config from JSON bytes (`source` names it in errors). Every value is checked
+    /// against ``Limits`` and the architecture's consistency (``validate(source:)``), so a
+    /// config that parses cannot make ``UNet2D/init(config:seed:)`` trap.
+    ///
+    /// ```swift
+    /// let c = try UNet2DConfig(json: Data(#"{"norm_num_groups": 0}"#.utf8), source: "m/config.json")
+    /// // throws UNetConfigError.outOfRange("m/config.json", key: "norm_num_groups", value: "0", allowed: "1…8192")
+    /// ```
     public init(json data: Data, source: String = "config.json") throws {
-        guard let obj = try? JSONSerialization.jsonObject(with: data), let dict = obj as? [String: Any] else {
-            throw UNetConfigError.notJSON(source)
+        let root: JSONValue
+        do { root = try JSONValue.parse(data) } catch { throw UNetConfigError.notJSON(source) }
+        guard case .object(let members) = root else { throw UNetConfigError.notJSON(source) }
+        var r = try ConfigReader(members: members, source: source)
+        if let cls = r.peek("_class_name"), cls != .string("UNet2DModel") {
+            throw UNetConfigError.unsupported(source, key: "_class_name", value: cls.brief)
         }
-        var r = ConfigReader(dict: dict, source: source)
-        if let cls = dict["_class_name"] as? String, cls != "UNet2DModel" {
-            throw UNetConfigError.unsupported(source, key: "_class_name", value: cls)
-        }
-        sampleSize = try r.int("sample_size", default: 32)
-        inChannels = try r.int("in_channels", default: 3)
-        outChannels = try r.int("out_channels", default: 3)
+        typealias L = Limits
+        sampleSize = try r.int("sample_size", default: 32, in: L.sampleSize)
+        inChannels = try r.int("in_channels", default: 3, in: L.channels)
+        outChannels = try r.int("out_channels", default: 3, in: L.channels)
         centerInputSample = try r.bool("center_input_sample", default: false)
         flipSinToCos = try r.bool("flip_sin_to_cos", default: true)
-        freqShift = try r.int("freq_shift", default: 0)
+        freqShift = try r.int("freq_shift", default: 0, in: L.freqShift)
         downBlockTypes = try r.strings("down_block_types", default: downBlockTypes)
         upBlockTypes = try r.strings("up_block_types", default: upBlockTypes)
-        blockOutChannels = try r.ints("block_out_channels", default: blockOutChannels)
-        layersPerBlock = try r.int("layers_per_block", default: 2)
+        blockOutChannels = try r.ints("block_out_channels", default: blockOutChannels, in: L.channels)
+        layersPerBlock = try r.int("layers_per_block", default: 2, in: L.layersPerBlock)
         midBlockScaleFactor = try r.float("mid_block_scale_factor", default: 1)
-        downsamplePadding = try r.int("downsample_padding", default: 1)
-        attentionHeadDim = try r.optionalInt("attention_head_dim", default: 8)
-        normNumGroups = try r.int("norm_num_groups", default: 32)
-        attnNormNumGroups = try r.optionalInt("attn_norm_num_groups", default: nil)
+        downsamplePadding = try r.int("downsample_padding", default: 1, in: L.downsamplePadding)
+        attentionHeadDim = try r.optionalInt("attention_head_dim", default: 8, in: L.channels)
+        normNumGroups = try r.int("norm_num_groups", default: 32, in: L.channels)
+        attnNormNumGroups = try r.optionalInt("attn_norm_num_groups", default: nil, in: L.channels)
         normEps = try r.float("norm_eps", default: 1e-5)
         addAttention = try r.bool("add_attention", default: true)
-        numClassEmbeds = try r.optionalInt("num_class_embeds", default: nil)
-        if let bins = dict[CameraBins.configKey], !(bins is NSNull) {
-            guard let json = try? JSONSerialization.data(withJSONObject: bins),
-                  let decoded = try? JSONDecoder().decode(CameraBins.self, from: json) else {
-                throw UNetConfigError.wrongType(source, key: CameraBins.configKey,
+        numClassEmbeds = try r.optionalInt("num_class_embeds", default: nil, in: L.numClassEmbeds)
+        if let v = r.peek(CameraBins.configKey), v != .null {
+            guard case .object(let members) = v else {
+                throw UNetConfigError.wrongType(source, key: CameraBins.configKey, value: v.brief,
                                                 expected: "an object with azimuth_bins, elevation_bins, elevation_min_degrees, elevation_max_degrees")
             }
-            cameraBins = decoded
+            let where_ = "\(source) (\(CameraBins.configKey))"
+            var b = try ConfigReader(members: members, source: where_)
+            cameraBins = CameraBins(azimuthBins: try b.int("azimuth_bins", default: 16, in: 1...360),
+                                    elevationBins: try b.int("elevation_bins", default: 3, in: 1...90),
+                                    elevationMinDegrees: try b.float("elevation_min_degrees", default: -10),
+                                    elevationMaxDegrees: try b.float("elevation_max_degrees", default: 45))
+            if let extra = b.unreadKeys.first { throw UNetConfigError.unknownKey(where_, extra) }
         }
         // Keys whose only supported value is diffusers' default.
         try r.expect("act_fn", "silu")
@@ -110,12 +123,50 @@ public struct UNet2DConfig: Equatable, Sendable {
         try validate(source: source)
     }
 
-    /// Checks the architecture is consistent (block counts, group divisibility).
+    /// The values ``validate(source:)`` accepts. Where diffusers has a rule (group and head
+    /// divisibility, `downsample_padding` 0 or 1 for a 2× downsampler) it is diffusers'; the upper
+    /// bounds lie far beyond any released `UNet2DModel` and only keep a typo from asking for
+    /// terabytes.
+    public enum Limits {
+        /// `sample_size` (pixels per side).
+        public static let sampleSize = 1...4096
+        /// Every channel count: `in_channels`, `out_channels`, each `block_out_channels` entry,
+        /// `norm_num_groups`, `attn_norm_num_groups`, `attention_head_dim`.
+        public static let channels = 1...8192
+        /// The number of resolution levels (`block_out_channels` entries).
+        public static let levels = 1...12
+        /// `layers_per_block`.
+        public static let layersPerBlock = 1...16
+        /// `downsample_padding`: 1 pads all sides, 0 pads bottom/right only (both halve the size).
+        public static let downsamplePadding = 0...1
+        /// `num_class_embeds` (classes including the null class).
+        public static let numClassEmbeds = 1...100_000
+        /// `freq_shift` (further limited to below half of `block_out_channels[0]`).
+        public static let freqShift = 0...4096
+    }
+
+    /// Checks every value against ``Limits`` and that the architecture is consistent (list
+    /// lengths, block types, group and head divisibility, `sample_size` divisible by
+    /// 2^(levels − 1)). Throws a ``UNetConfigError`` naming `source`, the key and the value.
     public func validate(source: String = "config") throws {
-        func bad(_ why: String) -> UNetConfigError { .inconsistent(source, why) }
-        guard !blockOutChannels.isEmpty else { throw bad("block_out_channels is empty") }
+        typealias L = Limits
+        func range(_ key: String, _ v: Int, _ allowed: ClosedRange<Int>) throws {
+            if !allowed.contains(v) {
+                throw UNetConfigError.outOfRange(source, key: key, value: "\(v)", allowed: UNetConfigError.text(allowed))
+            }
+        }
+        func positive(_ key: String, _ v: Float) throws {
+            if !(v.isFinite && v > 0) {
+                throw UNetConfigError.outOfRange(source, key: key, value: "\(v)", allowed: "a finite number > 0")
+            }
+        }
+        guard L.levels.contains(blockOutChannels.count) else {
+            throw UNetConfigError.outOfRange(source, key: "block_out_channels", value: "\(blockOutChannels.count) entries",
+                                             allowed: UNetConfigError.text(L.levels) + " entries")
+        }
+        for (i, c) in blockOutChannels.enumerated() { try range("block_out_channels[\(i)]", c, L.channels) }
         guard downBlockTypes.count == blockOutChannels.count, upBlockTypes.count == blockOutChannels.count else {
-            throw bad("down_block_types, up_block_types and block_out_channels must have the same length")
+            throw UNetConfigError.inconsistent(source, "down_block_types (\(downBlockTypes.count) entries), up_block_types (\(upBlockTypes.count)) and block_out_channels (\(blockOutChannels.count)) must have the same length")
         }
         for t in downBlockTypes where !Self.downTypes.contains(t) {
             throw UNetConfigError.unsupported(source, key: "down_block_types", value: t)
@@ -123,17 +174,40 @@ public struct UNet2DConfig: Equatable, Sendable {
         for t in upBlockTypes where !Self.upTypes.contains(t) {
             throw UNetConfigError.unsupported(source, key: "up_block_types", value: t)
         }
-        for c in blockOutChannels where c % normNumGroups != 0 {
-            throw bad("block_out_channels \(c) is not divisible by norm_num_groups \(normNumGroups)")
+        try range("in_channels", inChannels, L.channels)
+        try range("out_channels", outChannels, L.channels)
+        try range("layers_per_block", layersPerBlock, L.layersPerBlock)
+        try range("downsample_padding", downsamplePadding, L.downsamplePadding)
+        try range("norm_num_groups", normNumGroups, L.channels)
+        for (i, c) in blockOutChannels.enumerated() where c % normNumGroups != 0 {
+            throw UNetConfigError.inconsistent(source, "block_out_channels[\(i)] = \(c) is not divisible by norm_num_groups = \(normNumGroups) (every entry must be a multiple of it)")
         }
-        if let h = attentionHeadDim, blockOutChannels.contains(where: { $0 % h != 0 }) {
-            throw bad("attention_head_dim \(h) does not divide every block_out_channels entry")
+        if let g = attnNormNumGroups {
+            try range("attn_norm_num_groups", g, L.channels)
+            let last = blockOutChannels[blockOutChannels.count - 1]
+            if last % g != 0 {
+                throw UNetConfigError.inconsistent(source, "attn_norm_num_groups = \(g) does not divide the last block_out_channels entry \(last)")
+            }
         }
-        guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1 else { throw bad("sizes must be positive") }
+        if let h = attentionHeadDim {
+            try range("attention_head_dim", h, L.channels)
+            if let (i, c) = blockOutChannels.enumerated().first(where: { $0.element % h != 0 }) {
+                throw UNetConfigError.inconsistent(source, "attention_head_dim = \(h) does not divide block_out_channels[\(i)] = \(c) (every entry must be a multiple of it)")
+            }
+        }
+        if let n = numClassEmbeds { try range("num_class_embeds", n, L.numClassEmbeds) }
+        try range("sample_size", sampleSize, L.sampleSize)
+        let factor = 1 << (blockOutChannels.count - 1)
+        if sampleSize % factor != 0 {
+            throw UNetConfigError.inconsistent(source, "sample_size = \(sampleSize) is not divisible by \(factor) (2^(levels − 1) for the \(blockOutChannels.count) entries of block_out_channels)")
+        }
+        try range("freq_shift", freqShift, 0...Swift.max(0, blockOutChannels[0] / 2 - 1))
+        try positive("norm_eps", normEps)
+        try positive("mid_block_scale_factor", midBlockScaleFactor)
         if let bins = cameraBins {
-            if let why = bins.problem { throw bad("\(CameraBins.configKey): \(why)") }
+            if let why = bins.problem { throw UNetConfigError.inconsistent(source, "\(CameraBins.configKey): \(why)") }
             guard let n = numClassEmbeds, n >= 2 * (bins.count + 1), n % (bins.count + 1) == 0 else {
-                throw bad("\(CameraBins.configKey) needs num_class_embeds = classes × \(bins.count + 1) (the view bins and \"no camera\"), got \(numClassEmbeds.map(String.init) ?? "none")")
+                throw UNetConfigError.inconsistent(source, "\(CameraBins.configKey) needs num_class_embeds = classes × \(bins.count + 1) (the view bins and \"no camera\"), got \(numClassEmbeds.map(String.init) ?? "none")")
             }
         }
     }
@@ -168,35 +242,63 @@ public struct UNet2DConfig: Equatable, Sendable {
     }
 }
 
-/// A `config.json` problem, naming the file and the key.
-public enum UNetConfigError: Error, CustomStringConvertible, Equatable {
+/// A `config.json` problem, naming the file, the key and (where there is one) the value.
+///
+/// ```swift
+/// do { _ = try UNet2DConfig(contentsOf: url) }
+/// catch let e as UNetConfigError { print(e) }   // "UNet config 'm/config.json': norm_num_groups = 0 is out of range (allowed: 1…8192)"
+/// ```
+public enum UNetConfigError: Error, CustomStringConvertible, Equatable, LocalizedError {
+    /// The file could not be read: path, reason.
     case unreadable(String, String)
+    /// The file is not a JSON object.
     case notJSON(String)
-    case wrongType(String, key: String, expected: String)
+    /// A key holds a value of the wrong JSON type (or a fractional number where an integer belongs).
+    case wrongType(String, key: String, value: String, expected: String)
+    /// A key holds a value outside what diffreps accepts.
+    case outOfRange(String, key: String, value: String, allowed: String)
+    /// A valid diffusers value this package does not implement.
     case unsupported(String, key: String, value: String)
+    /// A key this package does not know.
     case unknownKey(String, String)
+    /// A key written more than once (JSON readers disagree on which copy wins).
+    case duplicateKey(String, String)
+    /// Values that do not fit together (list lengths, divisibility).
     case inconsistent(String, String)
 
     public var description: String {
         switch self {
         case let .unreadable(f, why): return "cannot read UNet config '\(f)': \(why)"
         case let .notJSON(f): return "UNet config '\(f)' is not a JSON object"
-        case let .wrongType(f, key, expected): return "UNet config '\(f)': '\(key)' should be \(expected)"
+        case let .wrongType(f, key, value, expected): return "UNet config '\(f)': \(key) = \(value) should be \(expected)"
+        case let .outOfRange(f, key, value, allowed):
+            return "UNet config '\(f)': \(key) = \(value) is out of range (allowed: \(allowed))"
         case let .unsupported(f, key, value):
             return "UNet config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements UNet2DModel with DownBlock2D/AttnDownBlock2D/UpBlock2D/AttnUpBlock2D, positional time embedding, SiLU)"
         case let .unknownKey(f, key): return "UNet config '\(f)': unknown key '\(key)' is not supported"
+        case let .duplicateKey(f, key): return "UNet config '\(f)': key '\(key)' appears more than once"
         case let .inconsistent(f, why): return "UNet config '\(f)': \(why)"
         }
     }
+
+    public var errorDescription: String? { description }
+
+    /// `a…b` (the range as error messages write it).
+    static func text(_ r: ClosedRange<Int>) -> String { "\(r.lowerBound)…\(r.upperBound)" }
 }
 
-/// Typed access to a JSON dictionary that remembers which keys were read.
+/// Typed access to a JSON object's members that remembers which keys were read. Integers must
+/// be written as whole numbers; booleans are not numbers; every key may appear once.
 struct ConfigReader {
-    let dict: [String: Any]
+    let dict: [String: JSONValue]
     let source: String
     private(set) var read: Set<String> = []
 
-    init(dict: [String: Any], source: String) {
+    init(members: [(key: String, value: JSONValue)], source: String) throws {
+        var dict: [String: JSONValue] = [:]
+        for (k, v) in members {
+            if dict.updateValue(v, forKey: k) != nil { throw UNetConfigError.duplicateKey(source, k) }
+        }
         self.dict = dict
         self.source = source
     }
@@ -207,58 +309,87 @@ struct ConfigReader {
 
     mutating func markRead(_ key: String) { read.insert(key) }
 
-    private mutating func value(_ key: String) -> Any? {
+    /// The value of `key` (null included) without marking it read.
+    func peek(_ key: String) -> JSONValue? { dict[key] }
+
+    private mutating func value(_ key: String) -> JSONValue? {
         read.insert(key)
-        guard let v = dict[key], !(v is NSNull) else { return nil }
+        guard let v = dict[key], v != .null else { return nil }
         return v
     }
 
-    mutating func int(_ key: String, default d: Int) throws -> Int {
-        guard let v = value(key) else { return d }
-        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded() else {
-            throw UNetConfigError.wrongType(source, key: key, expected: "an integer")
+    /// A whole number in `allowed` (written `32`, or as a float with no fraction such as `32.0`).
+    private func integer(_ v: JSONValue, key: String, in allowed: ClosedRange<Int>) throws -> Int {
+        guard case .number(let text) = v, let x = Double(text), x.isFinite, x == x.rounded() else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "an integer")
         }
-        return n.intValue
+        guard x >= Double(allowed.lowerBound), x <= Double(allowed.upperBound) else {
+            throw UNetConfigError.outOfRange(source, key: key, value: text, allowed: UNetConfigError.text(allowed))
+        }
+        return Int(x)
     }
 
-    mutating func optionalInt(_ key: String, default d: Int?) throws -> Int? {
+    mutating func int(_ key: String, default d: Int, in allowed: ClosedRange<Int>) throws -> Int {
+        guard let v = value(key) else { return d }
+        return try integer(v, key: key, in: allowed)
+    }
+
+    mutating func optionalInt(_ key: String, default d: Int?, in allowed: ClosedRange<Int>) throws -> Int? {
         guard dict.keys.contains(key) else { return d }
-        guard value(key) != nil else { return nil }
-        return try int(key, default: 0)
+        guard let v = value(key) else { return nil }
+        return try integer(v, key: key, in: allowed)
     }
 
     mutating func float(_ key: String, default d: Float) throws -> Float {
         guard let v = value(key) else { return d }
-        guard let n = v as? NSNumber else { throw UNetConfigError.wrongType(source, key: key, expected: "a number") }
-        return n.floatValue
+        guard let x = v.doubleValue else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a number")
+        }
+        guard Float(x).isFinite else {
+            throw UNetConfigError.outOfRange(source, key: key, value: v.brief, allowed: "a finite 32-bit float")
+        }
+        return Float(x)
     }
 
     mutating func bool(_ key: String, default d: Bool) throws -> Bool {
         guard let v = value(key) else { return d }
-        guard let b = v as? Bool else { throw UNetConfigError.wrongType(source, key: key, expected: "true or false") }
+        guard case .bool(let b) = v else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "true or false")
+        }
         return b
     }
 
     mutating func strings(_ key: String, default d: [String]) throws -> [String] {
         guard let v = value(key) else { return d }
-        guard let a = v as? [String] else { throw UNetConfigError.wrongType(source, key: key, expected: "a list of strings") }
-        return a
+        guard case .array(let items) = v else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a list of strings")
+        }
+        return try items.enumerated().map { i, item in
+            guard case .string(let s) = item else {
+                throw UNetConfigError.wrongType(source, key: "\(key)[\(i)]", value: item.brief, expected: "a string")
+            }
+            return s
+        }
     }
 
-    mutating func ints(_ key: String, default d: [Int]) throws -> [Int] {
+    mutating func ints(_ key: String, default d: [Int], in allowed: ClosedRange<Int>) throws -> [Int] {
         guard let v = value(key) else { return d }
-        guard let a = v as? [NSNumber] else { throw UNetConfigError.wrongType(source, key: key, expected: "a list of integers") }
-        return a.map { $0.intValue }
+        guard case .array(let items) = v else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a list of integers")
+        }
+        return try items.enumerated().map { i, item in try integer(item, key: "\(key)[\(i)]", in: allowed) }
     }
 
     mutating func expect(_ key: String, _ supported: String) throws {
         guard let v = value(key) else { return }
-        guard let s = v as? String else { throw UNetConfigError.wrongType(source, key: key, expected: "a string") }
+        guard case .string(let s) = v else {
+            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a string")
+        }
         if s != supported { throw UNetConfigError.unsupported(source, key: key, value: s) }
     }
 
     mutating func expectNull(_ key: String) throws {
-        if let v = value(key) { throw UNetConfigError.unsupported(source, key: key, value: "\(v)") }
+        if let v = value(key) { throw UNetConfigError.unsupported(source, key: key, value: v.brief) }
     }
 }
 
