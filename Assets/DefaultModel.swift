@@ -13,6 +13,14 @@ public enum DefaultModel {
         Bundle.module.resourceURL!.appendingPathComponent("toys-unet")
     }
 
+    /// The embedded model for 3D work (`diffrep nerf`'s default): camera-aware through view bins
+    /// folded into the class label (`CameraBins`), trained on toys in their canonical poses, so
+    /// that what it draws depends on where the camera is — the NeRF sampler needs that to make a
+    /// 3D object rather than a shape that looks alike from everywhere (docs/DESIGN.md §5).
+    public static var nerfFolder: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("toys-unet-3d")
+    }
+
     /// The shipped toys classifier's weights (`Evaluation.ToyClassifier`; held-out accuracy in Assets/README.md).
     public static var classifierWeights: URL {
         Bundle.module.resourceURL!.appendingPathComponent("toys-classifier/classifier.safetensors")

@@ -7,11 +7,13 @@ import Testing
 /// A camera-aware model (`diffrep train --camera`) works with every command that takes `--model`:
 /// plain samples (no camera), images, and NeRFs (each view's camera).
 @Suite struct CameraModelCommandTests {
-    @Test func everyCommandRunsWithACameraAwareModel() throws {
+    @Test(arguments: ["planes", "bins"])
+    func everyCommandRunsWithACameraAwareModel(route: String) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("camera-model-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
         let model = base.appendingPathComponent("model")
-        let aware = UNet2D(cameraAwareFrom: try UNet2D(contentsOf: DefaultModel.folder))
+        let classOnly = try UNet2D(contentsOf: DefaultModel.folder)
+        let aware = route == "planes" ? UNet2D(cameraAwareFrom: classOnly) : UNet2D(cameraBinsFrom: classOnly, bins: CameraBins())
         try aware.save(to: model)
         try FileManager.default.copyItem(at: DefaultModel.folder.appendingPathComponent("scheduler_config.json"),
                                          to: model.appendingPathComponent("scheduler_config.json"))
@@ -25,8 +27,17 @@ import Testing
                                           "--frames", "4", "--display-size", "16", "--class", "box",
                                           "--out", base.appendingPathComponent("nerf").path])
         try nerf.run()
-        for file in ["sample/samples.png", "image/images.png", "nerf/turntable.png"] {
+        var views = try SampleCommand.parse(["--model", model.path, "--count", "1", "--steps", "3", "--class", "box",
+                                             "--views", "3", "--out", base.appendingPathComponent("views").path])
+        try views.run()
+        for file in ["sample/samples.png", "views/samples.png", "image/images.png", "nerf/turntable.png"] {
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent(file).path), "missing \(file)")
         }
+    }
+
+    @Test func viewsNeedACameraAwareModel() throws {
+        var views = try SampleCommand.parse(["--count", "1", "--steps", "2", "--class", "box", "--views", "3",
+                                             "--out", FileManager.default.temporaryDirectory.appendingPathComponent("views-\(UUID().uuidString)").path])
+        #expect { try views.run() } throws: { "\($0)".contains("--views needs a camera-aware model") }
     }
 }

@@ -1,3 +1,4 @@
+import DefaultModel
 import Foundation
 import Testing
 @testable import DiffrepCLI
@@ -49,13 +50,13 @@ import Testing
         #expect(manifest.contains("\"subcommand\" : \"nerf\"") || manifest.contains("\"subcommand\":\"nerf\""))
     }
 
-    /// Four steps on an 8³ grid leave only haze: asking for its mesh is an error that names the
-    /// cause, not an empty file, and every other output is already written.
+    /// Four steps on an 8³ grid with the class-only model leave only haze: asking for its mesh
+    /// is an error that names the cause, not an empty file, and every other output is already written.
     @Test func meshOfAnEmptyNeRFIsAnErrorThatKeepsTheOtherOutputs() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
         do {
-            try run(tiny + ["--out", out.path, "--mesh", "mesh.ply"])
+            try run(tiny + ["--out", out.path, "--mesh", "mesh.ply", "--model", DefaultModel.folder.path])
             Issue.record("an empty mesh was written as a success")
         } catch {
             #expect("\(error)".contains("no mesh: no ray of the NeRF reaches half opacity"), "\(error)")

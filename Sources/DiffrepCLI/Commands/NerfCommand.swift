@@ -97,7 +97,7 @@ struct NerfCommand: ParsableCommand {
 
     func run() throws {
         let outURL = try OutputFolder.prepare(out)
-        let m = try model.load()
+        let m = try model.load(defaultFolder: DefaultModel.nerfFolder)
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)

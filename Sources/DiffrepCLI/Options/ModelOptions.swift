@@ -7,7 +7,7 @@ import TensorCore
 
 /// `--model`, `--class`, `--guidance`: which denoiser a command samples with.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model.")
+    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
     var model: String?
 
     @Option(name: .customLong("class"), help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
@@ -20,16 +20,20 @@ struct ModelOptions: ParsableArguments {
         guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be a finite number ≥ 0") }
     }
 
-    var folder: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.folder }
+    /// `--model`, or `defaultFolder` without it.
+    func folder(default defaultFolder: URL = DefaultModel.folder) -> URL {
+        model.map { URL(fileURLWithPath: $0) } ?? defaultFolder
+    }
 
     /// The model settings every sampling command records in its manifest.
     var settings: [String: JSONValue] {
         ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
     }
 
-    /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is given).
-    func load() throws -> LoadedModel {
-        let folder = self.folder
+    /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is
+    /// given); `defaultFolder` is the model used without `--model`.
+    func load(defaultFolder: URL = DefaultModel.folder) throws -> LoadedModel {
+        let folder = self.folder(default: defaultFolder)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
         }
