@@ -10,7 +10,7 @@
 #   EXTRA="--resample 1"  (extra flags for every nerf run; default none: the tool's defaults)
 #   GALLERY=Renders/compare  (per class: a real toy's turntable beside each sampler's, first seed)
 #   BIN=path/to/diffrep   (a fixed binary, e.g. a copy, so rebuilding during a long comparison changes nothing)
-#   POSE=random|canonical (the gallery's real toys; default: the pose in MODEL's training_data.json, else random)
+#   POSE=random|canonical (the gallery's real toys; default: the pose in the training_data.json of MODEL, or of diffrep nerf's default model)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-"40 41 42 43"}
@@ -25,7 +25,7 @@ EXTRA=${EXTRA:-}
 MODEL_FLAG=${MODEL:+--model $MODEL}
 if [ -z "${POSE:-}" ]; then
     POSE=random
-    card="${MODEL:-Assets/toys-unet}/training_data.json"
+    card="${MODEL:-Assets/toys-unet-3d}/training_data.json"   # diffrep nerf's default model
     [ -f "$card" ] && POSE=$(sed -n 's/.*"pose" *: *"\([a-z]*\)".*/\1/p' "$card")
 fi
 if [ -z "${BIN:-}" ]; then
