@@ -5,19 +5,6 @@ import TensorCore
 
 /// The second camera route: view bins folded into the class label (``CameraBins``).
 @Suite struct CameraBinsTests {
-    func smallConfig() -> UNet2DConfig {
-        var c = UNet2DConfig()
-        c.sampleSize = 8
-        c.blockOutChannels = [8, 16]
-        c.downBlockTypes = ["DownBlock2D", "AttnDownBlock2D"]
-        c.upBlockTypes = ["AttnUpBlock2D", "UpBlock2D"]
-        c.layersPerBlock = 1
-        c.normNumGroups = 4
-        c.attentionHeadDim = 4
-        c.numClassEmbeds = 3
-        return c
-    }
-
     @Test func binsFollowTheOrbit() {
         let bins = CameraBins(azimuthBins: 8, elevationBins: 2, elevationMinDegrees: -10, elevationMaxDegrees: 50)
         func bin(_ azDeg: Float, _ elDeg: Float) -> Int { bins.bin(CameraPose(azimuth: azDeg * .pi / 180, elevation: elDeg * .pi / 180)) }
@@ -32,7 +19,7 @@ import TensorCore
     }
 
     @Test func binnedCopyStartsAsTheBaseAndLearnsPerView() {
-        let base = UNet2D(config: smallConfig(), seed: 5)
+        let base = UNet2D(config: CameraConditioningTests.smallConfig(), seed: 5)
         let bins = CameraBins(azimuthBins: 4, elevationBins: 1)
         let aware = UNet2D(cameraBinsFrom: base, bins: bins)
         #expect(aware.isCameraAware && !aware.readsCamera && aware.config.numClassEmbeds == 3 * 5)
@@ -58,7 +45,7 @@ import TensorCore
     }
 
     @Test func planesAreDroppedAndTheConfigRoundTrips() throws {
-        let planes = UNet2D(cameraAwareFrom: UNet2D(config: smallConfig(), seed: 6))
+        let planes = UNet2D(cameraAwareFrom: UNet2D(config: CameraConditioningTests.smallConfig(), seed: 6))
         let aware = UNet2D(cameraBinsFrom: planes, bins: CameraBins(azimuthBins: 4, elevationBins: 2))
         #expect(aware.config.inChannels == 3)
         var rng = RandomGenerator(seed: 2)

@@ -7,7 +7,8 @@ import TensorCore
 /// and user denoisers are unchanged, guidance keeps each item's camera, and the documented
 /// conditioning equals diffusers' forward (fixture made by Fixtures/make_camera_fixture.py).
 @Suite struct CameraConditioningTests {
-    func smallConfig(classes: Int? = 3) -> UNet2DConfig {
+    /// A 2-level UNet config for 8×8 images (channels 8, 16; heads of 4), `classes` class labels.
+    static func smallConfig(classes: Int? = 3) -> UNet2DConfig {
         var c = UNet2DConfig()
         c.sampleSize = 8
         c.blockOutChannels = [8, 16]
@@ -23,7 +24,7 @@ import TensorCore
     let cams = [CameraPose(azimuth: 0.3, elevation: 0.2), CameraPose(azimuth: 2.5, elevation: -0.1)]
 
     @Test func cameraAwareCopyStartsAsExactlyTheBaseModel() {
-        let base = UNet2D(config: smallConfig(), seed: 3)
+        let base = UNet2D(config: Self.smallConfig(), seed: 3)
         let aware = UNet2D(cameraAwareFrom: base)
         #expect(aware.readsCamera && !base.readsCamera)
         #expect(aware.config.inChannels == 6)
@@ -35,7 +36,7 @@ import TensorCore
     }
 
     @Test func aCameraChangeChangesTheOutputOfACameraAwareModel() {
-        let aware = UNet2D(cameraAwareFrom: UNet2D(config: smallConfig(), seed: 3))
+        let aware = UNet2D(cameraAwareFrom: UNet2D(config: Self.smallConfig(), seed: 3))
         var rng = RandomGenerator(seed: 2)
         let w = aware.parameters["conv_in.weight"]!
         w.data = w.data.enumerated().map { i, v in (i / 9) % 6 >= 3 ? rng.normalValues(1)[0] * 0.3 : v }
@@ -52,7 +53,7 @@ import TensorCore
     }
 
     @Test func classOnlyModelsIgnoreCameras() {
-        let unet = UNet2D(config: smallConfig(), seed: 4)
+        let unet = UNet2D(config: Self.smallConfig(), seed: 4)
         let d = DDPMDenoiser(network: unet, schedule: DDPMSchedule())
         var rng = RandomGenerator(seed: 3)
         let x = rng.normal([2, 3, 8, 8])
@@ -134,11 +135,11 @@ import TensorCore
         config.randomFlip = false
         config.cameraDropout = 0
         func cameraWeightGradient(_ data: Views) -> Float {
-            let unet = UNet2D(cameraAwareFrom: UNet2D(config: smallConfig(), seed: 5))
+            let unet = UNet2D(cameraAwareFrom: UNet2D(config: Self.smallConfig(), seed: 5))
             let trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: data, config: config)
             let batch = trainer.noisyBatch(step: 0, indices: [0, 1, 2, 3])
             let pred = unet.predict(batch.input, timesteps: batch.timesteps,
-                                    conditions: DenoiserTrainer.conditions(batch.labels, batch.cameras))
+                                    conditions: DenoiserCondition.combining(classLabels: batch.labels, cameras: batch.cameras))
             (pred - batch.noise).square().mean().backward()
             let g = unet.parameters["conv_in.weight"]!.grad!
             return g.enumerated().filter { ($0.offset / 9) % 6 >= 3 }.map { abs($0.element) }.max()!

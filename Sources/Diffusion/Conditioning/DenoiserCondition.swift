@@ -55,6 +55,13 @@ public struct DenoiserCondition: Sendable, Equatable, Hashable {
         labels.map { $0.map { DenoiserCondition(classLabel: $0) } }
     }
 
+    /// One condition per item from optional class labels and optional cameras (the two lists, when
+    /// both are given, have one entry per item); `nil` when neither is given, exactly the class-only call.
+    public static func combining(classLabels labels: [Int]?, cameras: [CameraPose?]?) -> [DenoiserCondition]? {
+        guard let cameras else { return classes(labels) }
+        return cameras.indices.map { DenoiserCondition(classLabel: labels?[$0], camera: cameras[$0]) }
+    }
+
     /// The class labels if every item has one, else `nil` (what a class-only API can take).
     public static func classLabels(of conditions: [DenoiserCondition]?) -> [Int]? {
         guard let conditions else { return nil }

@@ -36,10 +36,7 @@ public struct SamplerConfig: Sendable, Equatable {
 
     /// What the denoiser is told about each item: ``condition`` and ``cameras`` together
     /// (`nil` when neither is set, exactly the class-only call).
-    public var conditions: [DenoiserCondition]? {
-        guard let cameras else { return DenoiserCondition.classes(condition) }
-        return cameras.indices.map { DenoiserCondition(classLabel: condition?[$0], camera: cameras[$0]) }
-    }
+    public var conditions: [DenoiserCondition]? { DenoiserCondition.combining(classLabels: condition, cameras: cameras) }
 
     /// The number of steps `N` (one fewer than the noise levels).
     public var steps: Int { Swift.max(sigmas.count - 1, 0) }

@@ -95,12 +95,6 @@ public final class DenoiserTrainer {
         return (Tensor(x0.shape, data: xt), eps, ts.map(Float.init), labels, cameras)
     }
 
-    /// Per-item conditions from optional labels and cameras (`nil` when neither is given).
-    static func conditions(_ labels: [Int]?, _ cameras: [CameraPose?]?) -> [DenoiserCondition]? {
-        guard labels != nil || cameras != nil else { return nil }
-        let n = labels?.count ?? cameras!.count
-        return (0..<n).map { DenoiserCondition(classLabel: labels?[$0], camera: cameras?[$0]) }
-    }
 
     /// Mirrors item `i` left–right where `u[i] < 0.5`.
     static func flipRandomly(_ x: Tensor, _ u: [Float]) -> Tensor {
@@ -120,7 +114,7 @@ public final class DenoiserTrainer {
     public func trainStep() -> Float {
         let batch = noisyBatch(step: step, indices: indices(forStep: step))
         unet.parameters.zeroGrad()
-        let pred = unet.predict(batch.input, timesteps: batch.timesteps, conditions: Self.conditions(batch.labels, batch.cameras))
+        let pred = unet.predict(batch.input, timesteps: batch.timesteps, conditions: DenoiserCondition.combining(classLabels: batch.labels, cameras: batch.cameras))
         let loss = (pred - batch.noise).square().mean()
         loss.backward()
         clipGradients()

@@ -123,7 +123,7 @@ public struct HeldOutEvaluation {
                 }
                 let out = GradMode.withoutGrad {
                     network.predict(Tensor(x0.shape, data: xt), timesteps: ts.map(Float.init),
-                                    conditions: DenoiserTrainer.conditions(labels, cameras))
+                                    conditions: DenoiserCondition.combining(classLabels: labels, cameras: cameras))
                 }
                 precondition(out.shape == x0.shape, "network returned \(out.shape) for an input of \(x0.shape)")
                 let output = out.data

@@ -18,15 +18,7 @@ extension UNet2D {
         for (name, p) in base.parameters { old[name] = p }
         for (name, p) in parameters {
             let src = old[name]!
-            if name == "conv_in.weight" {
-                // [out, in, 3, 3]: copy the image channels, zero the camera channels.
-                let (o, iNew, iOld, k) = (p.shape[0], p.shape[1], src.shape[1], p.shape[2] * p.shape[3])
-                var w = [Float](repeating: 0, count: p.count)
-                for a in 0..<o { for c in 0..<iOld { for j in 0..<k { w[(a * iNew + c) * k + j] = src.data[(a * iOld + c) * k + j] } } }
-                p.data = w
-            } else {
-                p.data = src.data
-            }
+            p.data = name == "conv_in.weight" ? Self.inputChannelsResized(src, to: p.shape) : src.data
         }
     }
 }
@@ -64,14 +56,27 @@ extension UNet2D {
                     w.append(contentsOf: src.data[(c * t)..<((c + 1) * t)])
                 }
                 p.data = w
-            case "conv_in.weight" where base.readsCamera:      // [out, in, 3, 3]: keep the image channels
-                let (o, iNew, iOld, k) = (p.shape[0], p.shape[1], src.shape[1], p.shape[2] * p.shape[3])
-                var w = [Float](); w.reserveCapacity(p.count)
-                for a in 0..<o { w.append(contentsOf: src.data[(a * iOld * k)..<((a * iOld + iNew) * k)]) }
-                p.data = w
+            case "conv_in.weight":                             // keep the image channels
+                p.data = Self.inputChannelsResized(src, to: p.shape)
             default:
                 p.data = src.data
             }
         }
+    }
+}
+
+extension UNet2D {
+    /// A `conv_in` weight `[out, in, kh, kw]` with its input channels cut or zero-padded to
+    /// `shape[1]`: the first `min(in, shape[1])` channels are copied, any new ones are zero.
+    static func inputChannelsResized(_ weight: Tensor, to shape: [Int]) -> [Float] {
+        let (o, iOld, iNew, k) = (weight.shape[0], weight.shape[1], shape[1], weight.shape[2] * weight.shape[3])
+        precondition(shape[0] == o && shape[2] * shape[3] == k, "conv_in shapes \(weight.shape) and \(shape) differ beyond the input channels")
+        var w = [Float](repeating: 0, count: o * iNew * k)
+        for a in 0..<o {
+            for c in 0..<Swift.min(iOld, iNew) {
+                for j in 0..<k { w[(a * iNew + c) * k + j] = weight.data[(a * iOld + c) * k + j] }
+            }
+        }
+        return w
     }
 }
