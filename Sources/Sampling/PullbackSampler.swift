@@ -71,6 +71,12 @@ public struct PullbackSampler {
         /// image's (one global draw for every view, the layout from the view-consistent noise),
         /// instead of mixing by ``noiseCorrelation``. Experimental.
         public var shareNoiseMean = false
+        /// Camera-aware denoisers only: pass each view's camera at levels `σ ≤ cameraFromSigma`
+        /// and the "no camera" condition above (nil: the camera at every level). At high noise the
+        /// model makes the run's global random choices (colour, size); a view-free condition makes
+        /// them the same in every view, where per-view cameras let each view choose its own
+        /// (which the least-squares pull-back then averages into a dull compromise).
+        public var cameraFromSigma: Float? = nil
         /// The level to start at: 0 for a fresh run; `s` to resume a run whose parameters were
         /// saved after `s` steps (the rest of the run is then the same as uninterrupted).
         public var startStep = 0
@@ -94,6 +100,9 @@ public struct PullbackSampler {
             guard sigmas.count >= 2, sigmas.allSatisfy({ $0.isFinite }), sigmas[0] > 0,
                   zip(sigmas, sigmas.dropFirst()).allSatisfy({ $0 > $1 }), sigmas.last! >= 0 else {
                 throw SamplingError.invalidConfiguration("sigmas must be finite, start positive, decrease strictly and end at ≥ 0 (got \(sigmas))")
+            }
+            if let t = cameraFromSigma, !(t >= 0 && t.isFinite) {
+                throw SamplingError.invalidConfiguration("camera-from-sigma must be a finite σ ≥ 0, got \(t)")
             }
             guard viewsPerStep >= 1 else { throw SamplingError.invalidConfiguration("views per step must be ≥ 1") }
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
@@ -222,7 +231,8 @@ public struct PullbackSampler {
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
         let noisy = c.state == .noisy ? x
             : GradMode.withoutGrad { x + denoisedStateNoise(diffrep, views: views, shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
-        let conditions = ViewConditions.make(views: views, classLabel: c.classLabel)       // class + each view's camera
+        let conditions = ViewConditions.make(views: views, classLabel: c.classLabel,             // class + each view's camera
+                                             withCamera: c.cameraFromSigma.map { sigma <= $0 } ?? true)
         let d = SamplingClock.time(&clock.denoiserSeconds) {
             GradMode.withoutGrad { denoiser.denoise(noisy, sigma: sigma, conditions: conditions) }
         }

@@ -11,9 +11,10 @@ import Diffusion
 /// c[0].camera   // CameraPose of the first view
 /// ```
 public enum ViewConditions {
-    /// One condition per view.
-    public static func make<V>(views: [V], classLabel: Int?) -> [DenoiserCondition] {
-        views.map { DenoiserCondition(classLabel: classLabel, camera: camera(of: $0)) }
+    /// One condition per view; `withCamera: false` gives every view the "no camera" condition
+    /// (the class alone), as a camera-aware model was trained with for dropped cameras.
+    public static func make<V>(views: [V], classLabel: Int?, withCamera: Bool = true) -> [DenoiserCondition] {
+        views.map { DenoiserCondition(classLabel: classLabel, camera: withCamera ? camera(of: $0) : nil) }
     }
 
     /// The camera of a view, when the view is an ``OrbitView``.

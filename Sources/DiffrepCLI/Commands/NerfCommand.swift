@@ -40,6 +40,8 @@ struct NerfCommand: ParsableCommand {
     var noiseCorrelation: Float = 1
     @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) or surface-shared-mean (surface noise with the carried image's per-channel mean).")
     var noise: NoiseSource = .carried
+    @Option(help: "Camera-aware models: give the denoiser each view's camera only at noise levels σ ≤ this (above it, the class alone, so the high-noise choices such as colour agree between views). Default: the camera at every level.")
+    var cameraFromSigma: Float?
     @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
     var initial: InitialField = .empty
     @Option(help: "Start at the first noise level at or below this σ (default: the schedule's largest).")
@@ -89,7 +91,7 @@ struct NerfCommand: ParsableCommand {
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
             "resample": .int(sampling.resample ?? Self.defaultResample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
-            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "noise": .string(noise.rawValue),
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue),
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
@@ -124,6 +126,7 @@ struct NerfCommand: ParsableCommand {
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
             config.viewConsistentNoise = noise != .carried
+            config.cameraFromSigma = cameraFromSigma
             config.shareNoiseMean = noise == .surfaceSharedMean
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
             do {
