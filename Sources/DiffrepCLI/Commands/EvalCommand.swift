@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
 struct EvaluationOptions: ParsableArguments {
     @Option(help: "Toys classifier weights (default: the shipped one).")
     var classifier: String?
-    @Option(help: "Real reference turntables per class.")
+    @Option(parsing: .unconditional, help: "Real reference turntables per class.")
     var references = 16
     @Flag(help: "Skip the real-toys row per class.")
     var noRealRow = false
@@ -33,7 +33,7 @@ struct EvaluationOptions: ParsableArguments {
     var pose: ToyPose?
 
     func validate() throws {
-        guard references >= 2 else { throw ValidationError("--references must be at least 2") }
+        try OptionCheck.range("--references", references, 2...OptionLimits.heldOut.upperBound)
     }
 
     /// The evaluator for `runs`, with real toys posed like their model's data (all runs must agree).
@@ -97,7 +97,9 @@ struct RunFolder {
 func evaluateGroups(_ runs: [RunFolder], options: EvaluationOptions, kind: String,
                     evaluate: ([RunFolder], String, Int?) throws -> SampleMetrics,
                     realRow: (Int, Int) -> SampleMetrics) throws {
-    let outURL = try OutputFolder.prepare(options.out)
+    let output = try OutputRun.begin(options.out, staged: false)
+    defer { output.end() }
+    let outURL = output.folder
     var groups: [String: [RunFolder]] = [:]
     var order: [String] = []
     for run in runs {
@@ -151,12 +153,12 @@ struct EvalNerfCommand: ParsableCommand {
     @Argument(help: "Output folders of diffrep nerf.")
     var runs: [String]
     @OptionGroup var options: EvaluationOptions
-    @Option(help: "Turntable frames.")
+    @Option(parsing: .unconditional, help: "Turntable frames.")
     var frames = 24
 
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
-        guard frames >= 4 else { throw ValidationError("--frames must be at least 4") }
+        try OptionCheck.range("--frames", frames, 4...OptionLimits.frames.upperBound)
     }
 
     func run() throws {
@@ -215,8 +217,12 @@ struct EvalPanoramaCommand: ParsableCommand {
     @Argument(help: "Output folders of diffrep panorama.")
     var runs: [String]
     @OptionGroup var options: EvaluationOptions
-    @Option(help: "Windows per panorama.")
+    @Option(parsing: .unconditional, help: "Windows per panorama.")
     var windows = 8
+
+    func validate() throws {
+        try OptionCheck.range("--windows", windows, 1...1000)
+    }
 
     func run() throws {
         let folders = try runs.map { try RunFolder($0, expecting: "panorama") }
