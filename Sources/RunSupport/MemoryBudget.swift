@@ -58,6 +58,12 @@ public struct MemoryLimitError: Error, CustomStringConvertible, Equatable {
     /// The text given.
     public let text: String
 
+    /// The error for `text` given to `option`.
+    public init(option: String, text: String) {
+        self.option = option
+        self.text = text
+    }
+
     public var description: String {
         "\(option) '\(text)' is not a memory size: give a positive number of bytes with an optional K, M, G or T suffix, e.g. 16G"
     }
