@@ -132,6 +132,10 @@ struct TrainCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: ckpt.path) || FileManager.default.fileExists(atPath: interrupted.path) else {
                 throw ValidationError("--resume: no checkpoint at '\(ckpt.path)'")
             }
+            let savedConfig = ckpt.appendingPathComponent("model/config.json")
+            if FileManager.default.fileExists(atPath: savedConfig.path) {      // before the weights are allocated
+                try resources.check(memoryEstimate(try UNet2DConfig(contentsOf: savedConfig), batchSize: 1))
+            }
             trainer = try DenoiserTrainer.resume(from: ckpt, data: source)
             if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: trainer.unet.config.blockOutChannels.count) }
             try resources.check(memoryEstimate(trainer.unet.config, batchSize: trainer.config.batchSize))
@@ -152,7 +156,9 @@ struct TrainCommand: ParsableCommand {
                 log("starting from the weights of \(initFrom)")
             } else {
                 if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: try parsedChannels().count) }
-                unet = UNet2D(config: try unetConfig(classes: source.numClasses, sampleSize: dataSide), seed: seed)
+                let config = try unetConfig(classes: source.numClasses, sampleSize: dataSide)
+                try resources.check(memoryEstimate(config, batchSize: batchSize))      // before the weights are allocated
+                unet = UNet2D(config: config, seed: seed)
             }
             if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: unet.config.blockOutChannels.count) }
             try resources.check(memoryEstimate(unet.config, batchSize: batchSize))
