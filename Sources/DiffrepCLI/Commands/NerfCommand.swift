@@ -362,7 +362,9 @@ enum NerfCheckpoint {
         let (step, saved) = try parameters(url, into: nerf)
         guard try saved == canonical(settings) else {
             let old = saved.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
-            let differing = Set(old.keys).union(settings.keys).sorted().filter { old[$0] != settings[$0] }
+            let differing = Set(old.keys).union(settings.keys).sorted().filter {     // compared as JSON text: 3 and 3.0 agree
+                (try? canonical(old[$0].map { ["v": $0] } ?? [:])) != (try? canonical(settings[$0].map { ["v": $0] } ?? [:]))
+            }
             let names = differing.map { $0 == "model_files" ? "model" : $0 }.joined(separator: ", ")
             throw ValidationError("--resume: the checkpoint '\(url.path)' was made with different settings (\(names.isEmpty ? "unknown" : names)); rerun with the same flags, seed and model")
         }
