@@ -30,3 +30,30 @@ import Testing
         }
     }
 }
+
+/// `diffrep eval nerf` on a run whose NeRF holds NaN fails instead of printing NaN figures.
+@Suite struct EvalNerfFiguresTests {
+    @Test func aNaNNeRFIsAnError() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("eval-nan-nerf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let run = base.appendingPathComponent("run")
+        let nerf = try NerfCommand.parse(["--steps", "2", "--resolution", "8", "--samples-per-ray", "8", "--frames", "4",
+                                          "--display-size", "16", "--class", "torus", "--out", run.path])
+        try nerf.run()
+        let checkpoint = run.appendingPathComponent("nerf.safetensors")
+        let contents = try SafeTensors.read(contentsOf: checkpoint)
+        for (_, t) in contents.tensors { t.data = [Float](repeating: .nan, count: t.count) }
+        try SafeTensors.save(contents.tensors, metadata: contents.metadata, to: checkpoint)
+        let eval = try EvalNerfCommand.parse([run.path, "--references", "2", "--frames", "4", "--no-real-row",
+                                              "--out", base.appendingPathComponent("out").path])
+        do {
+            try eval.run()
+            Issue.record("eval nerf exited normally with NaN figures")
+        } catch {
+            let message = "\(error)"
+            #expect(message.hasPrefix("the evaluation gave figures that are not numbers — pullback (class 4): "), "\(message)")
+            #expect(message.contains("class probability nan"), "\(message)")
+            #expect(message.hasSuffix("(eval.json and eval.md were written for inspection)"), "\(message)")
+        }
+    }
+}

@@ -128,11 +128,22 @@ func evaluateGroups(_ runs: [RunFolder], options: EvaluationOptions, kind: Strin
     print(table.text)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let runsJSON = runs.map { $0.url.path }
     struct Report: Encodable { let kind: String; let runs: [String]; let rows: [SampleMetrics] }
     try OutputFolder.atomicWrite(data: try encoder.encode(Report(kind: kind, runs: runsJSON, rows: rows)),
                                  to: outURL.appendingPathComponent("eval.json"))
     try OutputFolder.atomicWrite(data: Data(table.markdown.utf8), to: outURL.appendingPathComponent("eval.md"))
+    let broken = rows.compactMap { row -> String? in
+        let figures: [(String, Double?)] = [("KID", row.kid), ("diversity", row.diversity), ("silhouette change", row.silhouetteChange),
+                                            ("view-consistent change", row.viewChange), ("recognised", row.recognisability?.accuracy),
+                                            ("class probability", row.recognisability?.meanProbability)]
+        let bad = figures.filter { $0.1.map { !$0.isFinite } ?? false }.map { "\($0.0) \($0.1!)" }
+        return bad.isEmpty ? nil : "\(row.name) (class \(row.classLabel.map(String.init) ?? "none")): " + bad.joined(separator: ", ")
+    }
+    if !broken.isEmpty {     // written for inspection, but no success
+        throw ValidationError("the evaluation gave figures that are not numbers — \(broken.joined(separator: "; ")); the runs' renders hold NaN or infinite values (eval.json and eval.md were written for inspection)")
+    }
     log("wrote eval.json and eval.md to \(outURL.path)")
 }
 
