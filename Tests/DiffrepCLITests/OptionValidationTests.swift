@@ -50,6 +50,7 @@ import Testing
         (["train", "--channels", "48,64"], "--channels '48,64': entry 1, 48, is not a multiple of 32 (8 GroupNorm groups and 32-wide attention heads), e.g. 64,128,128"),
         (["train", "--attention", "7,banana"], "--attention '7,banana': entry 1, 7, is out of range: allowed 0…2"),
         (["train", "--attention", "1,banana"], "--attention '1,banana': entry 2, 'banana', is not a whole number"),
+        (["train", "--channels", "32,32,32,32,32,32,32,32,32"], "--channels '32,32,32,32,32,32,32,32,32' has 9 entries: allowed 1…8 (one per resolution level)"),
         (["train", "--size", "30"], "--size 30 cannot be used: the UNet's 3 levels need a side of at least 8 that is a multiple of 4 (2^(levels − 1))"),
     ])
     func listsAndSizesTheUNetCannotTakeAreRefused(args: [String], message: String) {

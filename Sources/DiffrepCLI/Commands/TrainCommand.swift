@@ -72,7 +72,9 @@ struct TrainCommand: ParsableCommand {
     /// `--channels` as numbers: 1 to 8 entries, each a multiple of 32 in 32…8192.
     func parsedChannels() throws -> [Int] {
         let c = try OptionCheck.integers("--channels", channels, allowed: OptionLimits.channels)
-        try OptionCheck.range("--channels entries", c.count, OptionLimits.levels)
+        guard OptionLimits.levels.contains(c.count) else {
+            throw ValidationError("--channels '\(channels)' has \(c.count) entries: allowed \(OptionLimits.levels.lowerBound)…\(OptionLimits.levels.upperBound) (one per resolution level)")
+        }
         if let (i, n) = c.enumerated().first(where: { $0.element % 32 != 0 }) {
             throw ValidationError("--channels '\(channels)': entry \(i + 1), \(n), is not a multiple of 32 (8 GroupNorm groups and 32-wide attention heads), e.g. 64,128,128")
         }
