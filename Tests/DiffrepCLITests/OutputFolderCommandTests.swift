@@ -58,6 +58,38 @@ import Testing
         #expect(manifest.outputs == ["image_00.png", "images.png"])
     }
 
+    /// The same for `dataset`: a second export with a smaller --count removes the first one's extra images.
+    @Test func aSmallerDatasetExportRemovesTheExtraImages() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        for count in ["3", "1"] {
+            let d = try DatasetCommand.parse(["--count", count, "--size", "8", "--out", out.path])
+            try d.run()
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names == ["labels.csv", "manifest.json", "toy_000000.png"])
+    }
+
+    /// A train run killed while saving leaves `.checkpoint.tmp-PID/`; the next run into the
+    /// folder removes it.
+    @Test func aKilledTrainRunsTemporaryCheckpointIsRemoved() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let stale = out.appendingPathComponent(".checkpoint.tmp-\(child.processIdentifier)/model")
+        try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: stale.appendingPathComponent("config.json"))
+        let train = try TrainCommand.parse(["--channels", "32", "--attention", "", "--size", "8", "--steps", "1",
+                                            "--batch-size", "1", "--out", out.path])
+        try train.run()
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".checkpoint") }
+        #expect(hidden.isEmpty, "\(hidden)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint/model/config.json").path))
+    }
+
     /// `--mesh` into a folder that does not exist fails before sampling: no checkpoint is written.
     @Test func aMeshPathInAMissingFolderFailsBeforeSampling() throws {
         let out = temporaryFolder()
