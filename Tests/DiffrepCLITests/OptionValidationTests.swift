@@ -39,6 +39,7 @@ import Testing
         (["image", "--guidance", "-1"], "--guidance -1.0 is out of range: allowed a finite number ≥ 0"),
         (["nerf", "--display-size", "-96"], "--display-size -96 is out of range: allowed 8…4096"),
         (["panorama", "--views-per-step", "-4"], "--views-per-step -4 is out of range: allowed 1…256"),
+        (["dataset", "--class", "-1"], "unknown class '-1'; use 0..<6 or one of sphere, box, cylinder, cone, torus, capsule"),
     ])
     func negativeNumbersAreValuesOutOfRange(args: [String], message: String) {
         #expect(Self.parseMessage(args) == message)

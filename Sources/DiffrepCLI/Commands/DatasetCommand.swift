@@ -20,7 +20,7 @@ struct DatasetCommand: ParsableCommand {
     var count = 64
     @Option(parsing: .unconditional, help: "Render each scene from this many turntable views (azimuths 360°·k/F at 20° elevation, the views of diffrep nerf's turntable): one folder per scene.")
     var turntable: Int?
-    @Option(name: .customLong("class"), help: "Only scenes of this class (name or label), e.g. box.")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "Only scenes of this class (name or label), e.g. box.")
     var classFilter: String?
     @Option(parsing: .unconditional, help: "Image size in pixels.")
     var size = 32
