@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore", "DefaultModel", "Toys"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
-        .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI"]),
+        .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI", "RunSupport", "Diffusion", "PNGIO", "TensorCore", "DefaultModel"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "TensorCore", "DefaultModel"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),

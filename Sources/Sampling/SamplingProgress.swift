@@ -58,4 +58,7 @@ public struct SamplingReport: Sendable {
     public var denoiserSeconds = 0.0, solveSeconds = 0.0, totalSeconds = 0.0
     /// Denoiser evaluations (batches) and total solver iterations.
     public var denoiserCalls = 0, solverIterations = 0
+
+    /// A report of no work (all zero), e.g. for a run resumed after its last step.
+    public init() {}
 }

@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
 struct EvaluationOptions: ParsableArguments {
     @Option(help: "Toys classifier weights (default: the shipped one).")
     var classifier: String?
-    @Option(help: "Real reference turntables per class.")
+    @Option(parsing: .unconditional, help: "Real reference turntables per class.")
     var references = 16
     @Flag(help: "Skip the real-toys row per class.")
     var noRealRow = false
@@ -33,7 +33,7 @@ struct EvaluationOptions: ParsableArguments {
     var pose: ToyPose?
 
     func validate() throws {
-        guard references >= 2 else { throw ValidationError("--references must be at least 2") }
+        try OptionCheck.range("--references", references, 2...OptionLimits.heldOut.upperBound)
     }
 
     /// The evaluator for `runs`, with real toys posed like their model's data (all runs must agree).
@@ -97,7 +97,9 @@ struct RunFolder {
 func evaluateGroups(_ runs: [RunFolder], options: EvaluationOptions, kind: String,
                     evaluate: ([RunFolder], String, Int?) throws -> SampleMetrics,
                     realRow: (Int, Int) -> SampleMetrics) throws {
-    let outURL = try OutputFolder.prepare(options.out)
+    let output = try OutputRun.begin(options.out, staged: false)
+    defer { output.end() }
+    let outURL = output.folder
     var groups: [String: [RunFolder]] = [:]
     var order: [String] = []
     for run in runs {
@@ -126,11 +128,22 @@ func evaluateGroups(_ runs: [RunFolder], options: EvaluationOptions, kind: Strin
     print(table.text)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let runsJSON = runs.map { $0.url.path }
     struct Report: Encodable { let kind: String; let runs: [String]; let rows: [SampleMetrics] }
     try OutputFolder.atomicWrite(data: try encoder.encode(Report(kind: kind, runs: runsJSON, rows: rows)),
                                  to: outURL.appendingPathComponent("eval.json"))
     try OutputFolder.atomicWrite(data: Data(table.markdown.utf8), to: outURL.appendingPathComponent("eval.md"))
+    let broken = rows.compactMap { row -> String? in
+        let figures: [(String, Double?)] = [("KID", row.kid), ("diversity", row.diversity), ("silhouette change", row.silhouetteChange),
+                                            ("view-consistent change", row.viewChange), ("recognised", row.recognisability?.accuracy),
+                                            ("class probability", row.recognisability?.meanProbability)]
+        let bad = figures.filter { $0.1.map { !$0.isFinite } ?? false }.map { "\($0.0) \($0.1!)" }
+        return bad.isEmpty ? nil : "\(row.name) (class \(row.classLabel.map(String.init) ?? "none")): " + bad.joined(separator: ", ")
+    }
+    if !broken.isEmpty {     // written for inspection, but no success
+        throw ValidationError("the evaluation gave figures that are not numbers — \(broken.joined(separator: "; ")); the runs' renders hold NaN or infinite values (eval.json and eval.md were written for inspection)")
+    }
     log("wrote eval.json and eval.md to \(outURL.path)")
 }
 
@@ -151,12 +164,12 @@ struct EvalNerfCommand: ParsableCommand {
     @Argument(help: "Output folders of diffrep nerf.")
     var runs: [String]
     @OptionGroup var options: EvaluationOptions
-    @Option(help: "Turntable frames.")
+    @Option(parsing: .unconditional, help: "Turntable frames.")
     var frames = 24
 
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
-        guard frames >= 4 else { throw ValidationError("--frames must be at least 4") }
+        try OptionCheck.range("--frames", frames, 4...OptionLimits.frames.upperBound)
     }
 
     func run() throws {
@@ -215,8 +228,12 @@ struct EvalPanoramaCommand: ParsableCommand {
     @Argument(help: "Output folders of diffrep panorama.")
     var runs: [String]
     @OptionGroup var options: EvaluationOptions
-    @Option(help: "Windows per panorama.")
+    @Option(parsing: .unconditional, help: "Windows per panorama.")
     var windows = 8
+
+    func validate() throws {
+        try OptionCheck.range("--windows", windows, 1...1000)
+    }
 
     func run() throws {
         let folders = try runs.map { try RunFolder($0, expecting: "panorama") }

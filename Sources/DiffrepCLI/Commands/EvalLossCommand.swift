@@ -22,13 +22,13 @@ struct EvalLossCommand: ParsableCommand {
     var model: String?
     @Option(help: "Held-out data: 'toys' (procedural) or a folder of PNG images (not used in training).")
     var data = "toys"
-    @Option(help: "Number of held-out images (a PNG folder supplies at most its own count).")
+    @Option(parsing: .unconditional, help: "Number of held-out images (a PNG folder supplies at most its own count).")
     var count = 256
     @Option(help: "Timestep bands, as comma-separated boundaries (default: 0,100,300,600,1000).")
     var bands = "0,100,300,600,1000"
-    @Option(help: "Seed of the noise (and of the toys data set).")
+    @Option(parsing: .unconditional, help: "Seed of the noise (and of the toys data set).")
     var seed: UInt64 = 0
-    @Option(help: "Images per network call.")
+    @Option(parsing: .unconditional, help: "Images per network call.")
     var batchSize = 32
     @Flag(help: "Evaluate a class-conditional model with the null class instead of the true labels.")
     var unconditional = false
@@ -41,7 +41,8 @@ struct EvalLossCommand: ParsableCommand {
     static let heldOutToysStart = 1 << 40
 
     func validate() throws {
-        guard count > 0, batchSize > 0 else { throw ValidationError("--count and --batch-size must be positive") }
+        try OptionCheck.range("--count", count, OptionLimits.heldOut)
+        try OptionCheck.range("--batch-size", batchSize, OptionLimits.batchSize)
         _ = try parsedBands()
     }
 
@@ -55,7 +56,9 @@ struct EvalLossCommand: ParsableCommand {
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: false)
+        defer { output.end() }
+        let outURL = output.folder
         let folder = model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.folder
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
@@ -95,6 +98,7 @@ struct EvalLossCommand: ParsableCommand {
         let bar = ProgressBar("eval", total: items.count * bandRanges.count)
         let results = try evaluation.evaluate(modelFolder: folder) { done, _ in bar.update(step: done) }
         bar.finish()
+        let failed = results.filter { !($0.epsilonMSE.isFinite && $0.x0MSE.isFinite && $0.clippedX0MSE.isFinite) }
 
         print(Self.table(results, title: "held-out denoising loss of \(folder.path) on \(items.count) "
                          + (data == "toys" ? "toys" : "images from \(data)") + (unconditional ? " (null class)" : "") + (hideCamera ? " (no camera)" : "")))
@@ -111,6 +115,10 @@ struct EvalLossCommand: ParsableCommand {
         manifest.addOutput("heldout.csv")
         manifest.finish()
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
+        if let first = failed.first {     // written for inspection, but no success
+            throw EvalFiguresError(bands: failed.map { "[\($0.timesteps.lowerBound), \($0.timesteps.upperBound))" },
+                                   example: first.epsilonMSE.isFinite ? first.x0MSE : first.epsilonMSE, model: folder.path)
+        }
         log("wrote heldout.csv and manifest.json to \(outURL.path)")
     }
 
@@ -126,5 +134,20 @@ struct EvalLossCommand: ParsableCommand {
                          + col(String(format: "%.4g", r.x0MSE), 11) + col(String(format: "%.4f", r.clippedX0MSE), 16))
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The evaluation produced figures that are not numbers (NaN or infinite): the model's weights
+/// or the data are broken, and the command fails instead of reporting them as a result.
+struct EvalFiguresError: Error, CustomStringConvertible {
+    /// The timestep bands with a non-finite figure.
+    let bands: [String]
+    /// One of the figures.
+    let example: Double
+    /// The model evaluated.
+    let model: String
+
+    var description: String {
+        "the held-out loss of '\(model)' is \(example) in band\(bands.count == 1 ? "" : "s") \(bands.joined(separator: ", ")): its weights or the data hold NaN or infinite values (heldout.csv was written for inspection)"
     }
 }

@@ -17,22 +17,26 @@ struct ImageCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
+    @OptionGroup var resources: ResourceOptions
     @Option(help: "grid (pixels; pullback = DDIM exactly) or field (Fourier-feature MLP, renders at any size).")
     var representation: Representation = .grid
-    @Option(help: "Number of images (seeds seed, seed+1, …).")
+    @Option(parsing: .unconditional, help: "Number of images (seeds seed, seed+1, …).")
     var count = 4
-    @Option(help: "Size of the field renders written (field only).")
+    @Option(parsing: .unconditional, help: "Size of the field renders written (field only).")
     var displaySize = 96
     @Option(help: "Output folder.")
     var out = "out/image"
 
     func validate() throws {
-        guard count >= 1, displaySize >= 8 else { throw ValidationError("--count must be ≥ 1 and --display-size ≥ 8") }
+        try OptionCheck.range("--count", count, OptionLimits.sampleCount)
+        try OptionCheck.range("--display-size", displaySize, OptionLimits.displaySize)
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: true)
+        defer { output.end() }
         let m = try model.load()
+        try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
             .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 })
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
@@ -56,18 +60,34 @@ struct ImageCommand: ParsableCommand {
             denoiserSeconds += report.denoiserSeconds
             solveSeconds += report.solveSeconds
             let file = String(format: "image_%02d.png", k)
-            try PNG.write(shown[k], to: outURL.appendingPathComponent(file).path)
+            try PNG.write(shown[k], to: try output.file(file).path)
             manifest.addOutput(file)
         }
         let grid = Tensor.concat(images.map { $0.reshaped([1, c, h, w]) }, axis: 0)
-        try PNG.write(try ImageGrid.tile(grid), to: outURL.appendingPathComponent("images.png").path)
+        try PNG.write(try ImageGrid.tile(grid), to: try output.file("images.png").path)
         manifest.addOutput("images.png")
         manifest.measurements["denoiser_seconds"] = denoiserSeconds
         manifest.measurements["solve_seconds"] = solveSeconds
         manifest.measurements["pairwise_rms_distance"] = FeatureDiversity.meanPairwiseRMS(images)
         manifest.finish()
-        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
-        log("wrote \(count) images to \(outURL.path) (mean pairwise RMS distance \(String(format: "%.3f", FeatureDiversity.meanPairwiseRMS(images))))")
+        try manifest.write(to: try output.file(OutputRun.manifestName))
+        try output.commit(outputs: manifest.outputs)
+        log("wrote \(count) images to \(output.folder.path) (mean pairwise RMS distance \(String(format: "%.3f", FeatureDiversity.meanPairwiseRMS(images))))")
+    }
+}
+
+extension ImageCommand {
+    /// The images kept, the denoiser's batch and, for fields, the display renders (every pixel's
+    /// Fourier features and MLP activations at once).
+    func memoryEstimate(_ m: LoadedModel) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        let pixels = Double(m.imageShape.reduce(1, *)), display = Double(displaySize)
+        e.add("images", floats: 2 * Double(count) * pixels)
+        e.add("denoiser activations", floats: ResourceFigures.unetActivations(m.unet.config, batch: 2 * Double(sampling.viewsPerStep ?? 1), training: false))
+        if representation == .field {
+            e.add("field display renders", floats: Double(count) * display * display * (2 * 64 + 4 * 64 + 8))
+        }
+        return e
     }
 }
 

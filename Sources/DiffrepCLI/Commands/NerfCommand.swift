@@ -20,6 +20,7 @@ struct NerfCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
+    @OptionGroup var resources: ResourceOptions
     /// Views per step unless `--views-per-step` says otherwise.
     static let defaultViews = 6
     /// Pullback steps per level unless `--resample` says otherwise (measured: less haze, renders
@@ -28,15 +29,15 @@ struct NerfCommand: ParsableCommand {
 
     @Option(help: "Radiance field: grid (dense voxel grid) or hash (hash grid + small MLP).")
     var field: FieldKind = .grid
-    @Option(help: "Voxel grid resolution per axis (--field grid only; default 32).")
+    @Option(parsing: .unconditional, help: "Voxel grid resolution per axis (--field grid only; default 32).")
     var resolution: Int?
     /// The voxel grid's resolution (the hash grid has its own levels).
     var gridResolution: Int { resolution ?? 32 }
-    @Option(help: "Samples per ray when rendering.")
+    @Option(parsing: .unconditional, help: "Samples per ray when rendering.")
     var samplesPerRay = 48
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = .denoised
-    @Option(help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
+    @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
     @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) or surface-shared-mean (surface noise with the carried image's per-channel mean).")
     var noise: NoiseSource = .carried
@@ -44,31 +45,31 @@ struct NerfCommand: ParsableCommand {
     var cameraFromSigma: Float?
     @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
     var initial: InitialField = .empty
-    @Option(help: "Start at the first noise level at or below this σ (default: the schedule's largest).")
+    @Option(parsing: .unconditional, help: "Start at the first noise level at or below this σ (default: the schedule's largest).")
     var startSigma: Float?
-    @Option(help: "Weight of the field's squared total variation in each solve (smoothness prior).")
+    @Option(parsing: .unconditional, help: "Weight of the field's squared total variation in each solve (smoothness prior).")
     var smoothness: Float = 0.005
-    @Option(help: "Weight of the empty-space prior (mean softplus of log density above 0.01) in each solve.")
+    @Option(parsing: .unconditional, help: "Weight of the empty-space prior (mean softplus of log density above 0.01) in each solve.")
     var sparsity: Float = 0.01
-    @Option(help: "Conjugate-gradient iterations per pullback step.")
+    @Option(parsing: .unconditional, help: "Conjugate-gradient iterations per pullback step.")
     var cgIterations = 8
-    @Option(help: "Turntable frames.")
+    @Option(parsing: .unconditional, help: "Turntable frames.")
     var frames = 24
-    @Option(help: "Turntable frame size (pixels; larger than the training views is fine).")
+    @Option(parsing: .unconditional, help: "Turntable frame size (pixels; larger than the training views is fine).")
     var displaySize = 96
     @Option(help: "Also write a marching-cubes mesh with vertex colours (.ply or .obj).")
     var mesh: String?
-    @Option(help: "Save the NeRF every N sampler steps (for --resume).")
+    @Option(parsing: .unconditional, help: "Save the NeRF every N sampler steps (for --resume).")
     var checkpointEvery = 5
     @Flag(help: "Continue from OUT/nerf.safetensors with the same settings.")
     var resume = false
-    @Option(help: "Stop after this many sampler steps, leaving the checkpoint to --resume later (pullback).")
+    @Option(parsing: .unconditional, help: "Stop after this many sampler steps (1 to --steps − 1), leaving the checkpoint to --resume later (pullback only).")
     var stopAfter: Int?
     @Option(help: "Output folder.")
     var out = "out/nerf"
 
     func validate() throws {
-        guard gridResolution >= 4, gridResolution <= 256 else { throw ValidationError("--resolution must be in 4...256") }
+        try OptionCheck.range("--resolution", gridResolution, 4...256)
         if field == .hash && resolution != nil {
             throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
         }
@@ -78,11 +79,20 @@ struct NerfCommand: ParsableCommand {
         guard smoothness >= 0, sparsity >= 0, smoothness.isFinite, sparsity.isFinite else {
             throw ValidationError("--smoothness and --sparsity must be finite and ≥ 0")
         }
-        guard samplesPerRay >= 4, frames >= 1, displaySize >= 8, cgIterations >= 1, checkpointEvery >= 1 else {
-            throw ValidationError("--samples-per-ray ≥ 4, --frames ≥ 1, --display-size ≥ 8, --cg-iterations ≥ 1, --checkpoint-every ≥ 1")
-        }
+        try OptionCheck.range("--samples-per-ray", samplesPerRay, OptionLimits.samplesPerRay)
+        try OptionCheck.range("--frames", frames, OptionLimits.frames)
+        try OptionCheck.range("--display-size", displaySize, OptionLimits.displaySize)
+        try OptionCheck.range("--cg-iterations", cgIterations, OptionLimits.cgIterations)
+        try OptionCheck.range("--checkpoint-every", checkpointEvery, 1...Int.max)
         if let mesh, !(mesh.hasSuffix(".ply") || mesh.hasSuffix(".obj")) {
             throw ValidationError("--mesh must end in .ply or .obj")
+        }
+        if let stopAfter {
+            guard sampling.sampler == .pullback else {
+                throw ValidationError("--stop-after applies to --sampler pullback (sds and sjc keep no checkpoint to resume)")
+            }
+            guard sampling.steps >= 2 else { throw ValidationError("--stop-after needs --steps ≥ 2 (there is no step to stop after)") }
+            try OptionCheck.range("--stop-after", stopAfter, 1...(sampling.steps - 1))
         }
     }
 
@@ -98,9 +108,14 @@ struct NerfCommand: ParsableCommand {
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: true)
+        defer { output.end() }
+        let outURL = output.folder
+        let meshURL = try mesh.map { try Self.checkedMeshURL($0, in: outURL) }
         let m = try model.load(defaultFolder: DefaultModel.nerfFolder)
+        try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config))
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
+        let identity = checkpointSettings(modelFiles: manifest.modelFiles)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
@@ -108,13 +123,22 @@ struct NerfCommand: ParsableCommand {
         nerf.smoothness = smoothness
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
-        let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: settings) : 0
+        let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
         if resume { log("resumed at step \(startStep) from \(checkpoint.path)") }
+        if let stopAfter, stopAfter <= startStep {
+            throw ValidationError("--stop-after \(stopAfter) is not after the checkpoint's step \(startStep): give a later step or drop --stop-after")
+        }
 
         // Sample.
         let report: SamplingReport
         let label = model.classLabel.map { "nerf (\($0))" } ?? "nerf"
         switch sampling.sampler {
+        case .pullback where startStep >= sampling.steps:
+            guard startStep == sampling.steps else {
+                throw ValidationError("--resume: the checkpoint is at step \(startStep), beyond --steps \(sampling.steps)")
+            }
+            log("the checkpoint has finished all \(startStep) steps: writing the outputs")
+            report = SamplingReport()
         case .pullback:
             var config = PullbackSampler.Configuration(
                 sigmas: try m.schedule.checkedDDIMSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
@@ -129,16 +153,22 @@ struct NerfCommand: ParsableCommand {
             config.cameraFromSigma = cameraFromSigma
             config.shareNoiseMean = noise == .surfaceSharedMean
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
+            var saveFailure: Error?
             do {
                 report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
                 bar.update(step: p.step, extra: ["σ": Double(p.sigma)])
                 if (p.step % checkpointEvery == 0 || p.step == stopAfter) && p.step < p.totalSteps {
-                    try? NerfCheckpoint.save(nerf, step: p.step, settings: settings, to: checkpoint)
+                    do { try NerfCheckpoint.save(nerf, step: p.step, settings: identity, to: checkpoint) } catch {
+                        saveFailure = error     // stop: the last checkpoint written stays in place (atomic saves)
+                        return false
+                    }
                 }
                 return p.step != stopAfter
             }
-            } catch SamplingError.cancelled(let step) where step == stopAfter {
+            } catch SamplingError.cancelled(let step) {
                 bar.finish()
+                if let saveFailure { throw CheckpointSaveError(step: step, path: checkpoint.path, underlying: saveFailure) }
+                guard step == stopAfter else { throw SamplingError.cancelled(afterStep: step) }
                 log("stopped after step \(step); continue with the same flags and --resume")
                 return
             }
@@ -147,7 +177,7 @@ struct NerfCommand: ParsableCommand {
             report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label, views: NerfCommand.defaultViews)
         }
         try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
-                                settings: settings, to: checkpoint)
+                                settings: identity, to: checkpoint)
         manifest.addOutput("nerf.safetensors")
         let quality = NerfQuality.measure(nerf, views: nerf.turntable(frames: 8), denoiser: m.denoiser,
                                           classLabel: m.classLabel ?? m.nullClass, seed: sampling.seed)
@@ -169,18 +199,16 @@ struct NerfCommand: ParsableCommand {
         // Turntable, depth and opacity.
         let views = nerf.turntable(frames: frames)
         var frameImages: [PNGImage] = [], depths: [Tensor] = [], opacities: [Tensor] = []
-        let turntableDir = outURL.appendingPathComponent("turntable")
-        try FileManager.default.createDirectory(at: turntableDir, withIntermediateDirectories: true)
         for (k, view) in views.enumerated() {
             let r = nerf.display(view, size: displaySize)
             let image = try PNGImage(tensor: r.image)
             frameImages.append(image)
-            try PNG.write(image, to: turntableDir.appendingPathComponent(String(format: "frame_%03d.png", k)).path)
+            try PNG.write(image, to: try output.file(String(format: "turntable/frame_%03d.png", k)).path)
             if k % Swift.max(frames / 4, 1) == 0 && depths.count < 4 { depths.append(r.depth); opacities.append(r.opacity) }
         }
-        try APNG.write(frames: frameImages, delayMs: 80, to: outURL.appendingPathComponent("turntable.png").path)
-        try PNG.write(NerfMaps.strip(depths, normalise: true), to: outURL.appendingPathComponent("depth.png").path)
-        try PNG.write(NerfMaps.strip(opacities, normalise: false), to: outURL.appendingPathComponent("opacity.png").path)
+        try APNG.write(frames: frameImages, delayMs: 80, to: try output.file("turntable.png").path)
+        try PNG.write(NerfMaps.strip(depths, normalise: true), to: try output.file("depth.png").path)
+        try PNG.write(NerfMaps.strip(opacities, normalise: false), to: try output.file("opacity.png").path)
         manifest.addOutput("turntable.png")
         manifest.addOutput("turntable/")
         manifest.addOutput("depth.png")
@@ -190,11 +218,10 @@ struct NerfCommand: ParsableCommand {
         manifest.measurements["solve_seconds"] = report.solveSeconds
         manifest.measurements["sampling_seconds"] = report.totalSeconds
         manifest.finish()
-        let manifestURL = outURL.appendingPathComponent("manifest.json")
-        try manifest.write(to: manifestURL)        // before the mesh: a mesh that fails loses nothing else
-
-        if let mesh {
-            let url = URL(fileURLWithPath: mesh, relativeTo: outURL)
+        try manifest.write(to: try output.file(OutputRun.manifestName))
+        try output.commit(outputs: manifest.outputs)   // before the mesh: a mesh that fails loses nothing else (an old mesh is gone)
+        let manifestURL = outURL.appendingPathComponent(OutputRun.manifestName)
+        if let mesh, let url = meshURL {
             let written = try NerfMesh.write(nerf, to: url)
             manifest.addOutput(mesh)
             manifest.measurements["mesh_triangles"] = Double(written.triangles)
@@ -210,6 +237,49 @@ struct NerfCommand: ParsableCommand {
 }
 
 extension NerfCommand {
+    /// The settings a checkpoint must match to be resumed: every sampling setting plus the seed
+    /// and the model's file digests (a resume with another seed or model is refused).
+    func checkpointSettings(modelFiles: [String: String]) -> [String: JSONValue] {
+        settings.merging(["seed": .string("\(sampling.seed)"),
+                          "model_files": .object(modelFiles.mapValues(JSONValue.string))]) { $1 }
+    }
+
+    /// `--mesh` resolved against the output folder, checked before sampling: its folder must
+    /// exist and be writable, and the path must not be a folder.
+    static func checkedMeshURL(_ mesh: String, in folder: URL) throws -> URL {
+        let url = URL(fileURLWithPath: mesh, relativeTo: folder).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--mesh '\(mesh)': the folder '\(parent)' does not exist (create it first, or give a path in an existing folder)")
+        }
+        guard FileManager.default.isWritableFile(atPath: parent) else {
+            throw ValidationError("--mesh '\(mesh)': the folder '\(parent)' is not writable")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("--mesh '\(mesh)': '\(url.path)' is a folder, not a file")
+        }
+        return url
+    }
+
+    /// What this run holds at its peak: the field with its optimiser state, the sampler's
+    /// renders (every ray sample kept for the backward pass) and the denoiser's batch (doubled by
+    /// guidance), the turntable renders and the frames kept for the animated PNG.
+    func memoryEstimate(imageSize: Int, unet: UNet2DConfig) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        let r = Double(gridResolution), views = Double(sampling.viewsPerStep ?? Self.defaultViews)
+        let samples = Double(samplesPerRay), size = Double(imageSize), display = Double(displaySize)
+        e.add("field and optimiser state", floats: 6 * (field == .grid ? 4 * r * r * r : 8 * 16_384 * 2 + 64 * 64 * 3))
+        e.add("sampling renders", floats: 32 * views * size * size * samples)
+        var batch = unet
+        batch.sampleSize = imageSize
+        e.add("denoiser activations", floats: ResourceFigures.unetActivations(batch, batch: 2 * views, training: false))
+        e.add("evaluation renders", floats: 16 * 24 * size * size * samples)
+        e.add("turntable renders", floats: 16 * display * display * samples)
+        e.add("turntable frames", bytes: 2 * 4 * Double(frames) * display * display)
+        return e
+    }
+
     /// Recognisability (with a class), KID and the 3D figures (with their real-toy ratios) of a
     /// NeRF's turntable rendered at the model's size, judged by the shipped classifier.
     /// Real toys are posed like the model's training data (`pose`).
@@ -294,7 +364,12 @@ enum NerfCheckpoint {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
         let (step, saved) = try parameters(url, into: nerf)
         guard try saved == canonical(settings) else {
-            throw ValidationError("--resume: the checkpoint was made with different settings; rerun with the same flags")
+            let old = saved.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
+            let differing = Set(old.keys).union(settings.keys).sorted().filter {     // compared as JSON text: 3 and 3.0 agree
+                (try? canonical(old[$0].map { ["v": $0] } ?? [:])) != (try? canonical(settings[$0].map { ["v": $0] } ?? [:]))
+            }
+            let names = differing.map { $0 == "model_files" ? "model" : $0 }.joined(separator: ", ")
+            throw ValidationError("--resume: the checkpoint '\(url.path)' was made with different settings (\(names.isEmpty ? "unknown" : names)); rerun with the same flags, seed and model")
         }
         return step
     }
@@ -305,12 +380,30 @@ enum NerfCheckpoint {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF checkpoint at '\(url.path)'") }
         let contents = try SafeTensors.read(contentsOf: url)
         let byName = contents.dictionary
+        if let text = contents.metadata?["step"], let step = Int(text), step < 0 {
+            throw ValidationError("'\(url.path)': its step \(step) is out of range: allowed 0 or more (the file was altered)")
+        }
         guard let stepText = contents.metadata?["step"], let step = Int(stepText),
               nerf.parameters.allSatisfy({ name, t in byName[name]?.shape == t.shape }) else {
             throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this field and resolution")
         }
         for (name, t) in nerf.parameters { t.data = byName[name]!.data }
         return (step, contents.metadata?["settings"])
+    }
+}
+
+/// A checkpoint save during sampling failed: the run stops, and the last checkpoint written
+/// before it stays in place for `--resume`.
+struct CheckpointSaveError: Error, CustomStringConvertible {
+    /// The sampler step whose checkpoint could not be saved.
+    let step: Int
+    /// The checkpoint file.
+    let path: String
+    /// Why the save failed.
+    let underlying: Error
+
+    var description: String {
+        "saving the checkpoint '\(path)' after step \(step) failed: \(underlying); the run stopped, and the last checkpoint saved before it is kept for --resume"
     }
 }
 

@@ -14,45 +14,66 @@ struct PanoramaCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
-    @Option(help: "Panorama width in pixels (the height is the model's image size).")
+    @OptionGroup var resources: ResourceOptions
+    @Option(parsing: .unconditional, help: "Panorama width in pixels (the height is the model's image size).")
     var width = 256
-    @Option(help: "Number of perspective views written.")
+    @Option(parsing: .unconditional, help: "Number of perspective views written.")
     var perspectiveViews = 4
     @Option(help: "Output folder.")
     var out = "out/panorama"
 
     func validate() throws {
-        guard width >= 8, perspectiveViews >= 0 else { throw ValidationError("--width must be ≥ 8 and --perspective-views ≥ 0") }
+        try OptionCheck.range("--width", width, OptionLimits.panoramaWidth)
+        try OptionCheck.range("--perspective-views", perspectiveViews, OptionLimits.perspectiveViews)
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: true)
+        defer { output.end() }
         let m = try model.load()
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
-        guard width >= w else { throw ValidationError("--width must be at least the model's image size \(w)") }
+        guard width >= w else { throw ValidationError("--width \(width) is out of range: allowed at least the model's image size \(w)") }
+        try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
             .merging(["width": .int(width)]) { $1 })
         let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
         let report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
         let pixels = pano.pixels.detached()
-        try PNG.write(pixels, to: outURL.appendingPathComponent("panorama.png").path)
+        try PNG.write(pixels, to: try output.file("panorama.png").path)
         // Two copies side by side: the seam in the middle shows whether it tiles.
-        try PNG.write(Tensor.concat([pixels, pixels], axis: 2), to: outURL.appendingPathComponent("panorama_tiled.png").path)
+        try PNG.write(Tensor.concat([pixels, pixels], axis: 2), to: try output.file("panorama_tiled.png").path)
         manifest.addOutput("panorama.png")
         manifest.addOutput("panorama_tiled.png")
         for k in 0..<perspectiveViews {
             let yaw = 2 * Float.pi * Float(k) / Float(perspectiveViews)
             let view = pano.perspectiveView(yaw: yaw, height: h * 2, width: h * 3)
             let file = String(format: "view_%02d.png", k)
-            try PNG.write(view, to: outURL.appendingPathComponent(file).path)
+            try PNG.write(view, to: try output.file(file).path)
             manifest.addOutput(file)
         }
         manifest.measurements["denoiser_seconds"] = report.denoiserSeconds
         manifest.measurements["solve_seconds"] = report.solveSeconds
         manifest.measurements["total_seconds"] = report.totalSeconds
         manifest.finish()
-        try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
-        log(String(format: "wrote %@ (%.1f s: denoiser %.1f s, solve %.1f s)", outURL.appendingPathComponent("panorama.png").path,
+        try manifest.write(to: try output.file(OutputRun.manifestName))
+        try output.commit(outputs: manifest.outputs)
+        log(String(format: "wrote %@ (%.1f s: denoiser %.1f s, solve %.1f s)", output.folder.appendingPathComponent("panorama.png").path,
                    report.totalSeconds, report.denoiserSeconds, report.solveSeconds))
+    }
+}
+
+extension PanoramaCommand {
+    /// The panorama with its gradient and solver vectors, the windows denoised per step (enough
+    /// to cover the panorama by default) and the outputs (the panorama twice, side by side).
+    func memoryEstimate(_ m: LoadedModel) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        let (c, h, w) = (Double(m.imageShape[0]), Double(m.imageShape[1]), Double(m.imageShape[2]))
+        let panorama = c * h * Double(width)
+        e.add("panorama and solver state", floats: 8 * panorama)
+        let windows = Double(sampling.viewsPerStep ?? Int((Double(width) / w).rounded(.up)))
+        e.add("window renders", floats: 4 * windows * c * h * w)
+        e.add("denoiser activations", floats: ResourceFigures.unetActivations(m.unet.config, batch: 2 * windows, training: false))
+        e.add("outputs", floats: 3 * panorama + Double(perspectiveViews) * c * 6 * h * h)
+        return e
     }
 }

@@ -12,35 +12,38 @@ struct SampleCommand: ParsableCommand {
         abstract: "Plain image samples from a model (DDIM), written as a grid PNG.")
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "Number of images.")
+    @OptionGroup var resources: ResourceOptions
+    @Option(parsing: .unconditional, help: "Number of images.")
     var count = 16
-    @Option(help: "DDIM steps.")
+    @Option(parsing: .unconditional, help: "DDIM steps.")
     var steps = 50
-    @Option(help: "DDIM stochasticity η (0 = deterministic).")
+    @Option(parsing: .unconditional, help: "DDIM stochasticity η (0 = deterministic).")
     var eta: Float = 0
-    @Option(help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed.")
     var seed: UInt64 = 0
     @Flag(help: "One row per class (guided), instead of --class / unconditional.")
     var perClass = false
-    @Option(help: "Camera-aware models: draw each of --count samples from this many azimuths (one row per sample, the same starting noise along a row).")
+    @Option(parsing: .unconditional, help: "Camera-aware models: draw each of --count samples from this many azimuths (one row per sample, the same starting noise along a row).")
     var views: Int?
-    @Option(help: "With --views: the cameras' elevation in degrees.")
+    @Option(parsing: .unconditional, help: "With --views: the cameras' elevation in degrees.")
     var elevation: Float = 20
     @Option(help: "Output folder.")
     var out = "out/sample"
 
     func validate() throws {
-        guard count > 0, steps > 0 else { throw ValidationError("--count and --steps must be positive") }
-        if let views, views < 1 { throw ValidationError("--views must be positive") }
+        try OptionCheck.range("--count", count, OptionLimits.sampleCount)
+        try OptionCheck.range("--steps", steps, OptionLimits.steps)
+        try OptionCheck.range("--views", views, OptionLimits.views)
         if views != nil && perClass { throw ValidationError("--views and --per-class do not combine; pick a class with --class") }
         guard elevation.isFinite, Swift.abs(elevation) < 90 else { throw ValidationError("--elevation must be strictly between -90 and 90 degrees") }
-        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
+        try OptionCheck.range("--eta", eta, 0...1)
     }
 
     func run() throws {
+        let output = try OutputRun.begin(out, staged: false)
+        defer { output.end() }
         let m = try model.load()
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        try resources.check(memoryEstimate(m))
         let sigmas = try m.schedule.checkedDDIMSigmas(steps: steps)   // --steps within the model's timesteps
         var images: Tensor
         var columns = Int(Double(count).squareRoot().rounded(.up))
@@ -67,7 +70,7 @@ struct SampleCommand: ParsableCommand {
         } else {
             images = try sample(m.denoiser, count: count, condition: m.condition(count: count), sigmas: sigmas, m: m)
         }
-        let file = outURL.appendingPathComponent("samples.png")
+        let file = try output.file("samples.png")
         try PNG.write(try ImageGrid.tile(images, columns: columns), to: file.path)
         log("wrote \(file.path)")
     }
@@ -83,5 +86,22 @@ struct SampleCommand: ParsableCommand {
             bar.update(step: step)
             return true
         }
+    }
+}
+
+extension SampleCommand {
+    /// Every image of one sampler call (all classes × --count with --per-class, one row of
+    /// --views otherwise all --count) with the sampler's copies, the denoiser's batch (doubled
+    /// by guidance) and the grid written.
+    func memoryEstimate(_ m: LoadedModel) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        let pixels = Double(m.imageShape.reduce(1, *))
+        let classes = Double(m.unet.config.nullClass ?? 1)
+        let batch = perClass ? classes * Double(count) : Double(views ?? count)
+        let images = perClass ? batch : Double(count) * Double(views ?? 1)
+        e.add("sampler state", floats: 6 * batch * pixels)
+        e.add("denoiser activations", floats: ResourceFigures.unetActivations(m.unet.config, batch: 2 * batch, training: false))
+        e.add("samples and grid", floats: 3 * images * pixels)
+        return e
     }
 }

@@ -20,15 +20,15 @@ struct TrainClassifierCommand: ParsableCommand {
 
     @Option(help: "Training data: 'toys' or a folder of PNGs with labels.csv.")
     var data = "toys"
-    @Option(help: "Optimisation steps.")
+    @Option(parsing: .unconditional, help: "Optimisation steps.")
     var steps = 3000
-    @Option(help: "Images per step.")
+    @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 64
-    @Option(help: "Peak Adam learning rate (cosine decay).")
+    @Option(parsing: .unconditional, help: "Peak Adam learning rate (cosine decay).")
     var learningRate: Float = 2e-3
-    @Option(help: "Held-out images for the accuracy figure (toys).")
+    @Option(parsing: .unconditional, help: "Held-out images for the accuracy figure (toys).")
     var heldOut = 2048
-    @Option(help: "Seed for initialisation, data and augmentations.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, data and augmentations.")
     var seed: UInt64 = 0
     @Option(help: "Output folder.")
     var out = "out/classifier"
@@ -37,12 +37,16 @@ struct TrainClassifierCommand: ParsableCommand {
     static let heldOutToysSeed: UInt64 = 0xC1A5
 
     func validate() throws {
-        guard steps > 0, batchSize > 0, heldOut > 0 else { throw ValidationError("--steps, --batch-size and --held-out must be positive") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
+        try OptionCheck.range("--steps", steps, OptionLimits.iterations)
+        try OptionCheck.range("--batch-size", batchSize, OptionLimits.batchSize)
+        try OptionCheck.range("--held-out", heldOut, OptionLimits.heldOut)
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: false)
+        defer { output.end() }
+        let outURL = output.folder
         let train: TrainingData, test: TrainingData, testItems: [Int], classes: Int
         if data == "toys" {
             train = ToyTrainingData(dataset: ToyDataset(seed: 0xC1A0 &+ seed))

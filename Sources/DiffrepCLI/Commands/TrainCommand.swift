@@ -18,23 +18,23 @@ struct TrainCommand: ParsableCommand {
     var data = "toys"
     @Option(help: "Output folder: checkpoint/, loss.csv, loss.png, manifest.json.")
     var out = "out/train"
-    @Option(help: "Total optimisation steps.")
+    @Option(parsing: .unconditional, help: "Total optimisation steps.")
     var steps = 10_000
-    @Option(help: "Images per step.")
+    @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 32
-    @Option(help: "Peak AdamW learning rate.")
+    @Option(parsing: .unconditional, help: "Peak AdamW learning rate.")
     var learningRate: Float = 3e-4
-    @Option(help: "Block output channels, comma-separated (one per resolution level).")
+    @Option(help: "Block output channels, comma-separated (one per resolution level, 1 to 8 levels): multiples of 32 from 32 to 8192 (8 GroupNorm groups, 32-wide attention heads). --size must be a multiple of 2^(levels − 1).")
     var channels = "64,128,128"
-    @Option(help: "Resolution levels that get self-attention (0-based, comma-separated; empty for none).")
+    @Option(help: "Resolution levels that get self-attention (0-based, below the number of --channels entries, comma-separated; empty for none).")
     var attention = "1"
-    @Option(help: "ResNet layers per block.")
+    @Option(parsing: .unconditional, help: "ResNet layers per block.")
     var layersPerBlock = 1
-    @Option(help: "Image size for toys.")
+    @Option(parsing: .unconditional, help: "Image size for toys (8 to 1024, a multiple of 2^(levels − 1)); a PNG folder's images set their own size.")
     var size = 32
-    @Option(help: "Checkpoint every N steps.")
+    @Option(parsing: .unconditional, help: "Checkpoint every N steps.")
     var checkpointEvery = 500
-    @Option(help: "Seed for initialisation and every batch.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation and every batch.")
     var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint (exactly where it stopped).")
     var resume = false
@@ -44,15 +44,22 @@ struct TrainCommand: ParsableCommand {
     var pose: ToyPose = .random
     @Flag(help: "Train a camera-aware model: each image's camera direction enters as 3 extra input planes (toys only; no mirroring). With --init-from, the new inputs start at zero, so training starts from exactly that model.")
     var camera = false
+    @OptionGroup var resources: ResourceOptions
     @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). The class-embedding rows learn at 20× the learning rate. Learns views far faster than --camera's input planes.")
     var cameraBins = false
 
     func validate() throws {
-        guard steps > 0, batchSize > 0, checkpointEvery > 0, size >= 8 else {
-            throw ValidationError("--steps, --batch-size, --checkpoint-every must be positive and --size ≥ 8")
+        try OptionCheck.range("--steps", steps, OptionLimits.iterations)
+        try OptionCheck.range("--batch-size", batchSize, OptionLimits.batchSize)
+        try OptionCheck.range("--checkpoint-every", checkpointEvery, 1...Int.max)
+        try OptionCheck.range("--size", size, OptionLimits.trainSize)
+        try OptionCheck.range("--layers-per-block", layersPerBlock, OptionLimits.layersPerBlock)
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
+        let levels = try parsedChannels().count
+        _ = try parsedAttention()
+        if data == "toys" && initFrom == nil && !resume {
+            try Self.checkDivisible("--size \(size)", side: size, levels: levels)
         }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
-        _ = try parsedChannels()
         if (camera || cameraBins) && data != "toys" { throw ValidationError("--camera and --camera-bins need data with cameras: use --data toys") }
         if camera && cameraBins { throw ValidationError("--camera and --camera-bins are two routes for the same thing: pick one") }
         if cameraBins && initFrom == nil && !resume { throw ValidationError("--camera-bins starts from a trained class-conditional model: give --init-from") }
@@ -62,19 +69,38 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// `--channels` as numbers: 1 to 8 entries, each a multiple of 32 in 32…8192.
     func parsedChannels() throws -> [Int] {
-        let c = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !c.isEmpty, c.allSatisfy({ $0 > 0 && $0 % 8 == 0 }) else {
-            throw ValidationError("--channels must be positive multiples of 8, e.g. 64,128,128")
+        let c = try OptionCheck.integers("--channels", channels, allowed: OptionLimits.channels)
+        guard OptionLimits.levels.contains(c.count) else {
+            throw ValidationError("--channels '\(channels)' has \(c.count) entries: allowed \(OptionLimits.levels.lowerBound)…\(OptionLimits.levels.upperBound) (one per resolution level)")
+        }
+        if let (i, n) = c.enumerated().first(where: { $0.element % 32 != 0 }) {
+            throw ValidationError("--channels '\(channels)': entry \(i + 1), \(n), is not a multiple of 32 (8 GroupNorm groups and 32-wide attention heads), e.g. 64,128,128")
         }
         return c
     }
 
-    func unetConfig(classes: Int?) throws -> UNet2DConfig {
+    /// `--attention` as levels, each below the number of `--channels` entries.
+    func parsedAttention() throws -> Set<Int> {
+        let levels = try parsedChannels().count
+        return Set(try OptionCheck.integers("--attention", attention, allowed: 0...(levels - 1), allowEmpty: true))
+    }
+
+    /// Throws unless `side` (of `what`) is divisible by 2^(levels − 1), which the UNet's
+    /// downsampling needs.
+    static func checkDivisible(_ what: String, side: Int, levels: Int) throws {
+        let factor = 1 << (levels - 1)
+        guard side >= 8, side % factor == 0 else {
+            throw ValidationError("\(what) cannot be used: the UNet's \(levels) levels need a side of at least 8 that is a multiple of \(factor) (2^(levels − 1))")
+        }
+    }
+
+    func unetConfig(classes: Int?, sampleSize: Int) throws -> UNet2DConfig {
         let ch = try parsedChannels()
-        let attn = Set(attention.split(separator: ",").compactMap { Int($0) })
+        let attn = try parsedAttention()
         var c = UNet2DConfig()
-        c.sampleSize = size
+        c.sampleSize = sampleSize
         c.blockOutChannels = ch
         c.layersPerBlock = layersPerBlock
         c.downBlockTypes = ch.indices.map { attn.contains($0) ? "AttnDownBlock2D" : "DownBlock2D" }
@@ -88,7 +114,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let outURL = try OutputFolder.prepare(out)
+        let output = try OutputRun.begin(out, staged: false)    // locked; a killed run's temporaries removed
+        defer { output.end() }
+        let outURL = output.folder
         let ckpt = outURL.appendingPathComponent("checkpoint")
         var pose = self.pose
         if resume, data == "toys" {     // the data the run started with, whatever --pose says now
@@ -99,13 +127,20 @@ struct TrainCommand: ParsableCommand {
         }
         let source: TrainingData = data == "toys" ? ToyTrainingData(dataset: ToyDataset(seed: seed, size: size, pose: pose))
             : try PNGFolderData(folder: URL(fileURLWithPath: data))
+        let dataSide = (source as? PNGFolderData)?.side ?? size
         let trainer: DenoiserTrainer
         if resume {
             let interrupted = outURL.appendingPathComponent(".checkpoint.old")   // a save that died mid-swap
             guard FileManager.default.fileExists(atPath: ckpt.path) || FileManager.default.fileExists(atPath: interrupted.path) else {
                 throw ValidationError("--resume: no checkpoint at '\(ckpt.path)'")
             }
+            let savedConfig = ckpt.appendingPathComponent("model/config.json")
+            if FileManager.default.fileExists(atPath: savedConfig.path) {      // before the weights are allocated
+                try resources.check(memoryEstimate(try UNet2DConfig(contentsOf: savedConfig), batchSize: 1))
+            }
             trainer = try DenoiserTrainer.resume(from: ckpt, data: source)
+            if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: trainer.unet.config.blockOutChannels.count) }
+            try resources.check(memoryEstimate(trainer.unet.config, batchSize: trainer.config.batchSize))
             log("resumed at step \(trainer.step) from \(ckpt.path)")
         } else {
             var tc = TrainingConfig()
@@ -122,8 +157,13 @@ struct TrainCommand: ParsableCommand {
                 }
                 log("starting from the weights of \(initFrom)")
             } else {
-                unet = UNet2D(config: try unetConfig(classes: source.numClasses), seed: seed)
+                if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: try parsedChannels().count) }
+                let config = try unetConfig(classes: source.numClasses, sampleSize: dataSide)
+                try resources.check(memoryEstimate(config, batchSize: batchSize))      // before the weights are allocated
+                unet = UNet2D(config: config, seed: seed)
             }
+            if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: unet.config.blockOutChannels.count) }
+            try resources.check(memoryEstimate(unet.config, batchSize: batchSize))
             if camera && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }
             if cameraBins && unet.config.cameraBins == nil { unet = UNet2D(cameraBinsFrom: unet, bins: CameraBins()) }
             trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: source, config: tc)
@@ -162,6 +202,15 @@ struct TrainCommand: ParsableCommand {
         log("done: \(ckpt.appendingPathComponent("model").path)")
     }
 
+    /// The weights with their gradients, AdamW moments and EMA, and the training activations of
+    /// a batch (kept for the backward pass).
+    func memoryEstimate(_ config: UNet2DConfig, batchSize: Int) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        e.add("weights, gradients, AdamW moments and EMA", floats: 5 * ResourceFigures.unetParameters(config))
+        e.add("training activations", floats: ResourceFigures.unetActivations(config, batch: Double(batchSize), training: true))
+        return e
+    }
+
     /// The loss curve (raw and a 100-step moving average), log scale.
     func writeLossPlot(_ csv: URL, to url: URL) throws {
         let (_, rows) = try CSVLog.read(csv)
@@ -174,18 +223,33 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Every PNG in a folder (sorted by name), unlabelled, all of one size.
+/// Every PNG in a folder (sorted by name), unlabelled, all of one square size of at least 8.
 struct PNGFolderData: TrainingData {
     let images: [Tensor]
     var count: Int? { images.count }
     var numClasses: Int? { nil }
+    /// The images' side in pixels.
+    var side: Int { images[0].shape[1] }
 
     init(folder: URL) throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
+            throw ValidationError("the data folder '\(folder.path)' does not exist")
+        }
+        guard isFolder.boolValue else { throw ValidationError("the data path '\(folder.path)' is a file, not a folder of PNGs") }
+        let all: [String]
+        do { all = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
+            throw ValidationError("cannot list the data folder '\(folder.path)' (is it readable?)")
+        }
+        let names = all.filter { $0.lowercased().hasSuffix(".png") }.sorted()
         guard !names.isEmpty else { throw ValidationError("no PNG files in '\(folder.path)'") }
         images = try names.map { try PNG.readTensor(folder.appendingPathComponent($0).path, channels: 3) }
         guard images.allSatisfy({ $0.shape == images[0].shape }) else {
             throw ValidationError("the PNGs in '\(folder.path)' differ in size; all must match")
+        }
+        let (h, w) = (images[0].shape[1], images[0].shape[2])
+        guard h == w, h >= 8 else {
+            throw ValidationError("the PNGs in '\(folder.path)' are \(w)×\(h); the model takes square images of at least 8×8")
         }
     }
 

@@ -10,14 +10,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
     var model: String?
 
-    @Option(name: .customLong("class"), help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
     var classLabel: String?
 
-    @Option(help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional.")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional.")
     var guidance: Float = 3
 
     func validate() throws {
-        guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be a finite number ≥ 0") }
+        guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance \(guidance) is out of range: allowed a finite number ≥ 0") }
     }
 
     /// `--model`, or `defaultFolder` without it.

@@ -20,29 +20,30 @@ enum SolverKind: String, ExpressibleByArgument, CaseIterable {
 struct SamplerOptions: ParsableArguments {
     @Option(help: "pullback (the paper's sampler), or the mode-seeking baselines sds / sjc.")
     var sampler: SamplerKind = .pullback
-    @Option(help: "Noise levels (DDIM steps) for pullback; sds/sjc run --iterations optimisation steps.")
+    @Option(parsing: .unconditional, help: "Noise levels (DDIM steps) for pullback; sds/sjc run --iterations optimisation steps.")
     var steps = 50
-    @Option(help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs).")
+    @Option(parsing: .unconditional, help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs).")
     var viewsPerStep: Int?
-    @Option(help: "RePaint resampling: times each level's step is taken (default: 1 = none; 2 for NeRFs).")
+    @Option(parsing: .unconditional, help: "RePaint resampling: times each level's step is taken (default: 1 = none; 2 for NeRFs).")
     var resample: Int?
-    @Option(help: "DDIM stochasticity η in [0, 1] (pullback).")
+    @Option(parsing: .unconditional, help: "DDIM stochasticity η in [0, 1] (pullback).")
     var eta: Float = 0
     @Option(help: "Least-squares solve for the pullback step: cg (conjugate gradients; default for images and panoramas) or adam (default for NeRFs).")
     var solver: SolverKind?
-    @Option(help: "Optimisation steps for sds / sjc.")
+    @Option(parsing: .unconditional, help: "Optimisation steps for sds / sjc.")
     var iterations = 300
-    @Option(help: "Adam learning rate for sds / sjc.")
+    @Option(parsing: .unconditional, help: "Adam learning rate for sds / sjc.")
     var learningRate: Float = 0.05
-    @Option(help: "Seed (the same seed reproduces the same output).")
+    @Option(parsing: .unconditional, help: "Seed (the same seed reproduces the same output).")
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard steps >= 1, (viewsPerStep ?? 1) >= 1, (resample ?? 1) >= 1, iterations >= 1 else {
-            throw ValidationError("--steps, --views-per-step, --resample and --iterations must be ≥ 1")
-        }
-        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1]") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
+        try OptionCheck.range("--steps", steps, OptionLimits.steps)
+        try OptionCheck.range("--views-per-step", viewsPerStep, OptionLimits.viewsPerStep)
+        try OptionCheck.range("--resample", resample, OptionLimits.resample)
+        try OptionCheck.range("--iterations", iterations, OptionLimits.iterations)
+        try OptionCheck.range("--eta", eta, 0...1)
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
     }
 
     var settings: [String: JSONValue] {

@@ -48,7 +48,7 @@ public enum SafeTensors {
     public static func read(contentsOf url: URL) throws -> Contents {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw SafeTensorsError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
         return try parseContents(data)
     }

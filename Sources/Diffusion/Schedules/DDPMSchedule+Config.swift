@@ -64,7 +64,7 @@ extension DDPMSchedule {
     public init(contentsOf url: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ScheduleConfigError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw ScheduleConfigError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
         do { try self.init(configData: data) } catch let e as ScheduleConfigError {
             throw ScheduleConfigError.inFile(path: url.path, e)

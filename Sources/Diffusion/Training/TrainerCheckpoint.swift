@@ -120,6 +120,11 @@ extension DenoiserTrainer {
               let trainingConfig = try? JSONDecoder().decode(TrainingConfig.self, from: Data(cfgText.utf8)) else {
             throw CheckpointError.badMetadata(stateURL.path)
         }
+        if step < 0 { throw CheckpointError.outOfRange(stateURL.path, key: "step", value: "\(step)", allowed: "0 or more") }
+        if adamStep < 0 { throw CheckpointError.outOfRange(stateURL.path, key: "adam_step", value: "\(adamStep)", allowed: "0 or more") }
+        if let (key, value, allowed) = trainingConfig.problem {
+            throw CheckpointError.outOfRange(stateURL.path, key: "training_config.\(key)", value: value, allowed: allowed)
+        }
         var byName: [String: Tensor] = [:]
         for (n, t) in tensors { byName[n] = t }
         let trainer = DenoiserTrainer(unet: UNet2D(config: config), schedule: schedule, data: data, config: trainingConfig)
@@ -141,14 +146,19 @@ extension DenoiserTrainer {
 }
 
 /// A checkpoint that cannot be resumed.
-public enum CheckpointError: Error, CustomStringConvertible {
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case badMetadata(String)
     case missingTensor(String, String)
+    /// A value in the checkpoint's metadata outside what training can resume with (a damaged
+    /// or altered file): the file, the key, the value and what is allowed.
+    case outOfRange(String, key: String, value: String, allowed: String)
 
     public var description: String {
         switch self {
         case let .badMetadata(f): return "checkpoint '\(f)' lacks its step/config metadata (not written by diffrep train?)"
         case let .missingTensor(f, n): return "checkpoint '\(f)' lacks the training state of '\(n)'"
+        case let .outOfRange(f, key, value, allowed):
+            return "checkpoint '\(f)': \(key) = \(value) is out of range (allowed: \(allowed)); the file was damaged or altered"
         }
     }
 }

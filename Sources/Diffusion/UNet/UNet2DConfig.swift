@@ -55,7 +55,7 @@ public struct UNet2DConfig: Equatable, Sendable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw UNetConfigError.unreadable(url.path, "\(error.localizedDescription)")
+            throw UNetConfigError.unreadable(url.path, FileReadFailure.reason(url, error))
         }
         try self.init(json: data, source: url.path)
     }

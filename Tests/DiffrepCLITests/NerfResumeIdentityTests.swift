@@ -1,0 +1,34 @@
+import DefaultModel
+import Foundation
+import Testing
+@testable import DiffrepCLI
+
+/// `nerf --resume` continues only the run its checkpoint belongs to: another seed or another
+/// model is refused by name, and `--stop-after` must lie after the checkpoint's step.
+@Suite(.serialized) struct NerfResumeIdentityTests {
+    let tiny = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
+                "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
+
+    func message(_ args: [String]) -> String? {
+        do { let n = try NerfCommand.parse(args); try n.run() } catch { return "\(error)" }
+        return nil
+    }
+
+    @Test func resumeWithAnotherSeedOrModelIsRefused() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nerf-identity-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        #expect(message(tiny + ["--out", out.path, "--stop-after", "2"]) == nil)
+        let checkpoint = out.appendingPathComponent("nerf.safetensors").path
+        let seed = tiny.map { $0 == "5" ? "6" : $0 }
+        #expect(message(seed + ["--out", out.path, "--resume"])
+                == "--resume: the checkpoint '\(checkpoint)' was made with different settings (seed); rerun with the same flags, seed and model")
+        #expect(message(tiny + ["--out", out.path, "--resume", "--model", DefaultModel.folder.path])
+                == "--resume: the checkpoint '\(checkpoint)' was made with different settings (model); rerun with the same flags, seed and model")
+        #expect(message(tiny + ["--out", out.path, "--resume", "--stop-after", "2"])
+                == "--stop-after 2 is not after the checkpoint's step 2: give a later step or drop --stop-after")
+        #expect(message(tiny + ["--out", out.path, "--resume"]) == nil)
+        // A finished run resumed writes its outputs again (e.g. to add a mesh) without sampling.
+        #expect(message(tiny + ["--out", out.path, "--resume"]) == nil)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("turntable.png").path))
+    }
+}
