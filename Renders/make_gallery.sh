@@ -9,6 +9,9 @@ swift build -c release --product diffrep >/dev/null
 bin=.build/release/diffrep
 work=out/gallery
 parts=("${@:-sample image panorama nerf}")
+# The gallery's NeRF rows show the class-only model (as the README says); the camera-aware default
+# of `diffrep nerf` has its own per-class gallery, made by Benchmarks/compare_samplers.sh.
+nerf_model="--model Assets/toys-unet"
 want() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 mkdir -p Renders "$work"
 
@@ -31,11 +34,11 @@ for s in pullback sds sjc; do
         cp "$work/panorama-$s/manifest.json" "Renders/panorama_$s.json"
     fi
     if want nerf; then
-        $bin nerf --sampler "$s" --class sphere --seed 30 --out "$work/nerf-$s"
+        $bin nerf $nerf_model --sampler "$s" --class sphere --seed 30 --out "$work/nerf-$s"
         cp "$work/nerf-$s/turntable.png" "Renders/nerf_sphere_$s.png"
         cp "$work/nerf-$s/manifest.json" "Renders/nerf_sphere_$s.json"
         if [ "$s" != pullback ]; then   # a second seed, for diversity (pullback's is below)
-            $bin nerf --sampler "$s" --class sphere --seed 31 --out "$work/nerf-$s-31"
+            $bin nerf $nerf_model --sampler "$s" --class sphere --seed 31 --out "$work/nerf-$s-31"
             cp "$work/nerf-$s-31/turntable.png" "Renders/nerf_sphere_31_$s.png"
             cp "$work/nerf-$s-31/manifest.json" "Renders/nerf_sphere_31_$s.json"
         fi
@@ -46,12 +49,12 @@ if want nerf; then
     # Diversity across seeds (pullback, class sphere), other classes, and the hash-grid field.
     for run in sphere:31 sphere:32 sphere:33 box:31 torus:31 cone:31 capsule:31; do
         c=${run%%:*} seed=${run##*:}
-        $bin nerf --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
+        $bin nerf $nerf_model --class "$c" --seed "$seed" --out "$work/nerf-$c-$seed"
         cp "$work/nerf-$c-$seed/turntable.png" "Renders/nerf_${c}_$seed.png"
         cp "$work/nerf-$c-$seed/manifest.json" "Renders/nerf_${c}_$seed.json"
     done
     # (the hash grid costs ~10× the voxel grid per solve: fewer views, samples and no resampling here)
-    $bin nerf --field hash --views-per-step 4 --samples-per-ray 32 --resample 1 --class sphere --seed 30 --out "$work/nerf-hash"
+    $bin nerf $nerf_model --field hash --views-per-step 4 --samples-per-ray 32 --resample 1 --class sphere --seed 30 --out "$work/nerf-hash"
     cp "$work/nerf-hash/turntable.png" Renders/nerf_sphere_hash.png
     cp "$work/nerf-hash/manifest.json" Renders/nerf_sphere_hash.json
 fi
