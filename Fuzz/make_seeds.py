@@ -7,7 +7,7 @@ variants of them. Crashing inputs found later are added by hand as crash-<what>.
     FUZZ_WRITE_SEED=/tmp/ckpt .build-fuzz/fuzz/training_checkpoint -runs=1 </dev/null
     python3 Fuzz/make_seeds.py /tmp/nerf.safetensors /tmp/ckpt/state.safetensors
 """
-import json, os, shutil, struct, sys
+import json, os, struct, sys, zlib
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 corpus = os.path.join(root, "Fuzz", "corpus")
@@ -90,7 +90,10 @@ for name in sorted(os.listdir(os.path.join(root, "Tests/PNGIOTests/Fixtures"))):
 rgb8 = read("Tests/PNGIOTests/Fixtures", "rgb8.png")
 put("png_decode", "truncated.png", rgb8[:60])
 put("png_decode", "bad_crc.png", rgb8[:29] + bytes([rgb8[29] ^ 0xFF]) + rgb8[30:])
-put("png_decode", "huge_header.png", rgb8[:16] + struct.pack(">II", 1 << 30, 1 << 30) + rgb8[24:])
+ihdr = b"IHDR" + struct.pack(">II", 1 << 30, 1 << 30) + rgb8[24:29]     # a valid chunk claiming 2^60 pixels
+put("png_decode", "huge_header.png", rgb8[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + rgb8[33:])
+ihdr = b"IHDR" + struct.pack(">II", 20000, 20000) + rgb8[24:29]         # within libpng's limits, past the data
+put("png_decode", "big_header.png", rgb8[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + rgb8[33:])
 
 # Checkpoints written by the targets (see the docstring)
 if len(sys.argv) == 3:

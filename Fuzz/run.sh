@@ -6,9 +6,10 @@
 #
 #   Fuzz/run.sh                          # 20 s per target (FUZZ_SECONDS)
 #   FUZZ_RUNS=1000000 Fuzz/run.sh unet_config
+# Environment: FUZZ_SECONDS or FUZZ_RUNS (per target), FUZZ_BUILD (default .build-fuzz, as for build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BUILD=.build-fuzz
+BUILD=${FUZZ_BUILD:-.build-fuzz}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     for f in Fuzz/*.swift; do targets+=("$(basename "$f" .swift)"); done
