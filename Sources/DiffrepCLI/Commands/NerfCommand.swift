@@ -298,7 +298,7 @@ enum NerfCheckpoint {
     /// returns its step and the settings it was made with; `diffrep eval nerf` reads runs this way.
     static func parameters(_ url: URL, into nerf: NeRFDiffrep) throws -> (step: Int, settings: String?) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF checkpoint at '\(url.path)'") }
-        try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
+        return try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
     }
 }
 
