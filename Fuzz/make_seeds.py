@@ -95,6 +95,15 @@ put("png_decode", "huge_header.png", rgb8[:12] + ihdr + struct.pack(">I", zlib.c
 ihdr = b"IHDR" + struct.pack(">II", 20000, 20000) + rgb8[24:29]         # within libpng's limits, past the data
 put("png_decode", "big_header.png", rgb8[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + rgb8[33:])
 
+
+def png(ihdr, idat):
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+# 69 bytes claiming 16000×16000 RGBA: once made the reader allocate 1 GB (ReadErrorTests).
+put("png_decode", "oom-tiny-file-huge-header.png", png(struct.pack(">IIBBBBB", 16000, 16000, 8, 6, 0, 0, 0), zlib.compress(b"\0" * 100)))
+
 # Checkpoints written by the targets (see the docstring)
 if len(sys.argv) == 3:
     nerf, state = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
