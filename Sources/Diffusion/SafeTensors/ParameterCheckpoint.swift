@@ -15,14 +15,20 @@ public enum ParameterCheckpoint {
 
     /// The checkpoint bytes of `parameters` (each detached, in order) at `step`.
     public static func serialize(_ parameters: Parameters, step: Int, settings: String) throws -> Data {
-        try SafeTensors.serialize(parameters.map { (name: $0.0, tensor: $0.1.detached()) },
-                                  metadata: ["step": "\(step)", "settings": settings])
+        try SafeTensors.serialize(tensors(parameters), metadata: metadata(step: step, settings: settings))
     }
 
     /// Writes ``serialize(_:step:settings:)`` to `url` atomically (see ``SafeTensors/save(_:metadata:dtype:dtypes:to:)``).
     public static func save(_ parameters: Parameters, step: Int, settings: String, to url: URL) throws {
-        try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1.detached()) },
-                             metadata: ["step": "\(step)", "settings": settings], to: url)
+        try SafeTensors.save(tensors(parameters), metadata: metadata(step: step, settings: settings), to: url)
+    }
+
+    private static func tensors(_ parameters: Parameters) -> [(name: String, tensor: Tensor)] {
+        parameters.map { (name: $0.0, tensor: $0.1.detached()) }
+    }
+
+    private static func metadata(step: Int, settings: String) -> [String: String] {
+        ["step": "\(step)", "settings": settings]
     }
 
     /// Reads the file at `url` and restores it (see ``restore(_:source:into:)``).
