@@ -1,6 +1,7 @@
 // libFuzzer target: a training checkpoint's `state.safetensors` bytes → TrainingCheckpointState,
 // restored into a trainer of a tiny UNet (what `diffrep train --resume` does after reading the
-// model folder's config.json and scheduler_config.json, which have their own targets).
+// model folder's config.json and scheduler_config.json, which have their own targets). A state
+// that restores (with a batch small enough to be cheap) must also take a training step.
 import Foundation
 import Diffusion
 import TensorCore
@@ -19,7 +20,7 @@ nonisolated(unsafe) let trainer: DenoiserTrainer = {
     c.sampleSize = 4
     c.inChannels = 1
     c.outChannels = 1
-    c.blockOutChannels = [2]           // one level, no attention: a state file of a few kB
+    c.blockOutChannels = [2]           // one level, no attention: a state file of 38 kB
     c.downBlockTypes = ["DownBlock2D"]
     c.upBlockTypes = ["UpBlock2D"]
     c.addAttention = false
@@ -27,7 +28,9 @@ nonisolated(unsafe) let trainer: DenoiserTrainer = {
     c.normNumGroups = 1
     c.attentionHeadDim = 2
     c.numClassEmbeds = 2
-    let t = DenoiserTrainer(unet: UNet2D(config: c, seed: 0), schedule: DDPMSchedule(), data: Ramps(), config: TrainingConfig())
+    var settings = TrainingConfig()
+    settings.batchSize = 2
+    let t = DenoiserTrainer(unet: UNet2D(config: c, seed: 0), schedule: DDPMSchedule(), data: Ramps(), config: settings)
     // FUZZ_WRITE_SEED=DIR writes this trainer's checkpoint (DIR/state.safetensors is the valid seed).
     if let dir = ProcessInfo.processInfo.environment["FUZZ_WRITE_SEED"] {
         t.trainStep()
@@ -39,7 +42,11 @@ nonisolated(unsafe) let trainer: DenoiserTrainer = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTrainingCheckpoint(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let trainer = trainer   // made (and any seed written) before the first input
-    guard let state = try? TrainingCheckpointState(Data(bytes: data, count: size), source: "fuzz/state.safetensors") else { return 0 }
-    _ = try? state.restore(into: trainer)
+    guard let state = try? TrainingCheckpointState(Data(bytes: data, count: size), source: "fuzz/state.safetensors"),
+          (try? state.restore(into: trainer)) != nil, state.config.batchSize <= 4 else { return 0 }
+    let resumed = DenoiserTrainer(unet: UNet2D(config: trainer.unet.config, seed: 0), schedule: trainer.schedule,
+                                  data: Ramps(), config: state.config)
+    do { try state.restore(into: resumed) } catch { preconditionFailure("a state restored once fails the second time: \(error)") }
+    resumed.trainStep()
     return 0
 }
