@@ -65,7 +65,7 @@ import Testing
         metadata["step"] = "-5"
         try SafeTensors.save(original.tensors, metadata: metadata, to: state)
         #expect(runMessage(tiny + ["--resume"])
-                == "checkpoint '\(state.path)': step = -5 is out of range (allowed: 0 or more); the file was damaged or altered")
+                == "checkpoint '\(state.path)': step = -5 is out of range (allowed: an integer in 0…1099511627776); the file was damaged or altered")
 
         metadata = try #require(original.metadata)
         let configText = try #require(metadata["training_config"])
@@ -76,7 +76,7 @@ import Testing
             metadata["training_config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
             try SafeTensors.save(original.tensors, metadata: metadata, to: state)
             #expect(runMessage(tiny + ["--resume"])
-                    == "checkpoint '\(state.path)': training_config.batchSize = \(bad) is out of range (allowed: 1…65536); the file was damaged or altered")
+                    == "checkpoint '\(state.path)': training_config.batchSize = \(bad) is out of range (allowed: an integer in 1…65536); the file was damaged or altered")
         }
     }
 }

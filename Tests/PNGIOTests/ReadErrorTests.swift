@@ -87,3 +87,28 @@ private func isReadError(_ error: PNGError?, path: String, mentioning text: Stri
     let (path, error, _) = try readError(of: PNGChunks.serialize(chunks))
     #expect(isReadError(error, path: path, mentioning: "too large"), "\(String(describing: error))")
 }
+
+/// Found while seeding the png_decode fuzz target (the input is in its corpus as
+/// oom-tiny-file-huge-header.png; the fuzzer flags it as out-of-memory): a 69-byte file whose
+/// header claims 16 000 × 16 000 RGBA made the reader allocate 1 GB before libpng found the data
+/// missing. No deflate stream that short can hold that many pixels.
+@Test func tinyFileWithAHugeHeaderThrowsBeforeAllocating() throws {
+    var chunks = try PNGChunks.parse(PNG.encode(PNGImage(width: 1, height: 1, channels: 4)))
+    var header: [UInt8] = []
+    PNGChunks.appendUInt32(16_000, to: &header)
+    PNGChunks.appendUInt32(16_000, to: &header)
+    chunks[0].data.replaceSubrange(0..<8, with: header)
+    let bytes = PNGChunks.serialize(chunks)
+    #expect(PNG.maxPixelCount >= 16_000 * 16_000, "the header must pass the pixel-count limit to test the size check")
+    let message = "the header claims 16000×16000 pixels, more than \(bytes.count) bytes of PNG can hold (truncated or corrupt)"
+    let (path, error, memory) = try readError(of: bytes)
+    #expect(error == .read(path: path, message: message))
+    #expect(memory == .read(path: "<memory>", message: message))
+}
+
+@Test func sizeCheckAcceptsHighlyCompressibleImages() throws {
+    // 2048 × 2048 grey zeros compress to a few kB: well within the deflate bound.
+    let bytes = try PNG.encode(PNGImage(width: 2048, height: 2048, channels: 1))
+    #expect(PNG.canHold(width: 2048, height: 2048, byteCount: bytes.count))
+    #expect(try PNG.decode(bytes).width == 2048)
+}

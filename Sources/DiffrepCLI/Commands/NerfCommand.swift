@@ -354,9 +354,7 @@ enum NerfCheckpoint {
     }
 
     static func save(_ nerf: NeRFDiffrep, step: Int, settings: [String: JSONValue], to url: URL) throws {
-        let json = try canonical(settings)
-        try SafeTensors.save(nerf.parameters.map { (name: $0.0, tensor: $0.1.detached()) },
-                             metadata: ["step": "\(step)", "settings": json], to: url)
+        try ParameterCheckpoint.save(nerf.parameters, step: step, settings: try canonical(settings), to: url)
     }
 
     /// Loads the field's parameters into `nerf` and returns the step to continue from.
@@ -378,17 +376,7 @@ enum NerfCheckpoint {
     /// returns its step and the settings it was made with; `diffrep eval nerf` reads runs this way.
     static func parameters(_ url: URL, into nerf: NeRFDiffrep) throws -> (step: Int, settings: String?) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF checkpoint at '\(url.path)'") }
-        let contents = try SafeTensors.read(contentsOf: url)
-        let byName = contents.dictionary
-        if let text = contents.metadata?["step"], let step = Int(text), step < 0 {
-            throw ValidationError("'\(url.path)': its step \(step) is out of range: allowed 0 or more (the file was altered)")
-        }
-        guard let stepText = contents.metadata?["step"], let step = Int(stepText),
-              nerf.parameters.allSatisfy({ name, t in byName[name]?.shape == t.shape }) else {
-            throw ValidationError("'\(url.path)' is not a NeRF checkpoint of this field and resolution")
-        }
-        for (name, t) in nerf.parameters { t.data = byName[name]!.data }
-        return (step, contents.metadata?["settings"])
+        return try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
     }
 }
 

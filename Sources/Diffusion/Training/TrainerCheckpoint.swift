@@ -112,53 +112,43 @@ extension DenoiserTrainer {
         let config = try UNet2DConfig(contentsOf: model.appendingPathComponent("config.json"))
         let schedule = try DDPMSchedule(contentsOf: model.appendingPathComponent("scheduler_config.json"))
         let stateURL = folder.appendingPathComponent(stateFileName)
-        let contents = try SafeTensors.read(contentsOf: stateURL)
-        let (tensors, metadata) = (contents.tensors, contents.metadata ?? [:])
-        guard let stepText = metadata["step"], let step = Int(stepText),
-              let adamText = metadata["adam_step"], let adamStep = Int(adamText),
-              let cfgText = metadata["training_config"],
-              let trainingConfig = try? JSONDecoder().decode(TrainingConfig.self, from: Data(cfgText.utf8)) else {
-            throw CheckpointError.badMetadata(stateURL.path)
+        let stateData: Data
+        do { stateData = try Data(contentsOf: stateURL, options: .mappedIfSafe) } catch {
+            throw CheckpointError.unreadable(stateURL.path, error.localizedDescription)
         }
-        if step < 0 { throw CheckpointError.outOfRange(stateURL.path, key: "step", value: "\(step)", allowed: "0 or more") }
-        if adamStep < 0 { throw CheckpointError.outOfRange(stateURL.path, key: "adam_step", value: "\(adamStep)", allowed: "0 or more") }
-        if let (key, value, allowed) = trainingConfig.problem {
-            throw CheckpointError.outOfRange(stateURL.path, key: "training_config.\(key)", value: value, allowed: allowed)
-        }
-        var byName: [String: Tensor] = [:]
-        for (n, t) in tensors { byName[n] = t }
-        let trainer = DenoiserTrainer(unet: UNet2D(config: config), schedule: schedule, data: data, config: trainingConfig)
-        for (name, p) in trainer.unet.parameters {
-            guard let w = byName["param." + name], let e = byName["ema." + name], w.count == p.count, e.count == p.count else {
-                throw CheckpointError.missingTensor(stateURL.path, name)
-            }
-            p.data = w.data
-            trainer.ema[name] = e.data
-            if let m = byName["adam_m." + name], let v = byName["adam_v." + name] {
-                trainer.optimizer.m[name] = m.data
-                trainer.optimizer.v[name] = v.data
-            }
-        }
-        trainer.optimizer.restore(stepCount: adamStep)
-        trainer.step = step
+        let state = try TrainingCheckpointState(stateData, source: stateURL.path)
+        let trainer = DenoiserTrainer(unet: UNet2D(config: config), schedule: schedule, data: data, config: state.config)
+        try state.restore(into: trainer)
         return trainer
     }
 }
 
-/// A checkpoint that cannot be resumed.
-public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+/// A checkpoint that cannot be resumed; every case names the file.
+public enum CheckpointError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The state file lacks its `step`, `adam_step` or `training_config` metadata.
     case badMetadata(String)
+    /// A parameter's weights or EMA (the tensor's name) are not in the state file.
     case missingTensor(String, String)
-    /// A value in the checkpoint's metadata outside what training can resume with (a damaged
-    /// or altered file): the file, the key, the value and what is allowed.
-    case outOfRange(String, key: String, value: String, allowed: String)
+    /// The state file could not be read: path, reason.
+    case unreadable(String, String)
+    /// The state file is not a valid safetensors file.
+    case invalidFile(String, SafeTensorsError)
+    /// A metadata value (or a `training_config` setting) outside what a run can take.
+    case invalidValue(String, key: String, value: String, allowed: String)
+    /// A state tensor whose shape is not its parameter's.
+    case shapeMismatch(String, String, expected: [Int], found: [Int])
 
     public var description: String {
         switch self {
         case let .badMetadata(f): return "checkpoint '\(f)' lacks its step/config metadata (not written by diffrep train?)"
-        case let .missingTensor(f, n): return "checkpoint '\(f)' lacks the training state of '\(n)'"
-        case let .outOfRange(f, key, value, allowed):
+        case let .missingTensor(f, n): return "checkpoint '\(f)' lacks the training state '\(n)'"
+        case let .unreadable(f, why): return "cannot read checkpoint '\(f)': \(why)"
+        case let .invalidFile(f, e): return "checkpoint '\(f)': \(e)"
+        case let .invalidValue(f, key, value, allowed):
             return "checkpoint '\(f)': \(key) = \(value) is out of range (allowed: \(allowed)); the file was damaged or altered"
+        case let .shapeMismatch(f, n, want, got): return "checkpoint '\(f)': '\(n)' has shape \(got), the model's is \(want)"
         }
     }
+
+    public var errorDescription: String? { description }
 }

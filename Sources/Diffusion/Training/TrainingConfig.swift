@@ -40,24 +40,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case classEmbeddingLearningRateScale
     }
 
-    /// The first setting outside what training can run with, as (key, value, allowed), or nil:
-    /// batch size 1…65536, a finite learning rate > 0, warm-up ≥ 0, finite weight decay and
-    /// gradient clip ≥ 0, EMA decay and dropouts in [0, 1], a finite embedding scale > 0.
-    public var problem: (key: String, value: String, allowed: String)? {
-        if !(1...65_536).contains(batchSize) { return ("batchSize", "\(batchSize)", "1…65536") }
-        if !(learningRate > 0 && learningRate.isFinite) { return ("learningRate", "\(learningRate)", "a finite number > 0") }
-        if warmupSteps < 0 { return ("warmupSteps", "\(warmupSteps)", "0 or more") }
-        if !(weightDecay >= 0 && weightDecay.isFinite) { return ("weightDecay", "\(weightDecay)", "a finite number ≥ 0") }
-        if !(gradientClip >= 0 && gradientClip.isFinite) { return ("gradientClip", "\(gradientClip)", "a finite number ≥ 0") }
-        if !(0...1).contains(emaDecay) { return ("emaDecay", "\(emaDecay)", "0…1") }
-        if !(0...1).contains(classDropout) { return ("classDropout", "\(classDropout)", "0…1") }
-        if !(0...1).contains(cameraDropout) { return ("cameraDropout", "\(cameraDropout)", "0…1") }
-        if !(classEmbeddingLearningRateScale > 0 && classEmbeddingLearningRateScale.isFinite) {
-            return ("classEmbeddingLearningRateScale", "\(classEmbeddingLearningRateScale)", "a finite number > 0")
-        }
-        return nil
-    }
-
     /// Decodes a saved config; keys added after a checkpoint was written take their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
