@@ -79,4 +79,27 @@ import Testing
                     == "checkpoint '\(state.path)': training_config.batchSize = \(bad) is out of range (allowed: an integer in 1…65536); the file was damaged or altered")
         }
     }
+
+    /// `--resume --learning-rate` changes the rate from the next step on (the advice after a NaN),
+    /// and the next checkpoint records it; without the flag the checkpoint's rate is kept.
+    @Test func resumeCanLowerTheLearningRate() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let tiny = ["--channels", "32", "--attention", "", "--size", "8", "--batch-size", "1",
+                    "--checkpoint-every", "1", "--out", out.path]
+        let state = out.appendingPathComponent("checkpoint").appendingPathComponent(DenoiserTrainer.stateFileName)
+        func savedRate() throws -> Double? {
+            let text = try #require(try SafeTensors.read(contentsOf: state).metadata?["training_config"])
+            return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["learningRate"] as? Double
+        }
+        #expect(runMessage(tiny + ["--steps", "1", "--learning-rate", "0.002"]) == nil)
+        #expect(try savedRate().map { abs($0 - 0.002) < 1e-9 } == true)
+        #expect(runMessage(tiny + ["--steps", "2", "--resume"]) == nil)
+        #expect(try savedRate().map { abs($0 - 0.002) < 1e-9 } == true)
+        #expect(runMessage(tiny + ["--steps", "3", "--resume", "--learning-rate", "0.0005"]) == nil)
+        #expect(try savedRate().map { abs($0 - 0.0005) < 1e-9 } == true)
+        #expect(runMessage(tiny + ["--steps", "4", "--resume", "--learning-rate", "-1"])?
+                .contains("--learning-rate -1.0 is out of range: allowed a finite number > 0") == true)
+    }
 }
+

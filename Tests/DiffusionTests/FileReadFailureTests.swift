@@ -22,4 +22,14 @@ import Diffusion
             try SafeTensors.read(contentsOf: folder)
         }
     }
+
+    /// A malformed safetensors file read from disk is named in the error, with what is wrong.
+    @Test func malformedSafetensorsFilesAreNamed() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data([1, 2, 3]).write(to: url)
+        let expected = SafeTensorsError.inFile(path: url.path, .fileTooShort(byteCount: 3))
+        #expect(throws: expected) { try SafeTensors.read(contentsOf: url) }
+        #expect(expected.description.hasPrefix("'\(url.path)': safetensors file is 3 bytes"))
+    }
 }

@@ -22,8 +22,10 @@ struct TrainCommand: ParsableCommand {
     var steps = 10_000
     @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 32
-    @Option(parsing: .unconditional, help: "Peak AdamW learning rate.")
-    var learningRate: Float = 3e-4
+    @Option(parsing: .unconditional, help: "Peak AdamW learning rate (default 3e-4; with --resume, the checkpoint's unless given — lower it after a NaN).")
+    var learningRate: Float?
+    /// The learning rate of a new run.
+    static let defaultLearningRate: Float = 3e-4
     @Option(help: "Block output channels, comma-separated (one per resolution level, 1 to 8 levels): multiples of 32 from 32 to 8192 (8 GroupNorm groups, 32-wide attention heads). --size must be a multiple of 2^(levels − 1).")
     var channels = "64,128,128"
     @Option(help: "Resolution levels that get self-attention (0-based, below the number of --channels entries, comma-separated; empty for none).")
@@ -54,7 +56,9 @@ struct TrainCommand: ParsableCommand {
         try OptionCheck.range("--checkpoint-every", checkpointEvery, 1...Int.max)
         try OptionCheck.range("--size", size, OptionLimits.trainSize)
         try OptionCheck.range("--layers-per-block", layersPerBlock, OptionLimits.layersPerBlock)
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0")
+        }
         let levels = try parsedChannels().count
         _ = try parsedAttention()
         if data == "toys" && initFrom == nil && !resume {
@@ -142,10 +146,14 @@ struct TrainCommand: ParsableCommand {
             if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: trainer.unet.config.blockOutChannels.count) }
             try resources.check(memoryEstimate(trainer.unet.config, batchSize: trainer.config.batchSize))
             log("resumed at step \(trainer.step) from \(ckpt.path)")
+            if let learningRate, learningRate != trainer.config.learningRate {
+                log("learning rate \(trainer.config.learningRate) → \(learningRate) (--learning-rate)")
+                try trainer.setLearningRate(learningRate)
+            }
         } else {
             var tc = TrainingConfig()
             tc.batchSize = batchSize
-            tc.learningRate = learningRate
+            tc.learningRate = learningRate ?? Self.defaultLearningRate
             tc.seed = seed
             tc.randomFlip = data == "toys" && !camera && !cameraBins
             if cameraBins { tc.classEmbeddingLearningRateScale = 20 }

@@ -50,7 +50,9 @@ public enum SafeTensors {
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw SafeTensorsError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
-        return try parseContents(data)
+        do { return try parseContents(data) } catch let problem as SafeTensorsError {
+            throw SafeTensorsError.inFile(path: url.path, problem)        // name the file, not just the flaw
+        }
     }
 
     /// The tensors of a safetensors byte buffer, in file order.

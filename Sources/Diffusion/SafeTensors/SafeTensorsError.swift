@@ -38,6 +38,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
     case trailingBytes(count: Int)
     /// The file could not be written (nothing was left half-written).
     case writeFailed(path: String, reason: String)
+    /// A file read by ``SafeTensors/read(contentsOf:)`` is malformed: its path and what is wrong.
+    indirect case inFile(path: String, SafeTensorsError)
 
     public var description: String {
         switch self {
@@ -72,6 +74,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
             return "\(n) bytes after the last tensor belong to no tensor"
         case let .writeFailed(path, reason):
             return "cannot write safetensors file '\(path)': \(reason)"
+        case let .inFile(path, problem):
+            return "'\(path)': \(problem)"
         }
     }
 

@@ -17,7 +17,7 @@ public final class DenoiserTrainer {
     public let unet: UNet2D
     public let schedule: DDPMSchedule
     public let data: TrainingData
-    public let config: TrainingConfig
+    public private(set) var config: TrainingConfig
     /// Steps completed.
     public internal(set) var step = 0
     var optimizer: Adam
@@ -168,3 +168,31 @@ public final class DenoiserTrainer {
             .map { Float($0.epsilonMSE) }
     }
 }
+
+extension DenoiserTrainer {
+    /// Changes the peak learning rate from the next step on (e.g. lower after a NaN, when resuming
+    /// a checkpoint); the warm-up still applies, and the next checkpoint records the new rate.
+    /// Throws `TrainingConfigError.learningRate` unless it is a finite number > 0.
+    ///
+    /// ```swift
+    /// let trainer = try DenoiserTrainer.resume(from: checkpoint, data: data)
+    /// try trainer.setLearningRate(1e-4)
+    /// ```
+    public func setLearningRate(_ rate: Float) throws {
+        guard rate > 0, rate.isFinite else { throw TrainingConfigError.learningRate(rate) }
+        config.learningRate = rate
+    }
+}
+
+/// A training setting a run cannot take.
+public enum TrainingConfigError: Error, Equatable, CustomStringConvertible {
+    /// The learning rate is not a finite number > 0.
+    case learningRate(Float)
+
+    public var description: String {
+        switch self {
+        case let .learningRate(r): return "learning rate \(r) is out of range: allowed a finite number > 0"
+        }
+    }
+}
+
