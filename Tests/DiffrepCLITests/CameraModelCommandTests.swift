@@ -17,6 +17,7 @@ import Testing
         try aware.save(to: model)
         try FileManager.default.copyItem(at: DefaultModel.folder.appendingPathComponent("scheduler_config.json"),
                                          to: model.appendingPathComponent("scheduler_config.json"))
+        try TrainingDataCard.write(["data": "toys", "pose": "random"], modelFolder: model)   // so --class takes toy names
         var sample = try SampleCommand.parse(["--model", model.path, "--count", "2", "--steps", "3",
                                               "--out", base.appendingPathComponent("sample").path])
         try sample.run()

@@ -42,19 +42,30 @@ struct ModelOptions: ParsableArguments {
         let schedule = FileManager.default.fileExists(atPath: schedulerURL.path)
             ? try DDPMSchedule(contentsOf: schedulerURL) : DDPMSchedule()
         let base = DDPMDenoiser(network: unet, schedule: schedule)
-        let label = try resolveClass(unet.config)
+        let label = try resolveClass(unet.config, names: Self.classNames(of: folder, classCount: unet.config.classCount.map { $0 - 1 }))
         let nullClass = unet.config.nullClass
         let denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
         return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
                            nullClass: nullClass)
     }
 
-    func resolveClass(_ config: UNet2DConfig) throws -> Int? {
+    /// The names `--class` accepts for the model in `folder`: the toys' class names for a model
+    /// trained on the toys (an embedded default, or one whose `training_data.json` says
+    /// `"data": "toys"`) with as many classes; none for any other model, whose classes are numbers.
+    static func classNames(of folder: URL, classCount: Int?) -> [String] {
+        guard classCount == DefaultModel.classNames.count else { return [] }
+        let path = folder.standardizedFileURL.path
+        let embedded = [DefaultModel.folder, DefaultModel.nerfFolder].contains { $0.standardizedFileURL.path == path }
+        let card = (try? TrainingDataCard.read(modelFolder: folder)) ?? nil
+        return embedded || card?["data"] == "toys" ? DefaultModel.classNames : []
+    }
+
+    /// `--class` as a label of `config`'s classes, by number or by one of `names`.
+    func resolveClass(_ config: UNet2DConfig, names: [String]) throws -> Int? {
         guard let text = classLabel else { return nil }
         guard let n = config.classCount else {
             throw ValidationError("--class given, but the model is unconditional")
         }
-        let names = n == DefaultModel.classNames.count + 1 ? DefaultModel.classNames : []
         if let i = Int(text) ?? names.firstIndex(of: text.lowercased()), i >= 0, i < n - 1 { return i }
         throw ValidationError("unknown class '\(text)'; use 0..<\(n - 1)" + (names.isEmpty ? "" : " or one of \(names.joined(separator: ", "))"))
     }
