@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Diffusion
+import TensorCore
 
 /// Model files that cannot be read are named with the file system's reason, not Foundation's
 /// "NSCocoaErrorDomain error 256".
@@ -20,6 +21,9 @@ import Diffusion
         #expect(throws: UNetConfigError.unreadable(folder.path, "it is a folder, not a file")) { try UNet2DConfig(contentsOf: folder) }
         #expect(throws: SafeTensorsError.unreadable(path: folder.path, reason: "it is a folder, not a file")) {
             try SafeTensors.read(contentsOf: folder)
+        }
+        #expect(throws: ParameterCheckpointError.unreadable(path: folder.path, reason: "it is a folder, not a file")) {
+            try ParameterCheckpoint.restore(contentsOf: folder, into: Parameters())
         }
     }
 

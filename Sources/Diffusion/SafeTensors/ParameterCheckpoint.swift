@@ -35,7 +35,7 @@ public enum ParameterCheckpoint {
     public static func restore(contentsOf url: URL, into parameters: Parameters) throws -> (step: Int, settings: String?) {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ParameterCheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw ParameterCheckpointError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
         return try restore(data, source: url.path, into: parameters)
     }

@@ -114,7 +114,7 @@ extension DenoiserTrainer {
         let stateURL = folder.appendingPathComponent(stateFileName)
         let stateData: Data
         do { stateData = try Data(contentsOf: stateURL, options: .mappedIfSafe) } catch {
-            throw CheckpointError.unreadable(stateURL.path, error.localizedDescription)
+            throw CheckpointError.unreadable(stateURL.path, FileReadFailure.reason(stateURL, error))
         }
         let state = try TrainingCheckpointState(stateData, source: stateURL.path)
         let trainer = DenoiserTrainer(unet: UNet2D(config: config), schedule: schedule, data: data, config: state.config)
