@@ -40,7 +40,7 @@ struct TrainClassifierCommand: ParsableCommand {
         try OptionCheck.range("--steps", steps, OptionLimits.iterations)
         try OptionCheck.range("--batch-size", batchSize, OptionLimits.batchSize)
         try OptionCheck.range("--held-out", heldOut, OptionLimits.heldOut)
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
+        try OptionCheck.positive("--learning-rate", learningRate)
     }
 
     func run() throws {

@@ -56,9 +56,7 @@ struct TrainCommand: ParsableCommand {
         try OptionCheck.range("--checkpoint-every", checkpointEvery, 1...Int.max)
         try OptionCheck.range("--size", size, OptionLimits.trainSize)
         try OptionCheck.range("--layers-per-block", layersPerBlock, OptionLimits.layersPerBlock)
-        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
-            throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0")
-        }
+        try OptionCheck.positive("--learning-rate", learningRate)
         let levels = try parsedChannels().count
         _ = try parsedAttention()
         if data == "toys" && initFrom == nil && !resume {

@@ -17,6 +17,13 @@ enum OptionCheck {
         if let value { try range(option, value, allowed) }
     }
 
+    /// Throws unless `value` (when given) is a finite number > 0, as a learning rate must be.
+    static func positive(_ option: String, _ value: Float?) throws {
+        if let value, !(value > 0 && value.isFinite) {
+            throw ValidationError("\(option) \(value) is out of range: allowed a finite number > 0")
+        }
+    }
+
     /// A comma-separated list of whole numbers, each in `allowed`; an entry that is no whole
     /// number is an error naming it (never dropped). An empty text is an empty list when
     /// `allowEmpty`, else an error.

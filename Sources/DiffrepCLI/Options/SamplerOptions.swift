@@ -43,7 +43,7 @@ struct SamplerOptions: ParsableArguments {
         try OptionCheck.range("--resample", resample, OptionLimits.resample)
         try OptionCheck.range("--iterations", iterations, OptionLimits.iterations)
         try OptionCheck.range("--eta", eta, 0...1)
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate \(learningRate) is out of range: allowed a finite number > 0") }
+        try OptionCheck.positive("--learning-rate", learningRate)
     }
 
     var settings: [String: JSONValue] {
