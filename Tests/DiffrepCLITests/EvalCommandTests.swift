@@ -7,9 +7,7 @@ import Testing
 /// a folder that is not a run of that kind is a clear error. `diffrep nerf` manifests carry the
 /// evaluation figures of their own turntable.
 @Suite struct EvalCommandTests {
-    func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("eval-cli-\(UUID().uuidString)")
-    }
+    func temporaryFolder() -> URL { CLITest.temporaryFolder("eval-cli") }
 
     func json(_ url: URL) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])

@@ -8,12 +8,9 @@ import Testing
 // Serialized: the resume tests compare files bit for bit, and OpenBLAS's thread count is global
 // state that concurrently running NeRF tests change (see CRAFT: one level of parallelism).
 @Suite(.serialized) struct NerfCommandTests {
-    let tiny = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
-                "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
+    let tiny = CLITest.tinyNerf
 
-    func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("nerf-cli-\(UUID().uuidString)")
-    }
+    func temporaryFolder() -> URL { CLITest.temporaryFolder("nerf-cli") }
 
     func run(_ args: [String]) throws {
         var command = try NerfCommand.parse(args)

@@ -6,16 +6,12 @@ import Testing
 /// `nerf --resume` continues only the run its checkpoint belongs to: another seed or another
 /// model is refused by name, and `--stop-after` must lie after the checkpoint's step.
 @Suite(.serialized) struct NerfResumeIdentityTests {
-    let tiny = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
-                "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
+    let tiny = CLITest.tinyNerf
 
-    func message(_ args: [String]) -> String? {
-        do { let n = try NerfCommand.parse(args); try n.run() } catch { return "\(error)" }
-        return nil
-    }
+    func message(_ args: [String]) -> String? { CLITest.errorMessage { try NerfCommand.parse(args).run() } }
 
     @Test func resumeWithAnotherSeedOrModelIsRefused() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nerf-identity-\(UUID().uuidString)")
+        let out = CLITest.temporaryFolder("nerf-identity")
         defer { try? FileManager.default.removeItem(at: out) }
         #expect(message(tiny + ["--out", out.path, "--stop-after", "2"]) == nil)
         let checkpoint = out.appendingPathComponent("nerf.safetensors").path

@@ -8,17 +8,11 @@ import Testing
 /// in the message (no framework error dumps), reruns that leave no stale files, the mesh path
 /// checked before sampling, and a checkpoint that cannot be saved stopping the run.
 @Suite(.serialized) struct OutputFolderCommandTests {
-    let tinyNerf = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
-                    "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
+    let tinyNerf = CLITest.tinyNerf
 
-    func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("out-cli-\(UUID().uuidString)")
-    }
+    func temporaryFolder() -> URL { CLITest.temporaryFolder("out-cli") }
 
-    func message(_ body: () throws -> Void) -> String? {
-        do { try body() } catch { return "\(error)" }
-        return nil
-    }
+    func message(_ body: () throws -> Void) -> String? { CLITest.errorMessage(body) }
 
     @Test func aSecondRunIntoAHeldFolderFailsNamingTheHolder() throws {
         let out = temporaryFolder()

@@ -8,9 +8,7 @@ import Testing
 /// Runs whose options multiply into more memory than the machine has are refused before they
 /// allocate, with the estimate and the limit in the message; `--max-memory` moves the limit.
 @Suite struct ResourceLimitTests {
-    func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("resources-\(UUID().uuidString)")
-    }
+    func temporaryFolder() -> URL { CLITest.temporaryFolder("resources") }
 
     /// 4096² turntable pixels × 1024 samples per ray would need about a terabyte: refused before
     /// sampling (no checkpoint appears).

@@ -8,9 +8,7 @@ import Testing
 /// Training data the model cannot take and training checkpoints altered by hand are clear
 /// errors naming the folder or file, the value and what is allowed — before any training step.
 @Suite struct TrainingInputTests {
-    func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("train-input-\(UUID().uuidString)")
-    }
+    func temporaryFolder() -> URL { CLITest.temporaryFolder("train-input") }
 
     /// A folder of two `side`×`side` PNGs.
     func pngFolder(side: Int) throws -> URL {
@@ -23,10 +21,7 @@ import Testing
         return folder
     }
 
-    func runMessage(_ args: [String]) -> String? {
-        do { let c = try TrainCommand.parse(args); try c.run() } catch { return "\(error)" }
-        return nil
-    }
+    func runMessage(_ args: [String]) -> String? { CLITest.errorMessage { try TrainCommand.parse(args).run() } }
 
     @Test(arguments: [1, 7])
     func imagesSmallerThanTheModelTakesAreRefused(side: Int) throws {
