@@ -31,6 +31,8 @@ struct DatasetCommand: ParsableCommand {
     var pose: ToyPose = .random
     @Option(help: "Output folder.")
     var out = "out/toys"
+    @Flag(help: "Write what a multi-view model (diffrep train --view-tiles) learns from: each image is four views of one scene a quarter turn apart, tiled 2×2 clockwise from the top-left (twice --size).")
+    var viewTiles = false
 
     func validate() throws {
         guard name == "toys" else { throw ValidationError("unknown data set '\(name)' (only 'toys')") }
@@ -38,6 +40,7 @@ struct DatasetCommand: ParsableCommand {
         try OptionCheck.range("--size", size, OptionLimits.datasetSize)
         try OptionCheck.range("--turntable", turntable, OptionLimits.views)
         _ = try classLabel()
+        if viewTiles && turntable != nil { throw ValidationError("--view-tiles and --turntable are two layouts of views: pick one") }
     }
 
     func classLabel() throws -> Int? {
@@ -95,13 +98,15 @@ struct DatasetCommand: ParsableCommand {
         let all = try sceneIndices(toys)
         for start in stride(from: 0, to: all.count, by: 64) {
             let idx = Array(all[start..<Swift.min(start + 64, all.count)])
-            let batch = toys.batch(idx)
+            let batch = viewTiles ? ToyViewTiles(dataset: toys).batch(idx) : ToyTrainingData(dataset: toys).batch(idx)
+            let side = batch.images.shape[2]
             for (k, i) in idx.enumerated() {
                 let file = String(format: "toy_%06d.png", i)
-                try PNG.write(batch.images.slice(axis: 0, k..<(k + 1)).reshaped([3, size, size]),
+                try PNG.write(batch.images.slice(axis: 0, k..<(k + 1)).reshaped([3, side, side]),
                               to: try output.file(file).path)
                 outputs.append(file)
-                labels += "\(file),\(batch.labels[k]),\(ToyShape(rawValue: batch.labels[k])!.name)\n"
+                let label = batch.labels![k]
+                labels += "\(file),\(label),\(ToyShape(rawValue: label)!.name)\n"
             }
         }
         try finish(output, labels: labels, outputs: outputs)
@@ -114,7 +119,7 @@ struct DatasetCommand: ParsableCommand {
         try OutputFolder.atomicWrite(data: Data(labels.utf8), to: try output.file("labels.csv"))
         var manifest = RunManifest(subcommand: "dataset", version: DiffrepVersion.string, seed: seed, settings: [
             "name": .string(name), "count": .int(count), "turntable": turntable.map { .int($0) } ?? .null,
-            "class": classFilter.map(JSONValue.string) ?? .null, "size": .int(size), "pose": .string(pose.rawValue)])
+            "class": classFilter.map(JSONValue.string) ?? .null, "size": .int(size), "pose": .string(pose.rawValue), "view_tiles": .bool(viewTiles)])
         for file in outputs + ["labels.csv"] { manifest.addOutput(file) }
         manifest.finish()
         try manifest.write(to: try output.file(OutputRun.manifestName))

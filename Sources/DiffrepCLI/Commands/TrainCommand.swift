@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
     @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). The class-embedding rows learn at 20× the learning rate. Learns views far faster than --camera's input planes.")
     var cameraBins = false
+    @Flag(help: "Train a multi-view model: each image is four views of one toy scene a quarter turn apart, tiled 2×2 (twice --size; the camera is the first view's). Use with --camera-bins and an --init-from model trained on single views. Recorded in training_data.json; diffrep nerf then denoises its views four at a time.")
+    var viewTiles = false
 
     func validate() throws {
         try OptionCheck.range("--steps", steps, OptionLimits.iterations)
@@ -65,9 +67,10 @@ struct TrainCommand: ParsableCommand {
         if (camera || cameraBins) && data != "toys" { throw ValidationError("--camera and --camera-bins need data with cameras: use --data toys") }
         if camera && cameraBins { throw ValidationError("--camera and --camera-bins are two routes for the same thing: pick one") }
         if cameraBins && initFrom == nil && !resume { throw ValidationError("--camera-bins starts from a trained class-conditional model: give --init-from") }
+        if viewTiles && (data != "toys" || !cameraBins) && !resume { throw ValidationError("--view-tiles needs --data toys and --camera-bins") }
         if pose != .random && data != "toys" { throw ValidationError("--pose applies to --data toys") }
-        if resume && (camera || cameraBins || initFrom != nil) {
-            throw ValidationError("--resume continues the checkpoint's own model: drop --camera, --camera-bins and --init-from")
+        if resume && (camera || cameraBins || viewTiles || initFrom != nil) {
+            throw ValidationError("--resume continues the checkpoint's own model: drop --camera, --camera-bins, --view-tiles and --init-from")
         }
     }
 
@@ -121,15 +124,18 @@ struct TrainCommand: ParsableCommand {
         let outURL = output.folder
         let ckpt = outURL.appendingPathComponent("checkpoint")
         var pose = self.pose
+        var viewTiles = self.viewTiles
         if resume, data == "toys" {     // the data the run started with, whatever --pose says now
             pose = try ToyDataset.pose(ofModel: ckpt.appendingPathComponent("model"))
+            viewTiles = QuarterTurnTiles.marks(try TrainingDataCard.read(modelFolder: ckpt.appendingPathComponent("model")))
             if pose != self.pose && self.pose != .random {
                 throw ValidationError("--resume: the checkpoint was trained with --pose \(pose.rawValue), not \(self.pose.rawValue)")
             }
         }
-        let source: TrainingData = data == "toys" ? ToyTrainingData(dataset: ToyDataset(seed: seed, size: size, pose: pose))
-            : try PNGFolderData(folder: URL(fileURLWithPath: data))
-        let dataSide = (source as? PNGFolderData)?.side ?? size
+        let toys = ToyDataset(seed: seed, size: size, pose: pose)
+        let source: TrainingData = data != "toys" ? try PNGFolderData(folder: URL(fileURLWithPath: data))
+            : viewTiles ? ToyViewTiles(dataset: toys) as TrainingData : ToyTrainingData(dataset: toys)
+        let dataSide = (source as? PNGFolderData)?.side ?? (viewTiles ? 2 * size : size)
         let trainer: DenoiserTrainer
         if resume {
             let interrupted = outURL.appendingPathComponent(".checkpoint.old")   // a save that died mid-swap
@@ -172,13 +178,17 @@ struct TrainCommand: ParsableCommand {
             try resources.check(memoryEstimate(unet.config, batchSize: batchSize))
             if camera && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }
             if cameraBins && unet.config.cameraBins == nil { unet = UNet2D(cameraBinsFrom: unet, bins: CameraBins()) }
+            if unet.config.sampleSize != dataSide && data == "toys" {
+                try Self.checkDivisible("--size \(size) (\(dataSide) with --view-tiles)", side: dataSide, levels: unet.config.blockOutChannels.count)
+                unet = UNet2D(copying: unet, sampleSize: dataSide)
+            }
             trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: source, config: tc)
             log("training a UNet2D with \(unet.parameters.scalarCount) parameters")
         }
         var manifest = RunManifest(subcommand: "train", version: DiffrepVersion.string, seed: seed, settings: [
             "data": .string(data), "steps": .int(steps), "batch_size": .int(trainer.config.batchSize),
             "learning_rate": JSONValue(trainer.config.learningRate), "unet": try JSONValue(encoding: trainer.unet.config.jsonSummary),
-            "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.isCameraAware),
+            "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.isCameraAware), "view_tiles": .bool(viewTiles),
             "init_from": initFrom.map(JSONValue.string) ?? .null])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: resume ? trainer.step : nil)

@@ -80,3 +80,21 @@ extension UNet2D {
         return w
     }
 }
+
+extension UNet2D {
+    /// A copy of `base` whose config says it samples `sampleSize`×`sampleSize` images (the
+    /// weights are the same: a UNet does not fix its input size). Used to fine-tune a model on
+    /// larger images, such as ``QuarterTurnTiles``.
+    ///
+    /// ```swift
+    /// let tiled = UNet2D(copying: base, sampleSize: 64)     // base.config.sampleSize 32
+    /// ```
+    public convenience init(copying base: UNet2D, sampleSize: Int) {
+        var config = base.config
+        config.sampleSize = sampleSize
+        self.init(config: config, seed: 0)
+        var old: [String: Tensor] = [:]
+        for (name, p) in base.parameters { old[name] = p }
+        for (name, p) in parameters { p.data = old[name]!.data }
+    }
+}
