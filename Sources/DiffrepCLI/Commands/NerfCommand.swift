@@ -23,6 +23,8 @@ struct NerfCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
     /// Views per step unless `--views-per-step` says otherwise.
     static let defaultViews = 6
+    /// Views per step with a multi-view model: two groups of four.
+    static let defaultMultiViewViews = 8
     /// Pullback steps per level unless `--resample` says otherwise (measured: less haze, renders
     /// the model changes less; see Benchmarks/nerf_state_ablation.sh).
     static let defaultResample = 2
@@ -112,15 +114,18 @@ struct NerfCommand: ParsableCommand {
         defer { output.end() }
         let outURL = output.folder
         let meshURL = try mesh.map { try Self.checkedMeshURL($0, in: outURL) }
-        let m = try model.load(defaultFolder: DefaultModel.nerfFolder)
+        let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true)
+        let viewsPerStep = try self.viewsPerStep(multiView: m.viewTiles)
         try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config))
-        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings)
+        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings.merging([
+            "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles)]) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness
+        nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
         let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
@@ -141,7 +146,7 @@ struct NerfCommand: ParsableCommand {
             report = SamplingReport()
         case .pullback:
             var config = PullbackSampler.Configuration(
-                sigmas: try m.schedule.checkedDDIMSigmas(steps: sampling.steps), viewsPerStep: sampling.viewsPerStep ?? Self.defaultViews,
+                sigmas: try m.schedule.checkedDDIMSigmas(steps: sampling.steps), viewsPerStep: viewsPerStep,
                 eta: sampling.eta, resample: sampling.resample ?? Self.defaultResample,
                 solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
@@ -174,12 +179,13 @@ struct NerfCommand: ParsableCommand {
             }
             bar.finish()
         case .sds, .sjc:
-            report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label, views: NerfCommand.defaultViews)
+            report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label, views: viewsPerStep)
         }
         try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
                                 settings: identity, to: checkpoint)
         manifest.addOutput("nerf.safetensors")
-        let quality = NerfQuality.measure(nerf, views: nerf.turntable(frames: 8), denoiser: m.denoiser,
+        let eight = nerf.turntable(frames: 8)      // for a multi-view model in quarter-turn groups: 0°, 90°, 180°, 270°, then 45°, …
+        let quality = NerfQuality.measure(nerf, views: m.viewTiles ? [0, 2, 4, 6, 1, 3, 5, 7].map { eight[$0] } : eight, denoiser: m.denoiser,
                                           classLabel: m.classLabel ?? m.nullClass, seed: sampling.seed)
         for (name, value) in quality { manifest.measurements["quality_" + name] = value }
         log(String(format: "quality: chroma %.2f, background deviation %.3f, coverage %.2f, denoiser change %.3f",
@@ -260,6 +266,17 @@ extension NerfCommand {
             throw ValidationError("--mesh '\(mesh)': '\(url.path)' is a folder, not a file")
         }
         return url
+    }
+
+    /// Views rendered per step: `--views-per-step`, or the default (8, two groups of four, for a
+    /// multi-view model, whose views come in quarter-turn groups).
+    func viewsPerStep(multiView: Bool) throws -> Int {
+        guard multiView else { return sampling.viewsPerStep ?? Self.defaultViews }
+        let n = sampling.viewsPerStep ?? Self.defaultMultiViewViews
+        guard n % QuarterTurnTiles.viewCount == 0 else {
+            throw ValidationError("--views-per-step \(n): this multi-view model denoises views in groups of \(QuarterTurnTiles.viewCount) a quarter turn apart; give a multiple of \(QuarterTurnTiles.viewCount)")
+        }
+        return n
     }
 
     /// What this run holds at its peak: the field with its optimiser state, the sampler's

@@ -31,8 +31,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is
-    /// given); `defaultFolder` is the model used without `--model`.
-    func load(defaultFolder: URL = DefaultModel.folder) throws -> LoadedModel {
+    /// given); `defaultFolder` is the model used without `--model`. With `views: true` (a
+    /// command whose images are views of one scene), a multi-view model (its training-data card
+    /// marks ``QuarterTurnTiles``) becomes a per-view denoiser of groups of four views
+    /// (``QuarterTurnTiledDenoiser``); elsewhere it is a plain model of its tiled images.
+    func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
@@ -44,9 +47,11 @@ struct ModelOptions: ParsableArguments {
         let base = DDPMDenoiser(network: unet, schedule: schedule)
         let label = try resolveClass(unet.config, names: Self.classNames(of: folder, classCount: unet.config.classCount.map { $0 - 1 }))
         let nullClass = unet.config.nullClass
-        let denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
+        var denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
+        let tiled = try views && QuarterTurnTiles.marks(TrainingDataCard.read(modelFolder: folder))
+        if tiled { denoiser = QuarterTurnTiledDenoiser(base: denoiser) }
         return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
-                           nullClass: nullClass)
+                           nullClass: nullClass, viewTiles: tiled)
     }
 
     /// The names `--class` accepts for the model in `folder`: the toys' class names for a model
@@ -80,6 +85,8 @@ struct LoadedModel {
     let denoiser: any Denoiser
     let classLabel: Int?
     let nullClass: Int?
+    /// Whether ``denoiser`` takes views in groups of four a quarter turn apart (a multi-view model).
+    var viewTiles = false
 
     /// The condition to pass per batch item: the class, the null class, or nothing.
     func condition(count: Int) -> [Int]? {
@@ -95,5 +102,8 @@ struct LoadedModel {
     }
 
     /// `[C, H, W]` the model denoises.
-    var imageShape: [Int] { [unet.config.outChannels, unet.config.sampleSize, unet.config.sampleSize] }   // the image (a camera-aware model takes 3 more input planes)
+    var imageShape: [Int] {       // the image, or one view of a multi-view model's tiles (a camera-aware model takes 3 more input planes)
+        let side = viewTiles ? unet.config.sampleSize / 2 : unet.config.sampleSize
+        return [unet.config.outChannels, side, side]
+    }
 }

@@ -45,13 +45,23 @@ public final class NeRFDiffrep: Diffrep {
 
     public var parameters: Parameters { field.parameters }
 
-    /// Azimuth uniform on the circle, elevation uniform in ``elevationRange``.
+    /// Whether views come in groups of four a quarter turn apart (`a, a + 90°, a + 180°,
+    /// a + 270°` at one elevation), the input a multi-view model denoises together (Diffusion's
+    /// `QuarterTurnTiles`); `false` (the default) draws every view independently.
+    public var viewsInQuarterTurns = false
+
+    /// Azimuth uniform on the circle, elevation uniform in ``elevationRange``; with
+    /// ``viewsInQuarterTurns``, `count` rounded up to a multiple of 4, one random view per group
+    /// and its three quarter turns.
     public func sampleViews(count: Int, using rng: inout RandomGenerator) -> [OrbitView] {
-        let u = rng.uniformValues(2 * count)
-        return (0..<count).map { k in
-            OrbitView(azimuth: 2 * .pi * u[2 * k],
-                      elevation: elevationRange.lowerBound + (elevationRange.upperBound - elevationRange.lowerBound) * u[2 * k + 1],
-                      radius: radius, fovY: fovY)
+        let group = viewsInQuarterTurns ? 4 : 1
+        let groups = (count + group - 1) / group
+        let u = rng.uniformValues(2 * groups)
+        return (0..<groups * group).map { k in
+            let g = k / group
+            return OrbitView(azimuth: 2 * .pi * u[2 * g] + Float(k % group) * .pi / 2,
+                             elevation: elevationRange.lowerBound + (elevationRange.upperBound - elevationRange.lowerBound) * u[2 * g + 1],
+                             radius: radius, fovY: fovY)
         }
     }
 
