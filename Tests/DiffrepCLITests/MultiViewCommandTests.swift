@@ -1,0 +1,45 @@
+import Diffusion
+import Foundation
+import Testing
+@testable import DiffrepCLI
+
+/// A multi-view model end to end: `diffrep train --view-tiles` fine-tunes a single-view model on
+/// quarter-turn tiles, and `diffrep nerf` then denoises its views four at a time.
+@Suite struct MultiViewCommandTests {
+    @Test func trainAndSampleANeRFWithAMultiViewModel() throws {
+        let base = CLITest.temporaryFolder("multi-view")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let single = base.appendingPathComponent("single"), multi = base.appendingPathComponent("multi")
+        try TrainCommand.parse(["--channels", "32,32", "--attention", "1", "--size", "8", "--steps", "1",
+                                "--batch-size", "1", "--out", single.path]).run()
+        try TrainCommand.parse(["--init-from", single.appendingPathComponent("checkpoint/model").path, "--camera-bins",
+                                "--view-tiles", "--pose", "canonical", "--size", "8", "--steps", "2", "--batch-size", "2",
+                                "--checkpoint-every", "1", "--out", multi.path]).run()
+        let model = multi.appendingPathComponent("checkpoint/model")
+        #expect(try UNet2DConfig(contentsOf: model.appendingPathComponent("config.json")).sampleSize == 16)
+        #expect(QuarterTurnTiles.marks(try TrainingDataCard.read(modelFolder: model)))
+
+        // Resuming keeps the tiles (read from the card).
+        try TrainCommand.parse(["--resume", "--steps", "3", "--out", multi.path]).run()
+        #expect(QuarterTurnTiles.marks(try TrainingDataCard.read(modelFolder: model)))
+
+        let nerfOut = base.appendingPathComponent("nerf")
+        try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--out", nerfOut.path]).run()
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: nerfOut.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let settings = manifest["settings"] as! [String: Any]
+        #expect(settings["multi_view"] as? Bool == true)
+        #expect(settings["views_per_step"] as? Int == 8)
+        #expect(FileManager.default.fileExists(atPath: nerfOut.appendingPathComponent("turntable.png").path))
+
+        let message = CLITest.errorMessage {
+            try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--views-per-step", "6",
+                                                      "--out", base.appendingPathComponent("nerf6").path]).run()
+        }
+        #expect(message?.contains("--views-per-step 6: this multi-view model denoises views in groups of 4") == true, "\(message ?? "no error")")
+    }
+
+    @Test func viewTilesNeedCameraBins() {
+        let message = CLITest.errorMessage { _ = try TrainCommand.parse(["--view-tiles", "--init-from", "x"]) }
+        #expect(message?.contains("--view-tiles needs --data toys and --camera-bins") == true, "\(message ?? "no error")")
+    }
+}
