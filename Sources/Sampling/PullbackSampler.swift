@@ -61,6 +61,12 @@ public struct PullbackSampler {
         /// the same in every view, so all views make the same random choices (colour, layout);
         /// `ρ = 0`: independent noise everywhere (an SDS-like average over noise draws).
         public var noiseCorrelation: Float = 1
+        /// `.denoised` state only: how many carried images `s` there are; view `k` of a step
+        /// carries image `k mod count`. 1 (the default): one image for every view. A multi-view
+        /// denoiser (views in groups of four tiled into one image, `QuarterTurnTiledDenoiser`)
+        /// takes 4, so each tile carries its own noise, as the model saw independent noise per
+        /// tile in training, while every step still sees the same noise in each tile slot.
+        public var carriedNoiseImages = 1
         /// `.denoised` state only: take each view's fresh part of the noise from the diffrep's
         /// ``Diffreps/Diffrep/viewConsistentNoise(_:seed:)`` (noise attached to the represented
         /// object, which turns with it from view to view), `ε_k = √ρ·s + √(1−ρ)·e_k` with `ρ` =
@@ -106,6 +112,7 @@ public struct PullbackSampler {
             }
             guard viewsPerStep >= 1 else { throw SamplingError.invalidConfiguration("views per step must be ≥ 1") }
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
+            guard carriedNoiseImages >= 1 else { throw SamplingError.invalidConfiguration("carried noise images must be ≥ 1, got \(carriedNoiseImages)") }
             guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1], got \(eta)") }
             guard noiseCorrelation >= 0 && noiseCorrelation <= 1 else {
                 throw SamplingError.invalidConfiguration("noise correlation must be in [0, 1], got \(noiseCorrelation)")
@@ -175,7 +182,7 @@ public struct PullbackSampler {
                 try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
             }
         case .denoised:
-            if c.noiseCorrelation > 0 { carried = initialNoise.normalValues(diffrep.renderShape.reduce(1, *)) }
+            if c.noiseCorrelation > 0 { carried = initialNoise.normalValues(c.carriedNoiseImages * diffrep.renderShape.reduce(1, *)) }
         }
 
         for i in c.startStep..<steps {
@@ -276,9 +283,9 @@ public struct PullbackSampler {
             let plane = shape.count > 2 ? shape[2...].reduce(1, *) : 1, channels = shape[1], perView = channels * plane
             var out = e.data
             for k in 0..<shape[0] { for c in 0..<channels {
-                let base = k * perView + c * plane
+                let base = k * perView + c * plane, image = carriedOffset(view: k, perView: perView)
                 var me: Float = 0, ms: Float = 0
-                for p in 0..<plane { me += out[base + p]; ms += carried[c * plane + p] }
+                for p in 0..<plane { me += out[base + p]; ms += carried[image + c * plane + p] }
                 let shift = (ms - me) / Float(plane)
                 for p in 0..<plane { out[base + p] += shift }
             } }
@@ -288,22 +295,26 @@ public struct PullbackSampler {
         return mixed(carried: carried, perView: e.data, shape: shape)
     }
 
-    /// The `.denoised` state's noise for `K` views, `ε_k = √ρ·s + √(1−ρ)·η_k` (`s` = `carried`,
-    /// `η_k` drawn from `fresh`; all fresh when there is nothing carried): `[K, C, H, W]`.
+    /// Where view `k`'s carried image starts in `carried` (image `k mod` ``Configuration/carriedNoiseImages``).
+    func carriedOffset(view k: Int, perView: Int) -> Int { (k % configuration.carriedNoiseImages) * perView }
+
+    /// The `.denoised` state's noise for `K` views, `ε_k = √ρ·s_k + √(1−ρ)·η_k` (`s_k` = view k's
+    /// carried image, `η_k` drawn from `fresh`; all fresh when there is nothing carried): `[K, C, H, W]`.
     func viewNoise(shape: [Int], carried: [Float]?, fresh: inout RandomGenerator) -> Tensor {
         guard let carried else { return fresh.normal(shape) }
-        precondition(carried.count * shape[0] == shape.reduce(1, *), "carried noise of \(carried.count) values for renders \(shape)")
+        let perView = shape.dropFirst().reduce(1, *)
+        precondition(carried.count == configuration.carriedNoiseImages * perView, "carried noise of \(carried.count) values for renders \(shape)")
         if configuration.noiseCorrelation >= 1 {       // nothing fresh to draw: the noise streams stay as DDIM's
-            return Tensor(shape, data: Array([[Float]](repeating: carried, count: shape[0]).joined()))
+            return Tensor(shape, data: (0..<shape[0]).flatMap { k in carried[carriedOffset(view: k, perView: perView)..<(carriedOffset(view: k, perView: perView) + perView)] })
         }
-        return mixed(carried: carried, perView: fresh.normalValues(carried.count * shape[0]), shape: shape)
+        return mixed(carried: carried, perView: fresh.normalValues(perView * shape[0]), shape: shape)
     }
 
-    /// `ε_k = √ρ·s + √(1−ρ)·e_k` with `s` = `carried` (one view) and `e_k` = `perView` (`[K, C, H, W]`), `ρ` = ``Configuration/noiseCorrelation``.
+    /// `ε_k = √ρ·s_k + √(1−ρ)·e_k` with `s_k` = view k's image of `carried` and `e_k` = `perView` (`[K, C, H, W]`), `ρ` = ``Configuration/noiseCorrelation``.
     func mixed(carried: [Float], perView e: [Float], shape: [Int]) -> Tensor {
         let rho = configuration.noiseCorrelation
-        let a = rho.squareRoot(), b = (1 - rho).squareRoot(), n = carried.count
-        return Tensor(shape, data: (0..<e.count).map { a * carried[$0 % n] + b * e[$0] })
+        let a = rho.squareRoot(), b = (1 - rho).squareRoot(), n = shape.dropFirst().reduce(1, *)
+        return Tensor(shape, data: (0..<e.count).map { a * carried[carriedOffset(view: $0 / n, perView: n) + $0 % n] + b * e[$0] })
     }
 
     /// Adds noise of standard deviation `std` in parameter space: exact white noise where the

@@ -23,6 +23,8 @@ struct NerfCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
     /// Views per step unless `--views-per-step` says otherwise.
     static let defaultViews = 6
+    /// A multi-view model's carried noise: one image per tile, or one for all.
+    enum TileNoise: String, ExpressibleByArgument, CaseIterable { case independent, shared }
     /// Views per step with a multi-view model: two groups of four.
     static let defaultMultiViewViews = 8
     /// Pullback steps per level unless `--resample` says otherwise (measured: less haze, renders
@@ -41,8 +43,10 @@ struct NerfCommand: ParsableCommand {
     var state: PullbackSampler.StateMode = .denoised
     @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
-    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) or surface-shared-mean (surface noise with the carried image's per-channel mean).")
+    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) surface-shared-mean (surface noise with the carried image's per-channel mean) or azimuth (views at 16 azimuths 22.5° apart, each with its own noise image for the whole run; mixed with the carried image by --noise-correlation).")
     var noise: NoiseSource = .carried
+    @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
+    var tileNoise: TileNoise = .independent
     @Option(help: "Camera-aware models: give the denoiser each view's camera only at noise levels σ ≤ this (above it, the class alone, so the high-noise choices such as colour agree between views). Default: the camera at every level.")
     var cameraFromSigma: Float?
     @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
@@ -103,7 +107,7 @@ struct NerfCommand: ParsableCommand {
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
             "resample": .int(sampling.resample ?? Self.defaultResample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
-            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue),
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue), "tile_noise": .string(tileNoise.rawValue),
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
@@ -125,6 +129,7 @@ struct NerfCommand: ParsableCommand {
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
         nerf.smoothness = smoothness
+        if noise == .azimuth || noise == .azimuthSharedMean { nerf.azimuthSteps = 16 }
         nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
@@ -154,9 +159,10 @@ struct NerfCommand: ParsableCommand {
             let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
+            config.carriedNoiseImages = m.viewTiles && tileNoise == .independent ? QuarterTurnTiles.viewCount : 1
             config.viewConsistentNoise = noise != .carried
             config.cameraFromSigma = cameraFromSigma
-            config.shareNoiseMean = noise == .surfaceSharedMean
+            config.shareNoiseMean = noise == .surfaceSharedMean || noise == .azimuthSharedMean
             let bar = ProgressBar(label, total: sampling.steps, initialStep: startStep)
             var saveFailure: Error?
             do {
@@ -344,6 +350,10 @@ enum InitialField: String, ExpressibleByArgument, CaseIterable {
 /// `--noise`: where the denoised state's per-view noise comes from.
 enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
     case carried, surface
+    /// Views at 16 azimuths (the camera bins' centres), each with its own noise image.
+    case azimuth
+    /// Azimuth noise with the carried image's per-channel mean (experimental).
+    case azimuthSharedMean = "azimuth-shared-mean"
     /// Surface noise whose per-channel mean is the carried image's (experimental).
     case surfaceSharedMean = "surface-shared-mean"
 }

@@ -49,6 +49,17 @@ public final class NeRFDiffrep: Diffrep {
     /// a + 270°` at one elevation), the input a multi-view model denoises together (Diffusion's
     /// `QuarterTurnTiles`); `false` (the default) draws every view independently.
     public var viewsInQuarterTurns = false
+    /// `n`: views are drawn at the `n` azimuths `2πj/n` only (elevations stay continuous), and
+    /// ``viewConsistentNoise(_:seed:)`` gives each azimuth its own white-noise image, fixed for
+    /// the run — noise attached to the direction a view looks from rather than to the surface.
+    /// `nil` (the default): any azimuth, surface noise.
+    public var azimuthSteps: Int? = nil
+
+    /// The index `j` of the azimuth step `2πj/steps` nearest to `azimuth`.
+    public static func azimuthIndex(_ azimuth: Float, steps: Int) -> Int {
+        let j = Int((azimuth / (2 * .pi) * Float(steps)).rounded()) % steps
+        return j < 0 ? j + steps : j
+    }
 
     /// Azimuth uniform on the circle, elevation uniform in ``elevationRange``; with
     /// ``viewsInQuarterTurns``, `count` rounded up to a multiple of 4, one random view per group
@@ -59,7 +70,8 @@ public final class NeRFDiffrep: Diffrep {
         let u = rng.uniformValues(2 * groups)
         return (0..<groups * group).map { k in
             let g = k / group
-            return OrbitView(azimuth: 2 * .pi * u[2 * g] + Float(k % group) * .pi / 2,
+            let a = azimuthSteps.map { n in 2 * .pi * (Float(n) * u[2 * g]).rounded(.down) / Float(n) } ?? 2 * .pi * u[2 * g]
+            return OrbitView(azimuth: a + Float(k % group) * .pi / 2,
                              elevation: elevationRange.lowerBound + (elevationRange.upperBound - elevationRange.lowerBound) * u[2 * g + 1],
                              radius: radius, fovY: fovY)
         }

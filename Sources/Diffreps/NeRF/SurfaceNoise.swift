@@ -87,9 +87,16 @@ public struct SurfaceNoise: Sendable {
 }
 
 extension NeRFDiffrep {
-    /// ``SurfaceNoise`` rendered in `views` at the NeRF's render size: `[K, C, H, W]`.
+    /// ``SurfaceNoise`` rendered in `views` at the NeRF's render size: `[K, C, H, W]`; with
+    /// ``azimuthSteps``, each view's azimuth's own white-noise image instead.
     public func viewConsistentNoise(_ views: [OrbitView], seed: UInt64) -> Tensor? {
         let size = renderShape[1], channels = renderShape[0]
+        if let n = azimuthSteps {            // one white-noise image per azimuth, drawn once per run
+            return Tensor([views.count] + renderShape, data: views.flatMap { view in
+                var rng = RandomGenerator(seed: seed).fork(UInt64(Self.azimuthIndex(view.azimuth, steps: n)))
+                return rng.normalValues(channels * size * size)
+            })
+        }
         let noise = SurfaceNoise(seed: seed)
         var data: [Float] = []
         data.reserveCapacity(views.count * channels * size * size)

@@ -1,0 +1,68 @@
+import Testing
+import TensorCore
+import Diffreps
+import Diffusion
+@testable import Sampling
+
+/// Carried noise for multi-view models (one image per tile slot) and noise attached to azimuths.
+@Suite struct CarriedNoiseTests {
+    func sampler(images: Int, rho: Float = 1, viewConsistent: Bool = false) -> PullbackSampler {
+        var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
+        c.carriedNoiseImages = images
+        c.noiseCorrelation = rho
+        c.viewConsistentNoise = viewConsistent
+        return PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, 4, 4]), variance: 1), configuration: c)
+    }
+
+    @Test func viewKCarriesImageKModuloTheCount() {
+        var rng = RandomGenerator(seed: 2)
+        let per = 3 * 4 * 4
+        let carried = rng.normalValues(4 * per)
+        let noise = sampler(images: 4).viewNoise(shape: [8, 3, 4, 4], carried: carried, fresh: &rng)
+        for k in 0..<8 {
+            #expect(Array(noise.data[(k * per)..<((k + 1) * per)]) == Array(carried[((k % 4) * per)..<((k % 4 + 1) * per)]), "view \(k)")
+        }
+        // Mixed with fresh noise, each view still takes √ρ of its own slot's image.
+        var fresh = RandomGenerator(seed: 9), copy = fresh
+        let mixed = sampler(images: 4, rho: 0.36).viewNoise(shape: [8, 3, 4, 4], carried: carried, fresh: &fresh)
+        let e = copy.normalValues(8 * per)
+        let j = 6 * per + 5                                    // view 6 → slot 2
+        #expect(abs(mixed.data[j] - (0.6 * carried[2 * per + 5] + 0.8 * e[j])) < 1e-5)
+    }
+
+    @Test func oneImageIsTheSameInEveryViewAsBefore() {
+        var rng = RandomGenerator(seed: 3)
+        let carried = rng.normalValues(48)
+        let noise = sampler(images: 1).viewNoise(shape: [3, 3, 4, 4], carried: carried, fresh: &rng)
+        #expect(noise.data == carried + carried + carried)
+    }
+
+    @Test func aBadImageCountIsRefused() {
+        #expect(throws: SamplingError.self) { try sampler(images: 0).configuration.validate() }
+    }
+
+    @Test func azimuthNoiseBelongsToTheAzimuth() {
+        let nerf = NeRFDiffrep(field: VoxelGridField(resolution: 4), imageSize: 8)
+        nerf.azimuthSteps = 16
+        let step = 2 * Float.pi / 16
+        let views = [OrbitView(azimuth: 3 * step, elevation: 0.1), OrbitView(azimuth: 3 * step + 0.01, elevation: 0.4),
+                     OrbitView(azimuth: 4 * step, elevation: 0.1), OrbitView(azimuth: 3 * step - 2 * .pi, elevation: 0)]
+        let e = nerf.viewConsistentNoise(views, seed: 5)!                     // [4, 3, 8, 8]
+        let per = 3 * 64
+        func view(_ k: Int) -> [Float] { Array(e.data[(k * per)..<((k + 1) * per)]) }
+        #expect(view(0) == view(1))           // same azimuth step, any elevation
+        #expect(view(0) == view(3))           // the same direction a full turn later
+        #expect(view(0) != view(2))           // the next step has its own image
+        #expect(nerf.viewConsistentNoise([views[0]], seed: 6)!.data != view(0))   // and the seed matters
+        let mean = e.data.reduce(0, +) / Float(e.count)
+        #expect(abs(mean) < 0.2)
+
+        // Views are drawn on the lattice of azimuths.
+        var rng = RandomGenerator(seed: 1)
+        for v in nerf.sampleViews(count: 12, using: &rng) {
+            let j = v.azimuth / step
+            #expect(abs(j - j.rounded()) < 1e-4, "azimuth \(v.azimuth) is not a multiple of 2π/16")
+        }
+        #expect(NeRFDiffrep.azimuthIndex(-step, steps: 16) == 15)
+    }
+}
