@@ -28,6 +28,9 @@ public final class PanoramaField: Diffrep {
     /// The panorama's size in pixels (its display size; the field itself has none).
     public let panoramaHeight: Int, panoramaWidth: Int
     let network: SineNetwork
+    /// Scales Adam-based solves and SDS/SJC, as ``SirenImage/optimizerStepScale`` (the same
+    /// network and coordinate scale).
+    public var optimizerStepScale: Float = 0.01
 
     /// - Parameters:
     ///   - height, width: the panorama in pixels (`height` is the window's height too).

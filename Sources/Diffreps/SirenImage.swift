@@ -17,6 +17,10 @@ public final class SirenImage: Diffrep {
     public let parameters: Parameters
     public let renderShape: [Int]
     let network: SineNetwork
+    /// Scales Adam-based solves and SDS/SJC (``Diffrep/optimizerStepScale``): a weight moves the
+    /// render through `ω0`, so steps in image units scramble it. 0.01 measured (SDS and the Adam
+    /// solve on the toys, 32×32): 1 and 0.1 end as noise or flat colour, 0.001 blurred and unfinished.
+    public var optimizerStepScale: Float = 0.01
     /// Pixel centres at the native size, `[H·W, 2]`.
     private let points: Tensor
 
