@@ -72,8 +72,8 @@ public final class PanoramaField: Diffrep {
     /// Noise that lives on the panorama rather than on each window: one white-noise panorama
     /// `[C, H, W]` drawn from `seed`, each window reading its columns (at a fractional offset the
     /// column whose span holds the pixel centre). Overlapping windows see the same noise where
-    /// they overlap, as they do on a ``PanoramaGrid`` that holds `x + σ·ε` in its pixels; with it
-    /// the denoised-state sampler is MultiDiffusion on a field. `[K, C, H, w]`.
+    /// they overlap, as they do on a ``PanoramaGrid`` that holds `x + σ·ε` in its pixels — what the
+    /// denoised-state sampler needs to treat the windows as views of one panorama. `[K, C, H, w]`.
     public func viewConsistentNoise(_ views: [Float], seed: UInt64) -> Tensor? {
         let (c, h, w) = (renderShape[0], renderShape[1], renderShape[2])
         let W = panoramaWidth
