@@ -40,19 +40,7 @@ public final class FourierFieldImage: Diffrep {
         params.append(("out.bias", Tensor.zeros([channels])))
         parameters = Parameters(params)
         self.layers = layers
-        featureCache = Self.encode(Self.pixelCentres(height: height, width: width), frequencies)
-    }
-
-    /// Pixel-centre coordinates `[H·W, 2]` as `(u, v)` in `[-1, 1]`.
-    static func pixelCentres(height: Int, width: Int) -> Tensor {
-        var c = [Float](repeating: 0, count: height * width * 2)
-        for i in 0..<height {
-            for j in 0..<width {
-                c[(i * width + j) * 2] = (Float(j) + 0.5) / Float(width) * 2 - 1
-                c[(i * width + j) * 2 + 1] = (Float(i) + 0.5) / Float(height) * 2 - 1
-            }
-        }
-        return Tensor([height * width, 2], data: c)
+        featureCache = Self.encode(PixelCoordinates.centres(height: height, width: width), frequencies)
     }
 
     /// `[P, 2]` → `[P, 2F]`: `[sin(2π·p·B), cos(2π·p·B)]`.
@@ -82,7 +70,7 @@ public final class FourierFieldImage: Diffrep {
 
     /// `[C, H, W]` at any size (for display).
     public func render(height: Int, width: Int) -> Tensor {
-        let enc = Self.encode(Self.pixelCentres(height: height, width: width), frequencies)
+        let enc = Self.encode(PixelCoordinates.centres(height: height, width: width), frequencies)
         return GradMode.withoutGrad { field(enc).transposed().reshaped([renderShape[0], height, width]) }
     }
 }

@@ -35,13 +35,8 @@ public final class PanoramaGrid: Diffrep {
     /// whole panorama (as MultiDiffusion does): `max(count, ⌈W / w⌉)` windows, at
     /// `phase + k·W/n`; with ``alignViewsToPixels`` the offsets are whole pixels.
     public func sampleViews(count: Int, using rng: inout RandomGenerator) -> [Float] {
-        let width = Float(panoramaWidth)
-        let n = Swift.max(count, (panoramaWidth + renderShape[2] - 1) / renderShape[2])
-        let phase = rng.uniformValues(1)[0] * width
-        return (0..<n).map { k in
-            let offset = (phase + Float(k) * width / Float(n)).truncatingRemainder(dividingBy: width)
-            return alignViewsToPixels ? Foundation.floor(offset) : offset
-        }
+        PanoramaLayout.windowOffsets(count: count, panoramaWidth: panoramaWidth, windowWidth: renderShape[2],
+                                     alignToPixels: alignViewsToPixels, using: &rng)
     }
 
     /// Windows `[K, C, H, w]` at the given offsets.
@@ -67,29 +62,23 @@ public final class PanoramaGrid: Diffrep {
     /// `yaw` radians with a horizontal field of view `fovX` (for display; not differentiable).
     public func perspectiveView(yaw: Float, fovX: Float = .pi / 2, height h: Int, width w: Int) -> Tensor {
         let (c, H, W) = (pixels.shape[0], pixels.shape[1], pixels.shape[2])
-        let f = Float(w) / 2 / Foundation.tan(fovX / 2)
-        let radius = Float(W) / (2 * .pi)                      // cylinder radius in panorama pixels
+        let positions = PanoramaLayout.perspectiveIndices(yaw: yaw, fovX: fovX, height: h, width: w,
+                                                          panoramaHeight: H, panoramaWidth: W)
         var out = [Float](repeating: 0, count: c * h * w)
         let p = pixels.data
-        for i in 0..<h {
-            for j in 0..<w {
-                let x = Float(j) + 0.5 - Float(w) / 2, y = Float(i) + 0.5 - Float(h) / 2
-                let phi = yaw + Foundation.atan2(x, f)
-                let col = phi / (2 * .pi) * Float(W) - 0.5
-                let row = y / (x * x + f * f).squareRoot() * radius + Float(H) / 2 - 0.5
-                let c0 = Int(Foundation.floor(col)), r0 = Int(Foundation.floor(row))
-                let fc = col - Float(c0), fr = row - Float(r0)
-                for ch in 0..<c {
-                    var v: Float = 0
-                    for (dr, wr) in [(0, 1 - fr), (1, fr)] {
-                        let r = Swift.min(Swift.max(r0 + dr, 0), H - 1)
-                        for (dc, wc) in [(0, 1 - fc), (1, fc)] {
-                            let cc = ((c0 + dc) % W + W) % W
-                            v += wr * wc * p[(ch * H + r) * W + cc]
-                        }
+        for (n, (col, row)) in positions.enumerated() {
+            let c0 = Int(Foundation.floor(col)), r0 = Int(Foundation.floor(row))
+            let fc = col - Float(c0), fr = row - Float(r0)
+            for ch in 0..<c {
+                var v: Float = 0
+                for (dr, wr) in [(0, 1 - fr), (1, fr)] {
+                    let r = Swift.min(Swift.max(r0 + dr, 0), H - 1)
+                    for (dc, wc) in [(0, 1 - fc), (1, fc)] {
+                        let cc = ((c0 + dc) % W + W) % W
+                        v += wr * wc * p[(ch * H + r) * W + cc]
                     }
-                    out[(ch * h + i) * w + j] = v
                 }
+                out[ch * h * w + n] = v
             }
         }
         return Tensor([c, h, w], data: out)

@@ -1,12 +1,21 @@
 import Foundation
 
 /// What the CLI test suites share: a fresh temporary folder, the error message of a command
-/// run (nil when it succeeds), and the arguments of a NeRF run small enough for a test.
+/// run (nil when it succeeds), and the arguments of NeRF, image and panorama runs small enough
+/// for a test.
 enum CLITest {
     /// A NeRF run of a few seconds: 4 steps on an 8³ grid, 3 frames of 16 px, a checkpoint every
     /// step, class box, seed 5 (add `--out`).
     static let tinyNerf = ["--steps", "4", "--resolution", "8", "--samples-per-ray", "8", "--frames", "3",
                            "--display-size", "16", "--checkpoint-every", "1", "--class", "box", "--seed", "5"]
+
+    /// An image run of a few seconds: one image, 3 steps, 16 px display renders (add
+    /// `--representation` and `--out`).
+    static let tinyImage = ["--count", "1", "--steps", "3", "--display-size", "16", "--seed", "5"]
+
+    /// A panorama run of a few seconds: 64 px around (two windows), 3 steps, 2 perspective views
+    /// (add `--representation` and `--out`).
+    static let tinyPanorama = ["--width", "64", "--steps", "3", "--perspective-views", "2", "--seed", "5"]
 
     /// A path in the temporary directory that does not exist yet, `tag-UUID`.
     static func temporaryFolder(_ tag: String) -> URL {

@@ -7,25 +7,29 @@ import RunSupport
 import Sampling
 import TensorCore
 
-/// `diffrep image`: images through an image diffrep (pixel grid or Fourier-feature field).
+/// `diffrep image`: images through an image diffrep (pixel grid, Fourier-feature field or SIREN).
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Sample images through an image diffrep (pixel grid or neural field).")
+        abstract: "Sample images through an image diffrep (pixel grid or a neural field: Fourier features or SIREN).")
 
-    enum Representation: String, ExpressibleByArgument, CaseIterable { case grid, field }
+    enum Representation: String, ExpressibleByArgument, CaseIterable { case grid, field, siren }
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
     @OptionGroup var resources: ResourceOptions
-    @Option(help: "grid (pixels; pullback = DDIM exactly) or field (Fourier-feature MLP, renders at any size).")
+    @Option(help: "grid (pixels; pullback = DDIM exactly), field (MLP on random Fourier features) or siren (MLP with sine activations, the paper's image diffrep); the fields render at any size.")
     var representation: Representation = .grid
     @Option(parsing: .unconditional, help: "Number of images (seeds seed, seed+1, …).")
     var count = 4
-    @Option(parsing: .unconditional, help: "Size of the field renders written (field only).")
+    @Option(parsing: .unconditional, help: "Size of the field renders written (field and siren only).")
     var displaySize = 96
     @Option(help: "Output folder.")
     var out = "out/image"
+
+    /// What the pullback sampler keeps in the diffrep: a SIREN holds the denoised estimate (it
+    /// cannot hold σ_max-sized white noise; measured in docs/DESIGN.md §2), the others the noisy state.
+    var pullbackState: PullbackState { representation == .siren ? .denoised : .noisy }
 
     func validate() throws {
         try OptionCheck.range("--count", count, OptionLimits.sampleCount)
@@ -38,7 +42,8 @@ struct ImageCommand: ParsableCommand {
         let m = try model.load()
         try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
-            .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 })
+            .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 }
+            .merging(sampling.sampler == .pullback ? pullbackState.settings : [:]) { $1 })
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         var images: [Tensor] = [], shown: [Tensor] = []
         var denoiserSeconds = 0.0, solveSeconds = 0.0
@@ -56,6 +61,12 @@ struct ImageCommand: ParsableCommand {
                 report = try sampling.run(field, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1)
                 images.append(field.render([()]).reshaped([c, h, w]).detached())
                 shown.append(field.render(height: displaySize, width: displaySize))
+            case .siren:
+                let siren = SirenImage(channels: c, height: h, width: w, seed: seed)
+                report = try sampling.run(siren, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1,
+                                          state: pullbackState)
+                images.append(siren.render([()]).reshaped([c, h, w]).detached())
+                shown.append(siren.render(height: displaySize, width: displaySize))
             }
             denoiserSeconds += report.denoiserSeconds
             solveSeconds += report.solveSeconds
@@ -78,7 +89,7 @@ struct ImageCommand: ParsableCommand {
 
 extension ImageCommand {
     /// The images kept, the denoiser's batch and, for fields, the display renders (every pixel's
-    /// Fourier features and MLP activations at once).
+    /// Fourier features or coordinates and MLP activations at once).
     func memoryEstimate(_ m: LoadedModel) -> MemoryEstimate {
         var e = MemoryEstimate()
         let pixels = Double(m.imageShape.reduce(1, *)), display = Double(displaySize)
@@ -86,6 +97,9 @@ extension ImageCommand {
         e.add("denoiser activations", floats: ResourceFigures.unetActivations(m.unet.config, batch: 2 * Double(sampling.viewsPerStep ?? 1), training: false))
         if representation == .field {
             e.add("field display renders", floats: Double(count) * display * display * (2 * 64 + 4 * 64 + 8))
+        }
+        if representation == .siren {
+            e.add("SIREN display renders", floats: Double(count) * display * display * (2 + 6 * 64 + 8))
         }
         return e
     }

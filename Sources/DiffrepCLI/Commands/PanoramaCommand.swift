@@ -6,7 +6,8 @@ import RunSupport
 import Sampling
 import TensorCore
 
-/// `diffrep panorama`: a seamless 360° cylindrical panorama, plus perspective views.
+/// `diffrep panorama`: a seamless 360° cylindrical panorama (pixel grid or neural field), plus
+/// perspective views.
 struct PanoramaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "panorama",
@@ -15,12 +16,21 @@ struct PanoramaCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
     @OptionGroup var resources: ResourceOptions
+    @Option(help: "grid (pixels that wrap the seam; pullback = MultiDiffusion exactly) or field (a SIREN on the cylinder (cos φ, sin φ, y): seamless by construction, renders at any size).")
+    var representation: Representation = .grid
     @Option(parsing: .unconditional, help: "Panorama width in pixels (the height is the model's image size).")
     var width = 256
     @Option(parsing: .unconditional, help: "Number of perspective views written.")
     var perspectiveViews = 4
     @Option(help: "Output folder.")
     var out = "out/panorama"
+
+    enum Representation: String, ExpressibleByArgument, CaseIterable { case grid, field }
+
+    /// What the pullback sampler keeps in the panorama: a field holds the denoised estimate with
+    /// noise that lives on the panorama (its windows share it where they overlap), the grid the
+    /// noisy state.
+    var pullbackState: PullbackState { representation == .field ? .denoisedPanoramaNoise : .noisy }
 
     func validate() throws {
         try OptionCheck.range("--width", width, OptionLimits.panoramaWidth)
@@ -35,10 +45,21 @@ struct PanoramaCommand: ParsableCommand {
         guard width >= w else { throw ValidationError("--width \(width) is out of range: allowed at least the model's image size \(w)") }
         try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
-            .merging(["width": .int(width)]) { $1 })
-        let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
-        let report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
-        let pixels = pano.pixels.detached()
+            .merging(["width": .int(width), "representation": .string(representation.rawValue)]) { $1 }
+            .merging(sampling.sampler == .pullback ? pullbackState.settings : [:]) { $1 })
+        let report: SamplingReport, pixels: Tensor, perspectiveView: (Float) -> Tensor
+        switch representation {
+        case .grid:
+            let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
+            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
+            pixels = pano.pixels.detached()
+            perspectiveView = { pano.perspectiveView(yaw: $0, height: h * 2, width: h * 3) }
+        case .field:
+            let pano = PanoramaField(channels: c, height: h, width: width, windowWidth: w, seed: sampling.seed)
+            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1, state: pullbackState)
+            pixels = pano.panorama()
+            perspectiveView = { pano.perspectiveView(yaw: $0, height: h * 2, width: h * 3) }
+        }
         try PNG.write(pixels, to: try output.file("panorama.png").path)
         // Two copies side by side: the seam in the middle shows whether it tiles.
         try PNG.write(Tensor.concat([pixels, pixels], axis: 2), to: try output.file("panorama_tiled.png").path)
@@ -46,7 +67,7 @@ struct PanoramaCommand: ParsableCommand {
         manifest.addOutput("panorama_tiled.png")
         for k in 0..<perspectiveViews {
             let yaw = 2 * Float.pi * Float(k) / Float(perspectiveViews)
-            let view = pano.perspectiveView(yaw: yaw, height: h * 2, width: h * 3)
+            let view = perspectiveView(yaw)
             let file = String(format: "view_%02d.png", k)
             try PNG.write(view, to: try output.file(file).path)
             manifest.addOutput(file)
@@ -64,7 +85,9 @@ struct PanoramaCommand: ParsableCommand {
 
 extension PanoramaCommand {
     /// The panorama with its gradient and solver vectors, the windows denoised per step (enough
-    /// to cover the panorama by default) and the outputs (the panorama twice, side by side).
+    /// to cover the panorama by default), for a field the SIREN's activations over every window
+    /// (a forward pass kept for the backward one, plus its tangents), and the outputs (the
+    /// panorama twice, side by side).
     func memoryEstimate(_ m: LoadedModel) -> MemoryEstimate {
         var e = MemoryEstimate()
         let (c, h, w) = (Double(m.imageShape[0]), Double(m.imageShape[1]), Double(m.imageShape[2]))
@@ -72,6 +95,9 @@ extension PanoramaCommand {
         e.add("panorama and solver state", floats: 8 * panorama)
         let windows = Double(sampling.viewsPerStep ?? Int((Double(width) / w).rounded(.up)))
         e.add("window renders", floats: 4 * windows * c * h * w)
+        if representation == .field {
+            e.add("field activations", floats: 3 * windows * h * w * (3 + 6 * 128 + 2 * c))
+        }
         e.add("denoiser activations", floats: ResourceFigures.unetActivations(m.unet.config, batch: 2 * windows, training: false))
         e.add("outputs", floats: 3 * panorama + Double(perspectiveViews) * c * 6 * h * h)
         return e

@@ -16,6 +16,33 @@ enum SolverKind: String, ExpressibleByArgument, CaseIterable {
     case cg, adam
 }
 
+/// What the diffrep holds while the pullback sampler runs (docs/DESIGN.md §2, the implicit
+/// constraint); each command picks it by representation, the manifest records it.
+enum PullbackState {
+    /// The noisy state `x_σ` in the parameters: exact on pixel grids (DDIM, MultiDiffusion).
+    case noisy
+    /// The denoised estimate, one carried noise image beside it (`ρ = 1`; on a one-view pixel
+    /// grid exactly DDIM): for image fields, which cannot hold white noise of size `σ_max`.
+    case denoised
+    /// The denoised estimate with the diffrep's own view-consistent noise
+    /// (``Diffreps/Diffrep/viewConsistentNoise(_:seed:)``, `ρ = 0`): for panorama fields, whose
+    /// windows then share their noise where they overlap, as a pixel panorama's windows do.
+    case denoisedPanoramaNoise
+
+    /// `state` and `noise` for the manifest.
+    var settings: [String: JSONValue] {
+        ["state": .string(self == .noisy ? "noisy" : "denoised"),
+         "noise": .string(self == .denoisedPanoramaNoise ? "view-consistent" : "carried")]
+    }
+
+    /// Sets the configuration's state and noise source.
+    func apply(to config: inout PullbackSampler.Configuration) {
+        config.state = self == .noisy ? .noisy : .denoised
+        config.noiseCorrelation = self == .denoisedPanoramaNoise ? 0 : 1
+        config.viewConsistentNoise = self == .denoisedPanoramaNoise
+    }
+}
+
 /// `--sampler`, `--steps`, `--views-per-step`, `--resample`, …: shared by image, panorama and nerf.
 struct SamplerOptions: ParsableArguments {
     @Option(help: "pullback (the paper's sampler), or the mode-seeking baselines sds / sjc.")
@@ -53,8 +80,9 @@ struct SamplerOptions: ParsableArguments {
     }
 
     /// Samples `diffrep` in place with the chosen sampler and a progress bar; `views` is the
-    /// command's default for `--views-per-step`.
-    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int) throws -> SamplingReport {
+    /// command's default for `--views-per-step`, `state` what the pullback sampler keeps in it.
+    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int,
+                         state: PullbackState = .noisy) throws -> SamplingReport {
         let viewsPerStep = self.viewsPerStep ?? views
         let total = sampler == .pullback ? steps : iterations
         let bar = ProgressBar(label, total: total)
@@ -65,10 +93,11 @@ struct SamplerOptions: ParsableArguments {
         }
         switch sampler {
         case .pullback:
-            let config = PullbackSampler.Configuration(
+            var config = PullbackSampler.Configuration(
                 sigmas: try model.schedule.checkedDDIMSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
                 resample: resample ?? 1, solver: solver == .adam ? .adam() : .default, seed: seed,
                 classLabel: model.classLabel ?? model.nullClass)
+            state.apply(to: &config)
             return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
         case .sds, .sjc:
             let config = ScoreDistillationSampler.Configuration(
