@@ -67,6 +67,11 @@ public struct PullbackSampler {
         /// takes 4, so each tile carries its own noise, as the model saw independent noise per
         /// tile in training, while every step still sees the same noise in each tile slot.
         public var carriedNoiseImages = 1
+        /// `.denoised` state only: at levels `σ > carriedAboveSigma` every view takes its carried
+        /// image alone (as with `ρ = 1`), below it the noise ``noiseCorrelation`` and
+        /// ``viewConsistentNoise`` say — the high-noise choices (colour, size) from the carried
+        /// noise, which every step shares, the shape from the rest. `nil` (the default): one rule at every level.
+        public var carriedAboveSigma: Float? = nil
         /// `.denoised` state only: take each view's fresh part of the noise from the diffrep's
         /// ``Diffreps/Diffrep/viewConsistentNoise(_:seed:)`` (noise attached to the represented
         /// object, which turns with it from view to view), `ε_k = √ρ·s + √(1−ρ)·e_k` with `ρ` =
@@ -112,6 +117,9 @@ public struct PullbackSampler {
             }
             guard viewsPerStep >= 1 else { throw SamplingError.invalidConfiguration("views per step must be ≥ 1") }
             guard resample >= 1 else { throw SamplingError.invalidConfiguration("resample must be ≥ 1") }
+            if let t = carriedAboveSigma, !(t >= 0 && t.isFinite) {
+                throw SamplingError.invalidConfiguration("carried-above-sigma must be a finite σ ≥ 0, got \(t)")
+            }
             guard carriedNoiseImages >= 1 else { throw SamplingError.invalidConfiguration("carried noise images must be ≥ 1, got \(carriedNoiseImages)") }
             guard eta >= 0 && eta <= 1 else { throw SamplingError.invalidConfiguration("eta must be in [0, 1], got \(eta)") }
             guard noiseCorrelation >= 0 && noiseCorrelation <= 1 else {
@@ -237,7 +245,7 @@ public struct PullbackSampler {
         // Render K views and denoise them (a denoised state first gets its per-view noise σ·ε_k).
         let x = GradMode.withoutGrad { diffrep.render(views) }                                  // [K, C, H, W]
         let noisy = c.state == .noisy ? x
-            : GradMode.withoutGrad { x + denoisedStateNoise(diffrep, views: views, shape: x.shape, carried: carried, fresh: &noise).scaled(by: sigma) }
+            : GradMode.withoutGrad { x + denoisedStateNoise(diffrep, views: views, shape: x.shape, carried: carried, sigma: sigma, fresh: &noise).scaled(by: sigma) }
         let conditions = ViewConditions.make(views: views, classLabel: c.classLabel,             // class + each view's camera
                                              withCamera: c.cameraFromSigma.map { sigma <= $0 } ?? true)
         let d = SamplingClock.time(&clock.denoiserSeconds) {
@@ -270,7 +278,10 @@ public struct PullbackSampler {
     /// The `.denoised` state's per-view noise: the diffrep's view-consistent noise when asked
     /// for and available, else ``viewNoise(shape:carried:fresh:)``.
     func denoisedStateNoise<R: Diffrep>(_ diffrep: R, views: [R.View], shape: [Int], carried: [Float]?,
-                                        fresh: inout RandomGenerator) -> Tensor {
+                                        sigma: Float? = nil, fresh: inout RandomGenerator) -> Tensor {
+        if let carried, let above = configuration.carriedAboveSigma, let sigma, sigma > above {
+            return repeatedCarried(carried, shape: shape)
+        }
         guard configuration.viewConsistentNoise,
               let e = diffrep.viewConsistentNoise(views, seed: configuration.seed ^ 0x5E_ED_0F_5E_ED) else {
             return viewNoise(shape: shape, carried: carried, fresh: &fresh)
@@ -305,9 +316,17 @@ public struct PullbackSampler {
         let perView = shape.dropFirst().reduce(1, *)
         precondition(carried.count == configuration.carriedNoiseImages * perView, "carried noise of \(carried.count) values for renders \(shape)")
         if configuration.noiseCorrelation >= 1 {       // nothing fresh to draw: the noise streams stay as DDIM's
-            return Tensor(shape, data: (0..<shape[0]).flatMap { k in carried[carriedOffset(view: k, perView: perView)..<(carriedOffset(view: k, perView: perView) + perView)] })
+            return repeatedCarried(carried, shape: shape)
         }
         return mixed(carried: carried, perView: fresh.normalValues(perView * shape[0]), shape: shape)
+    }
+
+    /// Each view's carried image: `[K, C, H, W]`.
+    func repeatedCarried(_ carried: [Float], shape: [Int]) -> Tensor {
+        let perView = shape.dropFirst().reduce(1, *)
+        return Tensor(shape, data: (0..<shape[0]).flatMap { k in
+            carried[carriedOffset(view: k, perView: perView)..<(carriedOffset(view: k, perView: perView) + perView)]
+        })
     }
 
     /// `ε_k = √ρ·s_k + √(1−ρ)·e_k` with `s_k` = view k's image of `carried` and `e_k` = `perView` (`[K, C, H, W]`), `ρ` = ``Configuration/noiseCorrelation``.

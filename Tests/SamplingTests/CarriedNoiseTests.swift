@@ -37,6 +37,22 @@ import Diffusion
         #expect(noise.data == carried + carried + carried)
     }
 
+    @Test func aboveTheSwitchEveryViewTakesItsCarriedImage() {
+        var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
+        c.noiseCorrelation = 0
+        c.carriedAboveSigma = 1.5
+        let s = PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, 4, 4]), variance: 1), configuration: c)
+        let grid = PixelImage(channels: 3, height: 4, width: 4)
+        var rng = RandomGenerator(seed: 4)
+        let carried = rng.normalValues(48)
+        let high = s.denoisedStateNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], carried: carried, sigma: 2, fresh: &rng)
+        #expect(high.data == carried + carried)
+        let low = s.denoisedStateNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], carried: carried, sigma: 1.5, fresh: &rng)
+        #expect(Array(low.data[0..<48]) != carried)            // ρ = 0 at and below the switch: fresh noise
+        c.carriedAboveSigma = -1
+        #expect(throws: SamplingError.self) { try c.validate() }
+    }
+
     @Test func aBadImageCountIsRefused() {
         #expect(throws: SamplingError.self) { try sampler(images: 0).configuration.validate() }
     }

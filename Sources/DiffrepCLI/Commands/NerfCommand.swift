@@ -47,6 +47,8 @@ struct NerfCommand: ParsableCommand {
     var noise: NoiseSource = .carried
     @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
     var tileNoise: TileNoise = .independent
+    @Option(parsing: .unconditional, help: "Denoised state: above this σ every view takes its carried noise image alone (the run's high-noise choices, such as colour, shared by every step); at and below it, --noise and --noise-correlation. Default: one rule at every level.")
+    var carriedAboveSigma: Float?
     @Option(help: "Camera-aware models: give the denoiser each view's camera only at noise levels σ ≤ this (above it, the class alone, so the high-noise choices such as colour agree between views). Default: the camera at every level.")
     var cameraFromSigma: Float?
     @Option(help: "Starting field: empty (sample from pure noise) or blobs (random 3D ellipsoids, with --start-sigma: SDEdit from a random 3D layout; voxel grid only).")
@@ -107,7 +109,7 @@ struct NerfCommand: ParsableCommand {
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
             "resample": .int(sampling.resample ?? Self.defaultResample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
-            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue), "tile_noise": .string(tileNoise.rawValue),
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
@@ -159,6 +161,7 @@ struct NerfCommand: ParsableCommand {
             let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
+            config.carriedAboveSigma = carriedAboveSigma
             config.carriedNoiseImages = m.viewTiles && tileNoise == .independent ? QuarterTurnTiles.viewCount : 1
             config.viewConsistentNoise = noise != .carried
             config.cameraFromSigma = cameraFromSigma
