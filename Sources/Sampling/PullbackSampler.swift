@@ -190,7 +190,9 @@ public struct PullbackSampler {
                 try addNoise(to: diffrep, std: c.sigmas[0], noise: &initialNoise, views: try drawViews(), clock: &clock, report: &report)
             }
         case .denoised:
-            if c.noiseCorrelation > 0 { carried = initialNoise.normalValues(c.carriedNoiseImages * diffrep.renderShape.reduce(1, *)) }
+            if c.noiseCorrelation > 0 || c.carriedAboveSigma != nil {
+                carried = initialNoise.normalValues(c.carriedNoiseImages * diffrep.renderShape.reduce(1, *))
+            }
         }
 
         for i in c.startStep..<steps {

@@ -89,4 +89,53 @@ import TensorCore
         #expect(!QuarterTurnTiles.marks(["data": "toys"]))
         #expect(!QuarterTurnTiles.marks(nil))
     }
+
+    @Test func eachTileGetsItsOwnCameraPlanes() {
+        let first = CameraPose(azimuth: 0.4, elevation: 0.3)
+        let planes = QuarterTurnTiles.planes([first, nil], height: 4, width: 4)       // [2, 3, 4, 4]
+        #expect(planes.shape == [2, 3, 4, 4])
+        let views = QuarterTurnTiles.untile(planes)                                 // [8, 3, 2, 2]
+        for k in 0..<4 {
+            let want = CameraPose(azimuth: 0.4 + Float(k) * .pi / 2, elevation: 0.3).direction
+            for c in 0..<3 {
+                let got = views.data[(k * 3 + c) * 4]
+                #expect(abs(got - want[c]) < 1e-5, "tile \(k) channel \(c)")
+            }
+        }
+        #expect(views.data[(4 * 12)...].allSatisfy { $0 == 0 })                    // no camera: zeros
+    }
+
+    @Test func aTiledNetworkReadsPerTilePlanesAndSaysSoInItsConfig() throws {
+        var config = UNet2DConfig()
+        config.sampleSize = 8
+        config.blockOutChannels = [32, 32]
+        config.downBlockTypes = ["DownBlock2D", "DownBlock2D"]
+        config.upBlockTypes = ["UpBlock2D", "UpBlock2D"]
+        config.normNumGroups = 8
+        config.inChannels = 6
+        config.viewTiles = true
+        try config.validate()
+        let tiled = UNet2D(config: config, seed: 1)
+        var plain = config
+        plain.viewTiles = false
+        let untiled = UNet2D(config: plain, seed: 1)                                  // the same weights
+        var rng = RandomGenerator(seed: 2)
+        let x = rng.normal([1, 3, 8, 8])
+        let c = [DenoiserCondition(camera: CameraPose(azimuth: 0.2, elevation: 0.1))]
+        let a = tiled.predict(x, timesteps: [300], conditions: c).data
+        let b = untiled.predict(x, timesteps: [300], conditions: c).data
+        #expect(zip(a, b).map { abs($0 - $1) }.max()! > 1e-4)                         // the planes differ per tile
+        // The planes are exactly QuarterTurnTiles.planes after the image.
+        let full = Tensor.concat([x, QuarterTurnTiles.planes([c[0].camera], height: 8, width: 8)], axis: 1)
+        let direct = untiled.predict(full, timesteps: [300], classLabels: nil).data
+        #expect(zip(direct, a).map { abs($0 - $1) }.max()! < 1e-5)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tiles-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tiled.save(to: folder)
+        #expect(try UNet2D(contentsOf: folder).config.viewTiles)
+        var broken = config
+        broken.inChannels = 3
+        #expect(throws: UNetConfigError.self) { try broken.validate() }
+    }
 }

@@ -32,8 +32,8 @@ struct ModelOptions: ParsableArguments {
 
     /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is
     /// given); `defaultFolder` is the model used without `--model`. With `views: true` (a
-    /// command whose images are views of one scene), a multi-view model (its training-data card
-    /// marks ``QuarterTurnTiles``) becomes a per-view denoiser of groups of four views
+    /// command whose images are views of one scene), a multi-view model (its config or its
+    /// training-data card marks ``QuarterTurnTiles``) becomes a per-view denoiser of groups of four views
     /// (``QuarterTurnTiledDenoiser``); elsewhere it is a plain model of its tiled images.
     func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
@@ -48,7 +48,7 @@ struct ModelOptions: ParsableArguments {
         let label = try resolveClass(unet.config, names: Self.classNames(of: folder, classCount: unet.config.classCount.map { $0 - 1 }))
         let nullClass = unet.config.nullClass
         var denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
-        let tiled = try views && QuarterTurnTiles.marks(TrainingDataCard.read(modelFolder: folder))
+        let tiled = try views && (unet.config.viewTiles || QuarterTurnTiles.marks(TrainingDataCard.read(modelFolder: folder)))
         if tiled { denoiser = QuarterTurnTiledDenoiser(base: denoiser) }
         return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
                            nullClass: nullClass, viewTiles: tiled)

@@ -30,6 +30,30 @@ public enum QuarterTurnTiles {
     public static let azimuthStep = Float.pi / 2
     /// The training-data card's key and value that mark a model trained on these tiles.
     public static let cardKey = "view_tiles", cardValue = "2x2-quarter-turns"
+    /// The `config.json` key of a network that takes these tiles (``UNet2DConfig/viewTiles``;
+    /// diffusers keeps `_` keys and ignores them).
+    public static let configKey = "_diffrep_view_tiles"
+
+    /// The camera of view `k` of a group whose first view is seen from `first`: `first`
+    /// turned by `k` quarter turns about the vertical axis.
+    public static func camera(_ first: CameraPose, view k: Int) -> CameraPose {
+        let a = Float(k) * azimuthStep, d = first.direction
+        return CameraPose(direction: SIMD3(d.x * Foundation.cos(a) + d.z * Foundation.sin(a), d.y,
+                                           -d.x * Foundation.sin(a) + d.z * Foundation.cos(a)))
+    }
+
+    /// ``CameraPlanes`` for tiled images `[n, 3, 2s, 2s]`: each tile holds its own view's camera
+    /// direction (``camera(_:view:)`` of the item's camera), zeros for an unknown camera. In diffusers:
+    ///
+    /// ```python
+    /// d = [turn(first, k) for k in range(4)]                      # [4, 3] per item
+    /// planes = torch.cat([torch.cat([P(d[0]), P(d[1])], -1), torch.cat([P(d[3]), P(d[2])], -1)], -2)
+    /// ```
+    public static func planes(_ cameras: [CameraPose?], height: Int, width: Int) -> Tensor {
+        precondition(height % 2 == 0 && width % 2 == 0, "tiled images have even sides, got \(height)×\(width)")
+        let perTile = cameras.flatMap { c in (0..<viewCount).map { k in c.map { camera($0, view: k) } } }
+        return tile(CameraPlanes.planes(perTile, height: height / 2, width: width / 2))
+    }
 
     /// `(row, column)` of view `k` in the 2×2 grid (clockwise from the top-left).
     public static let cells: [(row: Int, column: Int)] = [(0, 0), (0, 1), (1, 1), (1, 0)]

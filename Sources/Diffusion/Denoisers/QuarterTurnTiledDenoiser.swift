@@ -47,13 +47,8 @@ public struct QuarterTurnTiledDenoiser: Denoiser {
         let cameras = group.compactMap(\.camera)
         if cameras.isEmpty { return nil }
         guard cameras.count == group.count else { return "either every view of a group has a camera or none has" }
-        let first = cameras[0].direction
         for (k, c) in cameras.enumerated() {
-            let a = Float(k) * QuarterTurnTiles.azimuthStep
-            // The first direction turned by k quarter turns about y (azimuth 0 on +z, π/2 on +x).
-            let expected = SIMD3(first.x * Foundation.cos(a) + first.z * Foundation.sin(a), first.y,
-                                 -first.x * Foundation.sin(a) + first.z * Foundation.cos(a))
-            let d = c.direction - expected
+            let d = c.direction - QuarterTurnTiles.camera(cameras[0], view: k).direction
             guard (d * d).sum() < 1e-6 else { return "view \(k)'s camera is not \(k) quarter turn(s) from the first" }
         }
         return nil

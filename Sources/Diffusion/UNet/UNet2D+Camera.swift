@@ -84,14 +84,16 @@ extension UNet2D {
 extension UNet2D {
     /// A copy of `base` whose config says it samples `sampleSize`×`sampleSize` images (the
     /// weights are the same: a UNet does not fix its input size). Used to fine-tune a model on
-    /// larger images, such as ``QuarterTurnTiles``.
+    /// larger images, such as ``QuarterTurnTiles`` (`viewTiles: true` marks a network that reads
+    /// per-tile camera planes, ``UNet2DConfig/viewTiles``; it must read ``CameraPlanes``).
     ///
     /// ```swift
     /// let tiled = UNet2D(copying: base, sampleSize: 64)     // base.config.sampleSize 32
     /// ```
-    public convenience init(copying base: UNet2D, sampleSize: Int) {
+    public convenience init(copying base: UNet2D, sampleSize: Int, viewTiles: Bool? = nil) {
         var config = base.config
         config.sampleSize = sampleSize
+        if let viewTiles { config.viewTiles = viewTiles }
         self.init(config: config, seed: 0)
         var old: [String: Tensor] = [:]
         for (name, p) in base.parameters { old[name] = p }

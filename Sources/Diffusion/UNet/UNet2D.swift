@@ -96,7 +96,8 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
             return forward(x, timesteps: timesteps, embeddingRows: rows)
         }
         let cameras = conditions?.map(\.camera) ?? [CameraPose?](repeating: nil, count: batch)
-        let planes = CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
+        let planes = config.viewTiles ? QuarterTurnTiles.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
+            : CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])
         return forward(Tensor.concat([x, planes], axis: 1), timesteps: timesteps, embeddingRows: rows)
     }
 

@@ -32,6 +32,10 @@ public struct UNet2DConfig: Equatable, Sendable {
     public var numClassEmbeds: Int? = nil
     /// View bins folded into the class label (a camera-aware model, see ``CameraBins``), or `nil`.
     public var cameraBins: CameraBins? = nil
+    /// A multi-view model of ``QuarterTurnTiles``: its camera planes (``CameraPlanes``, which it
+    /// must read) carry each tile's own camera — the item's camera turned by a quarter turn per
+    /// tile — so every tile knows where it is seen from. Recorded as ``QuarterTurnTiles/configKey``.
+    public var viewTiles = false
 
     public init() {}
 
@@ -107,6 +111,12 @@ public struct UNet2DConfig: Equatable, Sendable {
                                     elevationMinDegrees: try b.float("elevation_min_degrees", default: -10),
                                     elevationMaxDegrees: try b.float("elevation_max_degrees", default: 45))
             if let extra = b.unreadKeys.first { throw UNetConfigError.unknownKey(where_, extra) }
+        }
+        if let v = r.peek(QuarterTurnTiles.configKey), v != .null {
+            guard case .string(let text) = v, text == QuarterTurnTiles.cardValue else {
+                throw UNetConfigError.wrongType(source, key: QuarterTurnTiles.configKey, value: v.brief, expected: "\"\(QuarterTurnTiles.cardValue)\"")
+            }
+            viewTiles = true
         }
         // Keys whose only supported value is diffusers' default.
         try r.expect("act_fn", "silu")
@@ -204,6 +214,9 @@ public struct UNet2DConfig: Equatable, Sendable {
         try range("freq_shift", freqShift, 0...Swift.max(0, blockOutChannels[0] / 2 - 1))
         try positive("norm_eps", normEps)
         try positive("mid_block_scale_factor", midBlockScaleFactor)
+        if viewTiles && inChannels != outChannels + CameraPlanes.count {
+            throw UNetConfigError.inconsistent(source, "\(QuarterTurnTiles.configKey) needs camera planes: in_channels = out_channels + \(CameraPlanes.count), got \(inChannels)")
+        }
         if let bins = cameraBins {
             if let why = bins.problem { throw UNetConfigError.inconsistent(source, "\(CameraBins.configKey): \(why)") }
             guard let n = numClassEmbeds, n >= 2 * (bins.count + 1), n % (bins.count + 1) == 0 else {
@@ -215,6 +228,7 @@ public struct UNet2DConfig: Equatable, Sendable {
     /// The config as diffusers writes it (so diffusers can load a folder we save).
     public func jsonObject() -> [String: Any] {
         var object = diffusersObject
+        if viewTiles { object[QuarterTurnTiles.configKey] = QuarterTurnTiles.cardValue }
         if let bins = cameraBins {
             object[CameraBins.configKey] = ["azimuth_bins": bins.azimuthBins, "elevation_bins": bins.elevationBins,
                                             "elevation_min_degrees": bins.elevationMinDegrees,
