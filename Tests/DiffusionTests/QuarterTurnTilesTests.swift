@@ -90,52 +90,74 @@ import TensorCore
         #expect(!QuarterTurnTiles.marks(nil))
     }
 
-    @Test func eachTileGetsItsOwnCameraPlanes() {
-        let first = CameraPose(azimuth: 0.4, elevation: 0.3)
-        let planes = QuarterTurnTiles.planes([first, nil], height: 4, width: 4)       // [2, 3, 4, 4]
-        #expect(planes.shape == [2, 3, 4, 4])
-        let views = QuarterTurnTiles.untile(planes)                                 // [8, 3, 2, 2]
-        for k in 0..<4 {
-            let want = CameraPose(azimuth: 0.4 + Float(k) * .pi / 2, elevation: 0.3).direction
-            for c in 0..<3 {
-                let got = views.data[(k * 3 + c) * 4]
-                #expect(abs(got - want[c]) < 1e-5, "tile \(k) channel \(c)")
-            }
-        }
-        #expect(views.data[(4 * 12)...].allSatisfy { $0 == 0 })                    // no camera: zeros
-    }
-
-    @Test func aTiledNetworkReadsPerTilePlanesAndSaysSoInItsConfig() throws {
+    /// A small camera-bins UNet at 8×8 (attention at level 1 or none), and its multi-view copy at 16×16.
+    func models(attention: Bool) throws -> (single: UNet2D, multi: UNet2D) {
         var config = UNet2DConfig()
         config.sampleSize = 8
         config.blockOutChannels = [32, 32]
-        config.downBlockTypes = ["DownBlock2D", "DownBlock2D"]
-        config.upBlockTypes = ["UpBlock2D", "UpBlock2D"]
+        config.downBlockTypes = ["DownBlock2D", attention ? "AttnDownBlock2D" : "DownBlock2D"]
+        config.upBlockTypes = [attention ? "AttnUpBlock2D" : "UpBlock2D", "UpBlock2D"]
+        config.addAttention = attention
         config.normNumGroups = 8
-        config.inChannels = 6
-        config.viewTiles = true
+        config.attentionHeadDim = 32
+        config.numClassEmbeds = 3
         try config.validate()
-        let tiled = UNet2D(config: config, seed: 1)
-        var plain = config
-        plain.viewTiles = false
-        let untiled = UNet2D(config: plain, seed: 1)                                  // the same weights
-        var rng = RandomGenerator(seed: 2)
-        let x = rng.normal([1, 3, 8, 8])
-        let c = [DenoiserCondition(camera: CameraPose(azimuth: 0.2, elevation: 0.1))]
-        let a = tiled.predict(x, timesteps: [300], conditions: c).data
-        let b = untiled.predict(x, timesteps: [300], conditions: c).data
-        #expect(zip(a, b).map { abs($0 - $1) }.max()! > 1e-4)                         // the planes differ per tile
-        // The planes are exactly QuarterTurnTiles.planes after the image.
-        let full = Tensor.concat([x, QuarterTurnTiles.planes([c[0].camera], height: 8, width: 8)], axis: 1)
-        let direct = untiled.predict(full, timesteps: [300], classLabels: nil).data
-        #expect(zip(direct, a).map { abs($0 - $1) }.max()! < 1e-5)
+        let single = UNet2D(cameraBinsFrom: UNet2D(config: config, seed: 1), bins: CameraBins())
+        for (_, p) in single.parameters { p.data = p.data.enumerated().map { $1 + 0.01 * Float($0 % 7) } }   // bins told apart
+        return (single, UNet2D(copying: single, sampleSize: 16, viewTiles: true))
+    }
 
+    @Test func eachTileIsItsOwnViewWithItsOwnCamera() throws {
+        let (single, multi) = try models(attention: false)
+        #expect(multi.config.viewTiles && multi.config.viewGroup == 4)
+        var rng = RandomGenerator(seed: 2)
+        let tiles = rng.normal([2, 3, 16, 16])
+        let first = [CameraPose(azimuth: 0.3, elevation: 0.2), CameraPose(azimuth: 2.0, elevation: -0.1)]
+        let c = [DenoiserCondition(classLabel: 1, camera: first[0]), DenoiserCondition(classLabel: 0, camera: first[1])]
+        let got = QuarterTurnTiles.untile(multi.predict(tiles, timesteps: [300, 500], conditions: c))
+        // Without attention the views do not meet: each equals the single-view model on that view.
+        let perView = (0..<8).map { j in DenoiserCondition(classLabel: c[j / 4].classLabel, camera: QuarterTurnTiles.camera(first[j / 4], view: j % 4)) }
+        let want = single.predict(QuarterTurnTiles.untile(tiles), timesteps: [300, 300, 300, 300, 500, 500, 500, 500], conditions: perView)
+        #expect(zip(got.data, want.data).map { abs($0 - $1) }.max()! < 1e-5)
+        // The cameras matter: the same views told the first camera everywhere differ.
+        let sameCamera = (0..<8).map { j in DenoiserCondition(classLabel: c[j / 4].classLabel, camera: first[j / 4]) }
+        let other = single.predict(QuarterTurnTiles.untile(tiles), timesteps: [300, 300, 300, 300, 500, 500, 500, 500], conditions: sameCamera)
+        #expect(zip(got.data, other.data).map { abs($0 - $1) }.max()! > 1e-4)
+    }
+
+    @Test func attentionJoinsTheFourViews() throws {
+        let (single, multi) = try models(attention: true)
+        var rng = RandomGenerator(seed: 3)
+        let views = rng.normal([4, 3, 8, 8])
+        var changed = views.data
+        for i in (3 * 64)..<(4 * 64) { changed[i] += 1 }                            // view 1, first channel
+        let c = [DenoiserCondition(classLabel: 2, camera: CameraPose(azimuth: 1, elevation: 0))]
+        let a = QuarterTurnTiles.untile(multi.predict(QuarterTurnTiles.tile(views), timesteps: [400], conditions: c))
+        let b = QuarterTurnTiles.untile(multi.predict(QuarterTurnTiles.tile(Tensor(views.shape, data: changed)), timesteps: [400], conditions: c))
+        let view0 = 0..<(3 * 64)
+        #expect(zip(a.data[view0], b.data[view0]).map { abs($0 - $1) }.max()! > 1e-5)   // view 0 sees view 1
+        // A single-view model keeps batch items apart.
+        let cs = [DenoiserCondition](repeating: DenoiserCondition(classLabel: 2), count: 4)
+        let s1 = single.predict(views, timesteps: [400, 400, 400, 400], conditions: cs)
+        let s2 = single.predict(Tensor(views.shape, data: changed), timesteps: [400, 400, 400, 400], conditions: cs)
+        #expect(Array(s1.data[view0]) == Array(s2.data[view0]))
+    }
+
+    @Test func theConfigRecordsTheTiles() throws {
+        let (_, multi) = try models(attention: true)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tiles-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try tiled.save(to: folder)
+        try multi.save(to: folder)
         #expect(try UNet2D(contentsOf: folder).config.viewTiles)
-        var broken = config
-        broken.inChannels = 3
+        var broken = multi.config
+        broken.inChannels = 6
         #expect(throws: UNetConfigError.self) { try broken.validate() }
+    }
+
+    @Test func tilingIsDifferentiable() {
+        var rng = RandomGenerator(seed: 5)
+        let x = Tensor.parameter([4, 2, 3, 3], data: rng.normalValues(72))
+        let r = GradientCheck.finiteDifferences([x]) { QuarterTurnTiles.untile(QuarterTurnTiles.tile($0[0]).square()) }
+        #expect(r.maxError <= 1e-3 * max(1, r.scale), "\(r)")
     }
 }

@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
     @Flag(help: "Train a camera-aware model that is told each image's camera through its class label: 16 azimuth × 3 elevation view bins, one class-embedding row per (class, bin), started from the class's row (toys only; needs a class-conditional --init-from). The class-embedding rows learn at 20× the learning rate. Learns views far faster than --camera's input planes.")
     var cameraBins = false
-    @Flag(help: "Train a multi-view model: each image is four views of one toy scene a quarter turn apart, tiled 2×2 (twice --size). The network is told the first view's camera through its view bins and every tile's camera through 3 input planes (added at zero if the --init-from model has none). Use with --camera-bins and an --init-from model trained on single views. Recorded in training_data.json; diffrep nerf then denoises its views four at a time.")
+    @Flag(help: "Train a multi-view model: each image is four views of one toy scene a quarter turn apart, tiled 2×2 (twice --size). The network runs each tile as its own view, told that view's camera through its view bins, and lets the four views attend to each other (MVDream-style). Use with --camera-bins and an --init-from model trained on single views. Recorded in training_data.json; diffrep nerf then denoises its views four at a time.")
     var viewTiles = false
 
     func validate() throws {
@@ -178,9 +178,8 @@ struct TrainCommand: ParsableCommand {
             try resources.check(memoryEstimate(unet.config, batchSize: batchSize))
             if camera && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }
             if cameraBins && unet.config.cameraBins == nil { unet = UNet2D(cameraBinsFrom: unet, bins: CameraBins()) }
-            if viewTiles && !unet.readsCamera { unet = UNet2D(cameraAwareFrom: unet) }     // each tile's camera as input planes, starting at zero
             if (unet.config.sampleSize != dataSide || viewTiles) && data == "toys" {
-                try Self.checkDivisible("--size \(size) (\(dataSide) with --view-tiles)", side: dataSide, levels: unet.config.blockOutChannels.count)
+                try Self.checkDivisible("--size \(size)", side: size, levels: unet.config.blockOutChannels.count)
                 unet = UNet2D(copying: unet, sampleSize: dataSide, viewTiles: viewTiles)
             }
             trainer = DenoiserTrainer(unet: unet, schedule: DDPMSchedule(), data: source, config: tc)

@@ -7,10 +7,11 @@ import TensorCore
 /// view by view.
 ///
 /// View `k` (`k = 0…3`) is seen from azimuth `a + k·90°` at one elevation, and sits clockwise
-/// from the top-left: 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left, so every tile
-/// borders the two views a quarter turn from it. The model is a plain `UNet2DModel` at twice
-/// the tile size; its camera (view bins in the class label) is view 0's. A model trained this
-/// way says so in its ``TrainingDataCard`` (``cardKey`` = ``cardValue``). In diffusers:
+/// from the top-left: 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left. Tiles are only the
+/// packing that lets a trainer and a sampler treat the four views as one image; the network
+/// (``UNet2DConfig/viewTiles``) unpacks them, runs each view with its own camera (view 0's camera
+/// turned ``camera(_:view:)``) and joins them in its attention layers. A model trained this way
+/// also says so in its ``TrainingDataCard`` (``cardKey`` = ``cardValue``). In PyTorch:
 ///
 /// ```python
 /// # views: [4n, 3, s, s], consecutive groups of four at azimuths a, a+90°, a+180°, a+270°
@@ -42,63 +43,29 @@ public enum QuarterTurnTiles {
                                            -d.x * Foundation.sin(a) + d.z * Foundation.cos(a)))
     }
 
-    /// ``CameraPlanes`` for tiled images `[n, 3, 2s, 2s]`: each tile holds its own view's camera
-    /// direction (``camera(_:view:)`` of the item's camera), zeros for an unknown camera. In diffusers:
-    ///
-    /// ```python
-    /// d = [turn(first, k) for k in range(4)]                      # [4, 3] per item
-    /// planes = torch.cat([torch.cat([P(d[0]), P(d[1])], -1), torch.cat([P(d[3]), P(d[2])], -1)], -2)
-    /// ```
-    public static func planes(_ cameras: [CameraPose?], height: Int, width: Int) -> Tensor {
-        precondition(height % 2 == 0 && width % 2 == 0, "tiled images have even sides, got \(height)×\(width)")
-        let perTile = cameras.flatMap { c in (0..<viewCount).map { k in c.map { camera($0, view: k) } } }
-        return tile(CameraPlanes.planes(perTile, height: height / 2, width: width / 2))
-    }
 
-    /// `(row, column)` of view `k` in the 2×2 grid (clockwise from the top-left).
-    public static let cells: [(row: Int, column: Int)] = [(0, 0), (0, 1), (1, 1), (1, 0)]
-
-    /// `[4n, C, s, s]` (consecutive groups of four views) → `[n, C, 2s, 2s]`.
+    /// `[4n, C, s, s]` (consecutive groups of four views) → `[n, C, 2s, 2s]`; differentiable.
     public static func tile(_ views: Tensor) -> Tensor {
         precondition(views.rank == 4 && views.shape[0] % viewCount == 0,
                      "QuarterTurnTiles.tile needs [4n, C, H, W] (groups of four views), got \(views.shape)")
         let (n, c, h, w) = (views.shape[0] / viewCount, views.shape[1], views.shape[2], views.shape[3])
-        var out = [Float](repeating: 0, count: views.count)
-        let src = views.data
-        for g in 0..<n {
-            for (k, cell) in cells.enumerated() {
-                for ch in 0..<c {
-                    let from = (((g * viewCount + k) * c + ch) * h) * w
-                    for y in 0..<h {
-                        let to = ((g * c + ch) * 2 * h + cell.row * h + y) * 2 * w + cell.column * w
-                        for x in 0..<w { out[to + x] = src[from + y * w + x] }
-                    }
-                }
-            }
-        }
-        return Tensor([n, c, 2 * h, 2 * w], data: out)
+        return views.reshaped([n, viewCount, c, h, w])
+            .gather(indices: gridOrder, axis: 1)                    // row-major grid: views 0, 1, 3, 2
+            .reshaped([n, 2, 2, c, h, w]).permuted([0, 3, 1, 4, 2, 5]).reshaped([n, c, 2 * h, 2 * w])
     }
 
-    /// `[n, C, 2s, 2s]` → `[4n, C, s, s]`: the inverse of ``tile(_:)``.
+    /// `[n, C, 2s, 2s]` → `[4n, C, s, s]`: the inverse of ``tile(_:)``; differentiable.
     public static func untile(_ tiles: Tensor) -> Tensor {
         precondition(tiles.rank == 4 && tiles.shape[2] % 2 == 0 && tiles.shape[3] % 2 == 0,
                      "QuarterTurnTiles.untile needs [n, C, 2H, 2W], got \(tiles.shape)")
         let (n, c, h, w) = (tiles.shape[0], tiles.shape[1], tiles.shape[2] / 2, tiles.shape[3] / 2)
-        var out = [Float](repeating: 0, count: tiles.count)
-        let src = tiles.data
-        for g in 0..<n {
-            for (k, cell) in cells.enumerated() {
-                for ch in 0..<c {
-                    let to = (((g * viewCount + k) * c + ch) * h) * w
-                    for y in 0..<h {
-                        let from = ((g * c + ch) * 2 * h + cell.row * h + y) * 2 * w + cell.column * w
-                        for x in 0..<w { out[to + y * w + x] = src[from + x] }
-                    }
-                }
-            }
-        }
-        return Tensor([n * viewCount, c, h, w], data: out)
+        return tiles.reshaped([n, c, 2, h, 2, w]).permuted([0, 2, 4, 1, 3, 5]).reshaped([n, viewCount, c, h, w])
+            .gather(indices: gridOrder, axis: 1)                    // the grid order is its own inverse
+            .reshaped([n * viewCount, c, h, w])
     }
+
+    /// The views in row-major grid order (top-left, top-right, bottom-left, bottom-right).
+    static let gridOrder = [0, 1, 3, 2]
 
     /// Whether `card` (a model's ``TrainingDataCard``) marks a model trained on these tiles.
     public static func marks(_ card: [String: String]?) -> Bool { card?[cardKey] == cardValue }

@@ -84,8 +84,8 @@ extension UNet2D {
 extension UNet2D {
     /// A copy of `base` whose config says it samples `sampleSize`×`sampleSize` images (the
     /// weights are the same: a UNet does not fix its input size). Used to fine-tune a model on
-    /// larger images, such as ``QuarterTurnTiles`` (`viewTiles: true` marks a network that reads
-    /// per-tile camera planes, ``UNet2DConfig/viewTiles``; it must read ``CameraPlanes``).
+    /// larger images; `viewTiles: true` makes it a multi-view model of ``QuarterTurnTiles``
+    /// (``UNet2DConfig/viewTiles``: the same weights, each tile run as its own view).
     ///
     /// ```swift
     /// let tiled = UNet2D(copying: base, sampleSize: 64)     // base.config.sampleSize 32

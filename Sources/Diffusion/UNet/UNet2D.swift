@@ -82,6 +82,7 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
     /// let eps = unet.predict(xt, timesteps: [400], conditions: c)     // xt [1, 3, 32, 32]
     /// ```
     public func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
+        if config.viewTiles { return predictTiles(x, timesteps: timesteps, conditions: conditions) }
         let batch = x.rank == 4 ? x.shape[0] : 0
         precondition(conditions == nil || conditions!.count == batch, "\(conditions!.count) conditions for a batch of \(batch)")
         var rows: [Int]? = nil
@@ -96,8 +97,7 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
             return forward(x, timesteps: timesteps, embeddingRows: rows)
         }
         let cameras = conditions?.map(\.camera) ?? [CameraPose?](repeating: nil, count: batch)
-        let planes = config.viewTiles ? QuarterTurnTiles.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
-            : CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])
+        let planes = CameraPlanes.planes(cameras, height: x.shape[2], width: x.shape[3])   // [B, 3, H, W]
         return forward(Tensor.concat([x, planes], axis: 1), timesteps: timesteps, embeddingRows: rows)
     }
 
@@ -105,10 +105,33 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
     /// optional class labels (required when the config has `num_class_embeds`). Returns `[B, out, H, W]`.
     /// A camera-aware network also takes the image alone (`[B, out, H, W]`): the camera is then unknown.
     public func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor {
-        if config.cameraBins != nil || (readsCamera && x.rank == 4 && x.shape[1] == config.outChannels) {
+        if config.cameraBins != nil || config.viewTiles || (readsCamera && x.rank == 4 && x.shape[1] == config.outChannels) {
             return predict(x, timesteps: timesteps, conditions: DenoiserCondition.classes(classLabels))
         }
         return forward(x, timesteps: timesteps, embeddingRows: classLabels)
+    }
+
+    /// A multi-view model (``UNet2DConfig/viewTiles``): `x [n, C, 2s, 2s]`, four views per item
+    /// tiled as ``QuarterTurnTiles``; each view goes through the network as a batch item of its
+    /// own with the item's class and timestep and its own camera (the item's, turned a quarter
+    /// turn per view), the attention layers joining the four. Returns `[n, C, 2s, 2s]`.
+    func predictTiles(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
+        let n = QuarterTurnTiles.viewCount, items = x.shape[0]
+        precondition(conditions == nil || conditions!.count == items, "\(conditions!.count) conditions for a batch of \(items)")
+        let views = QuarterTurnTiles.untile(x)                                                // [4n, C, s, s]
+        let perView = conditions.map { c in c.flatMap { item in (0..<n).map { k in
+            DenoiserCondition(classLabel: item.classLabel, camera: item.camera.map { QuarterTurnTiles.camera($0, view: k) })
+        } } }
+        var rows: [Int]? = nil
+        if config.numClassEmbeds != nil {
+            let nullClass = config.nullClass ?? 0
+            let all = perView ?? [DenoiserCondition](repeating: DenoiserCondition(), count: n * items)
+            let labels = all.map { $0.classLabel ?? nullClass }
+            precondition(labels.allSatisfy { $0 >= 0 && $0 <= nullClass }, "class labels must be in 0..<\(nullClass + 1), got \(labels)")
+            rows = config.cameraBins.map { bins in zip(labels, all).map { bins.embeddingRow(classLabel: $0, camera: $1.camera) } } ?? labels
+        }
+        let out = forward(views, timesteps: timesteps.flatMap { [Float](repeating: $0, count: n) }, embeddingRows: rows)
+        return QuarterTurnTiles.tile(out)
     }
 
     /// diffusers' `UNet2DModel.forward`: `x [B, in, H, W]`, one timestep and (for a

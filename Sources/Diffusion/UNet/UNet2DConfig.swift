@@ -32,10 +32,14 @@ public struct UNet2DConfig: Equatable, Sendable {
     public var numClassEmbeds: Int? = nil
     /// View bins folded into the class label (a camera-aware model, see ``CameraBins``), or `nil`.
     public var cameraBins: CameraBins? = nil
-    /// A multi-view model of ``QuarterTurnTiles``: its camera planes (``CameraPlanes``, which it
-    /// must read) carry each tile's own camera — the item's camera turned by a quarter turn per
-    /// tile — so every tile knows where it is seen from. Recorded as ``QuarterTurnTiles/configKey``.
+    /// A multi-view model of ``QuarterTurnTiles`` (MVDream-style): it takes 2×2 tiles of four
+    /// views, runs each tile through the network as its own view — told its own camera (the
+    /// item's camera turned a quarter turn per tile) in its class row's view bin — and its
+    /// attention layers attend over the four views' positions together. The weights are a plain
+    /// `UNet2DModel`'s; recorded as ``QuarterTurnTiles/configKey``.
     public var viewTiles = false
+    /// Views that attend to each other in the attention layers: 4 for ``viewTiles``, else 1.
+    var viewGroup: Int { viewTiles ? QuarterTurnTiles.viewCount : 1 }
 
     public init() {}
 
@@ -214,8 +218,11 @@ public struct UNet2DConfig: Equatable, Sendable {
         try range("freq_shift", freqShift, 0...Swift.max(0, blockOutChannels[0] / 2 - 1))
         try positive("norm_eps", normEps)
         try positive("mid_block_scale_factor", midBlockScaleFactor)
-        if viewTiles && inChannels != outChannels + CameraPlanes.count {
-            throw UNetConfigError.inconsistent(source, "\(QuarterTurnTiles.configKey) needs camera planes: in_channels = out_channels + \(CameraPlanes.count), got \(inChannels)")
+        if viewTiles && inChannels != outChannels {
+            throw UNetConfigError.inconsistent(source, "\(QuarterTurnTiles.configKey) takes the image alone: in_channels = out_channels (\(outChannels)), got \(inChannels)")
+        }
+        if viewTiles && sampleSize % (2 << (blockOutChannels.count - 1)) != 0 {
+            throw UNetConfigError.inconsistent(source, "\(QuarterTurnTiles.configKey): sample_size \(sampleSize) must be twice a side divisible by \(1 << (blockOutChannels.count - 1))")
         }
         if let bins = cameraBins {
             if let why = bins.problem { throw UNetConfigError.inconsistent(source, "\(CameraBins.configKey): \(why)") }

@@ -44,7 +44,7 @@ struct DownBlock {
         }
         attentions = type == "AttnDownBlock2D" ? (0..<layers).map { i in
             AttentionBlock(b, "\(name).attentions.\(i)", channels: cout, headDim: c.attentionHeadDim,
-                           groups: c.normNumGroups, eps: c.normEps)
+                           groups: c.normNumGroups, eps: c.normEps, viewGroup: c.viewGroup)
         } : []
         downsampler = addDownsample ? Downsample2D(b, name + ".downsamplers.0", channels: cout, padding: c.downsamplePadding) : nil
     }
@@ -82,7 +82,7 @@ struct UpBlock {
         }
         attentions = type == "AttnUpBlock2D" ? (0..<layers).map { i in
             AttentionBlock(b, "\(name).attentions.\(i)", channels: cout, headDim: c.attentionHeadDim,
-                           groups: c.normNumGroups, eps: c.normEps)
+                           groups: c.normNumGroups, eps: c.normEps, viewGroup: c.viewGroup)
         } : []
         upsampler = addUpsample ? Upsample2D(b, name + ".upsamplers.0", channels: cout) : nil
     }
@@ -112,7 +112,7 @@ struct MidBlock {
         attention = c.addAttention
             ? AttentionBlock(b, name + ".attentions.0", channels: channels, headDim: c.attentionHeadDim ?? channels,
                              groups: c.attnNormNumGroups ?? c.normNumGroups, eps: c.normEps,
-                             rescaleOutputFactor: c.midBlockScaleFactor)
+                             rescaleOutputFactor: c.midBlockScaleFactor, viewGroup: c.viewGroup)
             : nil
         resnets = [first, make(1)]
     }
