@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The renderer end to end: limiting cases, layout, and derivatives in the field's parameters.
 @Suite struct NeRFRendererTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 @Suite struct AnalyticDenoiserTests {
     @Test func jacobiEigendecomposition() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 /// A denoiser that returns NaN below a noise level.
 private struct BrokenDenoiser: Denoiser {

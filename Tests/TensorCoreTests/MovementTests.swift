@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct SliceConcatTests {
     @Test func sliceValues() {
