@@ -37,8 +37,8 @@ let package = Package(
             dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         // PNG read/write through libpng's simplified API.
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
-        // Denoisers, noise schedules, samplers, UNet2D, safetensors.
-        .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // Denoisers, noise schedules, samplers, UNet2D, safetensors (COpenBLAS: LAPACK for SymmetricEigen).
+        .target(name: "Diffusion", dependencies: ["TensorCore", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs.
