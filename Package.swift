@@ -5,6 +5,7 @@ import PackageDescription
 /// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
 /// TensorCore ← PNGIO, Diffusion, Diffreps; Diffreps + Diffusion ← Toys, Sampling;
 /// Diffusion + Diffreps + Toys + PNGIO ← Evaluation; TensorCore + PNGIO ← RunSupport;
+/// TensorCore ← TestSupport (Tests/TestSupport: assertions the test targets share);
 /// DefaultModel (Assets/: the embedded model and classifier); all of them ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
@@ -36,8 +37,8 @@ let package = Package(
             dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         // PNG read/write through libpng's simplified API.
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
-        // Denoisers, noise schedules, samplers, UNet2D, safetensors.
-        .target(name: "Diffusion", dependencies: ["TensorCore"]),
+        // Denoisers, noise schedules, samplers, UNet2D, safetensors (COpenBLAS: LAPACK for SymmetricEigen).
+        .target(name: "Diffusion", dependencies: ["TensorCore", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs.
@@ -60,17 +61,19 @@ let package = Package(
                           path: "Examples/SeedSweep"),
         .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "Diffreps", "RunSupport", "COpenBLAS"]),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+        // What the test targets share: assertClose, checkDerivatives, randomParameter.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore", "DefaultModel", "Toys"],
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore", "DefaultModel", "Toys", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI", "RunSupport", "Diffusion", "PNGIO", "TensorCore", "DefaultModel"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "TensorCore", "DefaultModel"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "Diffusion", "TensorCore"]),
-        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore"]),
+        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore", "TestSupport"]),
     ]
 )

@@ -1,8 +1,8 @@
 import TensorCore
 import Diffreps
 
-/// The render's Jacobian `J` (all views stacked) at the current parameters, applied through
-/// forward mode (`J·v`) and reverse mode (`Jᵀ·u`) without ever forming it.
+/// The render's Jacobian `J` (all views stacked) at the current parameters, applied as `Jᵀ·u`
+/// (reverse mode) and `Jᵀ·J·v` (forward then reverse mode) without ever forming it.
 struct Linearization<R: Diffrep> {
     let diffrep: R
     let views: [R.View]
@@ -15,15 +15,6 @@ struct Linearization<R: Diffrep> {
         out.backward(seed: u)
         defer { params.zeroGrad() }
         return ParameterVector(gradientsOf: params)
-    }
-
-    /// `J·v`.
-    func jvp(_ v: ParameterVector) -> [Float] {
-        let params = diffrep.parameters
-        for (t, d) in zip(params.tensors, v.parts) { t.tangent = d }
-        defer { for t in params.tensors { t.tangent = nil } }
-        let out = GradMode.withoutGrad { diffrep.render(views) }
-        return out.tangent ?? [Float](repeating: 0, count: out.count)
     }
 
     /// `Jᵀ·J·v` in one render: forward mode gives `J·v`, reverse mode through the same graph

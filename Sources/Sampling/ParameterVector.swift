@@ -7,11 +7,6 @@ public struct ParameterVector: Sendable {
 
     public init(parts: [[Float]]) { self.parts = parts }
 
-    /// Zeros shaped like `parameters`.
-    public init(zerosLike parameters: Parameters) {
-        parts = parameters.tensors.map { [Float](repeating: 0, count: $0.count) }
-    }
-
     /// The gradients currently stored on `parameters` (zeros where none).
     public init(gradientsOf parameters: Parameters) {
         parts = parameters.tensors.map { $0.grad ?? [Float](repeating: 0, count: $0.count) }

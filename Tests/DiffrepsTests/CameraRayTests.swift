@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// Rays from orbit views, ray–box intersection and stratified samples along rays.
 @Suite struct CameraRayTests {

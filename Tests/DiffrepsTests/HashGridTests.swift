@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The hash encoding against a naive reference (dense and hashed levels), exactness on affine
 /// tables, its derivatives, and the hash-grid field's derivatives and fit to a known scene.

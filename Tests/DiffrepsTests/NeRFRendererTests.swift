@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The renderer end to end: limiting cases, layout, and derivatives in the field's parameters.
 @Suite struct NeRFRendererTests {
@@ -22,6 +23,21 @@ import TensorCore
         #expect(out.opacity.data.allSatisfy { $0 < 1e-5 })
         out.image.sum().backward()
         assertClose(bg.grad!, [30, 30, 30], rtol: 1e-4, atol: 0, "∂/∂background")
+    }
+
+    /// A learned background is one of the NeRF diffrep's parameters (after the field's), so the
+    /// samplers and checkpoints see it; a fixed colour adds none.
+    @Test func learnedBackgroundIsADiffrepParameter() {
+        let field = VoxelGridField(resolution: 4, densityBias: -40)    // empty: every pixel shows the background
+        let bg = Tensor.parameter([3], data: [0.2, -0.4, 0.9])
+        let nerf = NeRFDiffrep(field: field, imageSize: 4,
+                               renderer: NeRFRenderer(samplesPerRay: 8, background: .learned(bg)))
+        #expect(nerf.parameters.names == field.parameters.names + ["background"])
+        #expect(nerf.parameters["background"] === bg)
+        #expect(NeRFDiffrep(field: field, imageSize: 4).parameters.names == field.parameters.names)
+        nerf.parameters.zeroGrad()
+        nerf.render([OrbitView(azimuth: 0.5)]).sum().backward()
+        assertClose(nerf.parameters["background"]?.grad ?? [], [16, 16, 16], rtol: 1e-4, atol: 0, "∂/∂background")
     }
 
     @Test func opaqueUniformFieldShowsItsColourAtTheBoxSurface() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The neural-field panorama: derivatives of its windows (VJP against finite differences, JVP
 /// against VJP), seamless by construction (azimuth 0 and 2π are the same point, and the field is

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The SIREN image diffrep: its render's derivatives in every weight (VJP against finite
 /// differences, JVP against VJP), its views and display render, and the same network for the

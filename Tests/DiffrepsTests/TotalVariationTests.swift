@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 @Suite struct TotalVariationTests {
     @Test func valueIsMeanSquaredNeighbourDifferencePerAxis() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffreps
+import TestSupport
 
 /// The trilinear interpolation op against a naive reference, exactness on affine functions,
 /// the axis convention, border clamping and its derivatives.

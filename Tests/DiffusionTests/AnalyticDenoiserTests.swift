@@ -2,13 +2,31 @@ import Foundation
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 @Suite struct AnalyticDenoiserTests {
-    @Test func jacobiEigendecomposition() {
-        for n in [1, 2, 7] {
+    /// LAPACK's eigendecomposition: `V Λ Vᵀ = A`, `VᵀV = I`, eigenvalues ascending, on indefinite
+    /// matrices of several sizes, one with a repeated eigenvalue, and the empty one.
+    @Test func symmetricEigendecomposition() {
+        var repeated = [Double](repeating: 0, count: 25)          // diag(2, 2, 2, −1, 5) turned by a rotation
+        let c = 0.6, s = 0.8
+        for (i, l) in [2.0, 2, 2, -1, 5].enumerated() { repeated[i * 5 + i] = l }
+        for k in 0..<5 {                                          // rotate in the (0, 4) plane: R A Rᵀ
+            let (a0, a4) = (repeated[0 * 5 + k], repeated[4 * 5 + k])
+            repeated[0 * 5 + k] = c * a0 - s * a4; repeated[4 * 5 + k] = s * a0 + c * a4
+        }
+        for k in 0..<5 {
+            let (a0, a4) = (repeated[k * 5 + 0], repeated[k * 5 + 4])
+            repeated[k * 5 + 0] = c * a0 - s * a4; repeated[k * 5 + 4] = s * a0 + c * a4
+        }
+        var cases: [(n: Int, a: [Double])] = [1, 2, 7, 40].map { n in
             let a = randomCovariance(d: n, seed: UInt64(n)).enumerated().map { $0.element - ($0.offset % 3 == 0 ? 0.7 : 0) }
-            let sym = (0..<n * n).map { 0.5 * (a[$0] + a[($0 % n) * n + $0 / n]) }
+            return (n, (0..<n * n).map { 0.5 * (a[$0] + a[($0 % n) * n + $0 / n]) })
+        }
+        cases.append((5, repeated))
+        for (n, sym) in cases {
             let (values, v) = SymmetricEigen.decompose(sym, n: n)
+            #expect(values.count == n && v.count == n * n)
             #expect(zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }, "ascending")
             var recon = [Double](repeating: 0, count: n * n), gram = recon
             for i in 0..<n { for j in 0..<n { for k in 0..<n {
@@ -20,8 +38,13 @@ import Diffusion
                 #expect(abs(gram[i] - (i / n == i % n ? 1 : 0)) < 1e-10, "n = \(n): VᵀV ≠ I at \(i)")
             }
         }
-        let (values, _) = SymmetricEigen.decompose([2, 1, 1, 2], n: 2)
+        let (values, vectors) = SymmetricEigen.decompose([2, 1, 1, 2], n: 2)
         #expect(abs(values[0] - 1) < 1e-12 && abs(values[1] - 3) < 1e-12)
+        #expect(abs(abs(vectors[0]) - 0.5.squareRoot()) < 1e-12 && abs(vectors[0] + vectors[2]) < 1e-12,
+                "the eigenvector of 1 is ±(1, −1)/√2 (column 0)")
+        let fiveValues = SymmetricEigen.decompose(repeated, n: 5).values
+        for (x, y) in zip(fiveValues, [-1.0, 2, 2, 2, 5]) { #expect(abs(x - y) < 1e-12) }
+        #expect(SymmetricEigen.decompose([], n: 0).values.isEmpty)
     }
 
     /// Full, low-rank + diagonal, diagonal and isotropic forms all equal the dense formula.

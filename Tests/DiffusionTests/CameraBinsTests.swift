@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffusion
+import TestSupport
 
 /// The second camera route: view bins folded into the class label (``CameraBins``).
 @Suite struct CameraBinsTests {

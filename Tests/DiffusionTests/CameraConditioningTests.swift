@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffusion
+import TestSupport
 
 /// Conditioning beyond a class label: cameras reach a camera-aware network, class-only models
 /// and user denoisers are unchanged, guidance keeps each item's camera, and the documented

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 /// A DDPM "network" that is exact for Gaussian data: from the VP input `x_t` and timestep it
 /// recovers `σ = σ(t)` and the VE state `x = x_t·√(1+σ²)`, and returns `E[ε|x]`, `E[v|x]` or

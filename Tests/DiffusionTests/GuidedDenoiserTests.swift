@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 /// A toy class-conditional denoiser: label c gives (c+1)·x + c, the null label (or nil) gives x/2.
 /// It counts its calls and remembers the batch sizes and labels.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Diffusion
+import TestSupport
 
 /// A denoiser that returns NaN below a noise level.
 private struct BrokenDenoiser: Denoiser {
@@ -78,12 +79,12 @@ private func expectMoments(_ x: Tensor, mean: [Double], covariance: [Double], z:
     /// The stochastic variant (η = 1), Heun and Euler on Karras levels sample the same distribution.
     /// (Ancestral steps shrink the variance by O(step size) — about 10% at 100 Karras steps for this
     /// data, 1% at 1000 — hence the many steps for η = 1.)
-    @Test(arguments: [(SamplingMethod.ddim(eta: 1), 1000), (.heun, 25), (.euler, 60)])
-    func otherSamplersSampleGaussianData(method: SamplingMethod, steps: Int) throws {
+    @Test(arguments: [(DDIMSampler(eta: 1) as any ImageSampler, 1000), (HeunSampler(), 25), (EulerSampler(), 60)])
+    func otherSamplersSampleGaussianData(sampler: any ImageSampler, steps: Int) throws {
         let (g, mean, cov) = correlatedGaussian()
         let config = SamplerConfig(sigmas: KarrasSchedule.sigmas(steps: steps, sigmaMin: 0.002, sigmaMax: 80), seed: 2)
-        let x = try method.sampler.sample(g, shape: [2000, 1, 2, 3], config: config)
-        expectMoments(x, mean: mean, covariance: cov, "\(method)")
+        let x = try sampler.sample(g, shape: [2000, 1, 2, 3], config: config)
+        expectMoments(x, mean: mean, covariance: cov, "\(sampler)")
     }
 
     /// Euler on the PF-ODE in VE form is DDIM with η = 0.

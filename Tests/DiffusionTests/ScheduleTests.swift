@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Diffusion
+import TestSupport
 
 /// Reference values from diffusers (Fixtures/make_schedule_fixtures.py).
 private struct ScheduleFixture: Decodable {

@@ -2,26 +2,6 @@ import Foundation
 import Testing
 import TensorCore
 
-/// Asserts `|a − b| ≤ atol + rtol·|b|` elementwise, reporting the worst element.
-func assertClose(_ a: [Float], _ b: [Float], rtol: Float = 1e-5, atol: Float = 1e-5,
-                 _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.count == b.count, "\(what): sizes \(a.count) vs \(b.count)", sourceLocation: sourceLocation)
-    guard a.count == b.count else { return }
-    var worst = 0, worstExcess: Float = -1
-    for i in 0..<a.count {
-        let excess = abs(a[i] - b[i]) - (atol + rtol * abs(b[i]))
-        if excess > worstExcess || a[i].isNaN != b[i].isNaN { worstExcess = a[i].isNaN != b[i].isNaN ? .infinity : excess; worst = i }
-    }
-    #expect(worstExcess <= 0, "\(what): element \(worst): \(a.isEmpty ? 0 : a[worst]) vs \(b.isEmpty ? 0 : b[worst])",
-            sourceLocation: sourceLocation)
-}
-
-func assertClose(_ a: Tensor, _ b: Tensor, rtol: Float = 1e-5, atol: Float = 1e-5, _ what: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.shape == b.shape, "\(what): shapes \(a.shape) vs \(b.shape)", sourceLocation: sourceLocation)
-    assertClose(a.data, b.data, rtol: rtol, atol: atol, what, sourceLocation: sourceLocation)
-}
-
 /// A file in Tests/DiffusionTests/Fixtures (copied into the test bundle).
 func fixtureURL(_ name: String) throws -> URL {
     let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures").appendingPathComponent(name)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct AttentionTests {
     @Test(arguments: ["softmax_last", "softmax_middle", "logSoftmax_last", "logSoftmax_first"])

@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// Direct 7-loop convolution, the reference the im2col kernels are checked against.
 func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int, padding: Int) -> Tensor {

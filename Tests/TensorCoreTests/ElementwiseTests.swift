@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct ElementwiseTests {
     nonisolated(unsafe) static let unaryOps: [(String, ClosedRange<Float>, (Tensor) -> Tensor)] = [

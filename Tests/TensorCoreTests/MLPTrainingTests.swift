@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// A small multilayer perceptron: linear layers with an activation between them.
 struct MLP {

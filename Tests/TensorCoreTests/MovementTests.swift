@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct SliceConcatTests {
     @Test func sliceValues() {
@@ -112,57 +113,5 @@ import Testing
         checkDerivatives([x], "gather") { $0[0].gather(indices: [3, 0, 3, 1, 3], axis: 1) }
         let v = randomParameter([2, 5, 3], seed: 42)
         checkDerivatives([v], "scatterAdd") { Tensor.scatterAdd($0[0], indices: [1, 3, 1, 0, 1], axis: 1, size: 4) }
-    }
-}
-
-@Suite struct CumulativeTests {
-    @Test func values() {
-        let x = Tensor([4], data: [1, 2, 3, 4])
-        #expect(x.cumsum(axis: 0).data == [1, 3, 6, 10])
-        #expect(x.cumsum(axis: 0, exclusive: true).data == [0, 1, 3, 6])
-        #expect(x.cumprod(axis: 0).data == [1, 2, 6, 24])
-        #expect(x.cumprod(axis: 0, exclusive: true).data == [1, 1, 2, 6])
-        let m = Tensor([2, 3], data: [1, 2, 3, 4, 5, 6])
-        #expect(m.cumsum(axis: 0).data == [1, 2, 3, 5, 7, 9])
-        #expect(m.cumprod(axis: 1).data == [1, 2, 6, 4, 20, 120])
-        #expect(m.cumprod(axis: 0, exclusive: true).data == [1, 1, 1, 1, 2, 3])
-        #expect(Tensor([2, 0], data: []).cumprod(axis: 1).shape == [2, 0])
-    }
-
-    /// The product's gradient must be right at exact zeros (no division by the values).
-    @Test func cumprodGradientAtZero() {
-        let x = Tensor.parameter([3], data: [2, 0, 3])
-        x.cumprod(axis: 0).backward(seed: [0, 0, 1])      // y₂ = x₀x₁x₂
-        #expect(x.grad == [0, 6, 0])
-        x.zeroGrad()
-        x.cumprod(axis: 0, exclusive: true).backward(seed: [0, 0, 1])   // y₂ = x₀x₁
-        #expect(x.grad == [0, 2, 0])
-        x.zeroGrad()
-        let z = Tensor.parameter([3], data: [0, 0, 5])
-        z.cumprod(axis: 0).backward(seed: [1, 1, 1])       // y = [x₀, x₀x₁, x₀x₁x₂]
-        #expect(z.grad == [1, 0, 0])
-        // Forward mode at zeros: ẏ₁ = ẋ₀x₁ + x₀ẋ₁.
-        let w = Tensor([2], data: [0, 4])
-        w.tangent = [1, 10]
-        #expect(w.cumprod(axis: 0).tangent == [1, 4])
-    }
-
-    @Test func transmittance() {
-        // NeRF: T_i = Π_{j<i} (1 − α_j) with an opaque sample in the middle.
-        let alpha = Tensor([1, 4], data: [0.1, 0.5, 1, 0.2])
-        let t = (1 - alpha).cumprod(axis: -1, exclusive: true)
-        assertClose(t.data, [1, 0.9, 0.45, 0])
-    }
-
-    @Test(arguments: [false, true])
-    func derivatives(_ exclusive: Bool) {
-        let x = randomParameter([2, 5, 3], seed: 51)
-        checkDerivatives([x], "cumsum axis 1") { $0[0].cumsum(axis: 1, exclusive: exclusive) }
-        checkDerivatives([x], "cumsum last axis") { $0[0].cumsum(axis: -1, exclusive: exclusive) }
-        checkDerivatives([x], "cumprod axis 1") { $0[0].cumprod(axis: 1, exclusive: exclusive) }
-        checkDerivatives([x], "cumprod axis 0") { $0[0].cumprod(axis: 0, exclusive: exclusive) }
-        // Values at and near zero.
-        let z = Tensor.parameter([2, 6], data: [0.5, 0, 1.5, -0.8, 1e-4, 2, 0, 1.2, 0, 0.7, -1, 1e-3])
-        checkDerivatives([z], "cumprod with zeros") { $0[0].cumprod(axis: 1, exclusive: exclusive) }
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct NormalizationTests {
     @Test(arguments: ["groupNorm_affine", "groupNorm_plain"])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// The fused compositor against the same compositing written with plain tensor ops (one
 /// loop step per sample), finite differences, JVP vs VJP, and the limiting cases.

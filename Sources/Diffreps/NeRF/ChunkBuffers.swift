@@ -1,14 +1,38 @@
 import TensorCore
 
-/// The second half of a scatter-add done without atomics: `chunks` workers each added into their
-/// own buffer of `size` floats, laid end to end from `buffers`; this sums them all into the first,
-/// in parallel over slices (deterministic for a given chunk count).
+/// Scatter-add without atomics, the one scheme the NeRF fields' VJPs use (trilinear
+/// interpolation, the hash-grid encoding): the points are split into contiguous ranges, each
+/// worker adds its range's contributions into a zeroed buffer of its own, and the buffers are
+/// then summed into the first, in parallel over slices. Deterministic for a given worker count.
 ///
 /// ```swift
-/// ChunkBuffers.sumIntoFirst(bp, chunks: 2, size: grid.count)   // bp[0..<size] now holds the total
+/// let grad = ChunkBuffers.scatter(points: P, size: grid.count) { buffer, points in
+///     for p in points { buffer[target[p]] += g[p] }        // buffer: `size` floats, zeroed
+/// }
 /// ```
 enum ChunkBuffers {
-    static func sumIntoFirst(_ buffers: UnsafeMutablePointer<Float>, chunks: Int, size: Int) {
+    /// Points per worker below which fewer workers are used.
+    static let minPointsPerChunk = 4096
+    /// The most floats all buffers together may hold (64 MB): larger outputs use fewer workers.
+    static let maxTotalFloats = 1 << 24
+
+    /// The sum over workers of `body(buffer, range)`, each worker's `buffer` a zeroed array of
+    /// `size` floats and its `range` a contiguous part of `0..<points`; `[size]`.
+    static func scatter(points: Int, size: Int,
+                        _ body: (_ buffer: UnsafeMutablePointer<Float>, _ points: Range<Int>) -> Void) -> [Float] {
+        let chunks = Swift.max(1, Swift.min(Parallel.workers, points / minPointsPerChunk,
+                                            maxTotalFloats / Swift.max(size, 1)))
+        var buffers = [Float](repeating: 0, count: chunks * size)
+        buffers.withUnsafeMutableBufferPointer { bp in
+            guard let bp = bp.baseAddress else { return }             // size 0: nothing to add into
+            Parallel.forEach(chunks) { k in body(bp + k &* size, (points * k / chunks)..<(points * (k + 1) / chunks)) }
+            sumIntoFirst(bp, chunks: chunks, size: size)
+        }
+        return chunks == 1 ? buffers : Array(buffers[0..<size])
+    }
+
+    /// Sums `chunks` buffers of `size` floats laid end to end from `buffers` into the first.
+    private static func sumIntoFirst(_ buffers: UnsafeMutablePointer<Float>, chunks: Int, size: Int) {
         guard chunks > 1 else { return }
         nonisolated(unsafe) let bp = buffers
         let block = 16384

@@ -157,20 +157,15 @@ public struct HashGridEncoding: Sendable {
         return result
     }
 
-    /// The VJP: `grad[l, row, f] += weight · g[p, l·F + f]` summed over points, each worker
-    /// scattering a contiguous range of points into its own buffer (deterministic for a given
-    /// worker count; no atomics).
+    /// The VJP: `grad[l, row, f] += weight · g[p, l·F + f]` summed over points (``ChunkBuffers``:
+    /// one buffer per worker, no atomics, deterministic for a given worker count).
     func scatter(_ g: [Float]) -> [Float] {
         let c = configuration
-        let P = pointCount, L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        let size = L * T * F
-        let chunks = Swift.max(1, Swift.min(Parallel.workers, P / 4096))
-        var buffers = [Float](repeating: 0, count: chunks * size)
-        unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in buffers.withUnsafeMutableBufferPointer { bp in
-            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!, bp = bp.baseAddress!
-            Parallel.forEach(chunks) { k in
-                let buffer = bp + k &* size
-                for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
+        let L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
+        return unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in
+            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!
+            return ChunkBuffers.scatter(points: pointCount, size: L * T * F) { buffer, points in
+                for p in points {
                     for l in 0..<L {
                         let level = buffer + l &* T &* F, gr = gp + (p &* out &+ l &* F)
                         corners(up, point: p, level: l) { _, row, w in
@@ -180,9 +175,7 @@ public struct HashGridEncoding: Sendable {
                     }
                 }
             }
-            ChunkBuffers.sumIntoFirst(bp, chunks: chunks, size: size)
-        }}}
-        return chunks == 1 ? buffers : Array(buffers[0..<size])
+        }}
     }
 }
 

@@ -107,18 +107,9 @@ public final class HashGridField: RadianceField {
     public func extractMesh(threshold: Float? = nil, resolution: Int? = nil, closeBoundary: Bool = true) -> TriangleMesh {
         let m = resolution ?? 64
         precondition(m >= 2, "extractMesh: resolution must be ≥ 2, got \(m)")
-        let b = box.halfExtent, spacing = 2 * b / Float(m - 1)
-        let sigma = threshold ?? Float(M_LN2) / spacing
-        precondition(sigma > 0 && sigma.isFinite, "extractMesh: threshold must be a positive density, got \(sigma)")
-        let z = Foundation.log(sigma)
-        guard z < TrilinearInterpolation.Activation.expClamp else { return TriangleMesh(vertices: [], colors: [], triangles: []) }
-        let raw = GradMode.withoutGrad { self.raw(lattice(m)).slice(axis: 1, 0..<1) }.data         // [m³]
-        let (vertices, triangles) = MarchingCubes.extract(
-            values: raw, depth: m, height: m, width: m, isoLevel: z - densityBias,
-            origin: SIMD3(repeating: -b), spacing: SIMD3(repeating: spacing), closeBoundary: closeBoundary)
-        guard !vertices.isEmpty else { return TriangleMesh(vertices: [], colors: [], triangles: []) }
-        let flat = vertices.flatMap { [$0.x, $0.y, $0.z] }
-        let rgb = GradMode.withoutGrad { self(Tensor([vertices.count, 3], data: flat)).color }.data   // [V, C]
-        return TriangleMesh(vertices: vertices, colors: TriangleMesh.colors(rgb, channels: channels), triangles: triangles)
+        return isoSurface(threshold: threshold ?? halfOpaqueDensity(step: 2 * box.halfExtent / Float(m - 1)),
+                          resolution: m, closeBoundary: closeBoundary,
+                          rawLevel: { expRawLevel(density: $0, bias: densityBias) },
+                          rawDensity: { m in GradMode.withoutGrad { raw(lattice(m)).slice(axis: 1, 0..<1) }.data })
     }
 }

@@ -1,6 +1,46 @@
 import Foundation
 import TensorCore
 
+// Mesh extraction, one pipeline for every field (`isoSurface`): the surface where the density
+// equals a threshold, by MarchingCubes on a lattice spanning the field's box, coloured by the
+// field itself at the vertices. A field supplies only what is its own: its raw density on the
+// lattice (any strictly increasing function of the density, e.g. the value before `exp`, on
+// which the surface interpolates best) and the raw value of a given density.
+
+/// The density at which one step of length `step` along a ray is half opaque:
+/// `α = 1 − exp(−σ·δ) = ½`, i.e. `σ = ln 2 / δ` (the fields' default mesh threshold).
+func halfOpaqueDensity(step: Float) -> Float { Float(M_LN2) / step }
+
+/// The raw value `x` at which `exp(min(x + bias, 15))` (both fields' exp activation) equals
+/// `density`; nil when `density` is above the clamp, so the field never reaches it.
+func expRawLevel(density: Float, bias: Float) -> Float? {
+    let z = Foundation.log(density)
+    return z < TrilinearInterpolation.Activation.expClamp ? z - bias : nil
+}
+
+extension RadianceField {
+    /// The surface where the density equals `threshold` (a density `σ > 0`), found by
+    /// ``MarchingCubes`` on the `resolution`³ lattice spanning ``box`` (closed where it meets the
+    /// box with `closeBoundary`), with vertex colours from the field; empty when the field never
+    /// reaches the threshold. `rawLevel(σ)` is the raw value at density `σ` (nil: never reached);
+    /// `rawDensity(m)` the raw density at the `m³` lattice points (z slowest, x fastest).
+    func isoSurface(threshold sigma: Float, resolution m: Int, closeBoundary: Bool,
+                    rawLevel: (Float) -> Float?, rawDensity: (Int) -> [Float]) -> TriangleMesh {
+        precondition(m >= 2, "extractMesh: resolution must be ≥ 2, got \(m)")
+        precondition(sigma > 0 && sigma.isFinite, "extractMesh: threshold must be a positive density, got \(sigma)")
+        let empty = TriangleMesh(vertices: [], colors: [], triangles: [])
+        guard let level = rawLevel(sigma) else { return empty }
+        let b = box.halfExtent, spacing = 2 * b / Float(m - 1)
+        let (vertices, triangles) = MarchingCubes.extract(
+            values: rawDensity(m), depth: m, height: m, width: m, isoLevel: level,
+            origin: SIMD3(repeating: -b), spacing: SIMD3(repeating: spacing), closeBoundary: closeBoundary)
+        guard !vertices.isEmpty else { return empty }
+        let points = Tensor([vertices.count, 3], data: vertices.flatMap { [$0.x, $0.y, $0.z] })
+        let rgb = GradMode.withoutGrad { self(points).color }.data                              // [V, C]
+        return TriangleMesh(vertices: vertices, colors: TriangleMesh.colors(rgb, channels: channels), triangles: triangles)
+    }
+}
+
 extension VoxelGridField {
     /// The default density threshold of ``extractMesh(threshold:resolution:closeBoundary:)``:
     /// the density at which one voxel-length step of a ray is half opaque,
@@ -11,7 +51,7 @@ extension VoxelGridField {
     /// VoxelGridField(resolution: 32).defaultMeshThreshold   // ≈ 7.16
     /// ```
     public var defaultMeshThreshold: Float {
-        Float(M_LN2) / (2 * box.halfExtent / Float(resolution - 1))
+        halfOpaqueDensity(step: 2 * box.halfExtent / Float(resolution - 1))
     }
 
     /// The surface where the field's density equals `threshold`, by ``MarchingCubes``, with
@@ -36,41 +76,15 @@ extension VoxelGridField {
     /// let fine = field.extractMesh(threshold: 20, resolution: 128)
     /// ```
     public func extractMesh(threshold: Float? = nil, resolution: Int? = nil, closeBoundary: Bool = true) -> TriangleMesh {
-        let sigma = threshold ?? defaultMeshThreshold
-        precondition(sigma > 0 && sigma.isFinite, "extractMesh: threshold must be a positive density, got \(sigma)")
-        let m = resolution ?? self.resolution
-        precondition(m >= 2, "extractMesh: resolution must be ≥ 2, got \(m)")
-        let empty = TriangleMesh(vertices: [], colors: [], triangles: [])
-        // The raw level whose activation is the threshold.
-        let rawLevel: Float
-        switch densityActivation {
-        case .exp:
-            let z = Foundation.log(sigma)
-            // exp is clamped at e¹⁵: a higher threshold is never reached.
-            if z >= TrilinearInterpolation.Activation.expClamp { return empty }
-            rawLevel = z - densityBias
-        case .softplus:
-            rawLevel = (sigma > 20 ? sigma : Foundation.log(Foundation.expm1(sigma))) - densityBias
-        }
-        let raw = m == self.resolution ? density.data : Self.resampled(density.data, from: self.resolution, to: m)
-        let b = box.halfExtent, h = 2 * b / Float(m - 1)
-        let (vertices, triangles) = MarchingCubes.extract(
-            values: raw, depth: m, height: m, width: m, isoLevel: rawLevel,
-            origin: SIMD3(repeating: -b), spacing: SIMD3(repeating: h), closeBoundary: closeBoundary)
-        return TriangleMesh(vertices: vertices, colors: vertexColors(at: vertices), triangles: triangles)
-    }
-
-    /// The colour field at `points`, as 0–255 RGB.
-    func vertexColors(at points: [SIMD3<Float>]) -> [SIMD3<UInt8>] {
-        guard !points.isEmpty else { return [] }
-        var flat = [Float](repeating: 0, count: 3 * points.count)
-        for (i, p) in points.enumerated() { flat[3 * i] = p.x; flat[3 * i + 1] = p.y; flat[3 * i + 2] = p.z }
-        let n = resolution
-        let rgb = GradMode.withoutGrad {
-            TrilinearInterpolation(points: Tensor([points.count, 3], data: flat), box: box, depth: n, height: n, width: n)
-                .sample(color, activation: .tanh)                               // [P, C]
-        }.data
-        return TriangleMesh.colors(rgb, channels: channels)
+        isoSurface(threshold: threshold ?? defaultMeshThreshold, resolution: resolution ?? self.resolution,
+                   closeBoundary: closeBoundary,
+                   rawLevel: { sigma in
+                       switch densityActivation {
+                       case .exp: return expRawLevel(density: sigma, bias: densityBias)
+                       case .softplus: return (sigma > 20 ? sigma : Foundation.log(Foundation.expm1(sigma))) - densityBias
+                       }
+                   },
+                   rawDensity: { m in m == self.resolution ? density.data : Self.resampled(density.data, from: self.resolution, to: m) })
     }
 
     /// A cubic `[n, n, n]` grid resampled to `[m, m, m]` by trilinear interpolation with

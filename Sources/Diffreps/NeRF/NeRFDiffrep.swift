@@ -43,7 +43,13 @@ public final class NeRFDiffrep: Diffrep {
         self.fovY = fovY
     }
 
-    public var parameters: Parameters { field.parameters }
+    /// The field's parameters, then a learned background's `[C]` tensor (named `background`),
+    /// so the samplers move it with the field.
+    public var parameters: Parameters {
+        var parameters = field.parameters
+        if case .learned(let background) = renderer.background { parameters["background"] = background }
+        return parameters
+    }
 
     /// Whether views come in groups of four a quarter turn apart (`a, a + 90°, a + 180°,
     /// a + 270°` at one elevation), the input a multi-view model denoises together (Diffusion's

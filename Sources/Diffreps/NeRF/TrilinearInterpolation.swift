@@ -143,6 +143,18 @@ public struct TrilinearInterpolation: Sendable {
             jvp: { gather(grid.tangentOrZeros, channels: C, scale: needSlope ? slopes : nil) })
     }
 
+    /// The weights of point `p`'s eight cell corners `(dz, dy, dx)` = 000, 001, …, 111 (products
+    /// of `1 − f` and `f` along each axis), from the fractions at `fp`; the gather and the
+    /// scatter use the same ones.
+    @inline(__always)
+    static func cornerWeights(_ fp: UnsafePointer<Float>, _ p: Int)
+        -> (Float, Float, Float, Float, Float, Float, Float, Float) {
+        let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
+        let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
+        return (gz * gy * gx, gz * gy * fx, gz * fy * gx, gz * fy * fx,
+                fz * gy * gx, fz * gy * fx, fz * fy * gx, fz * fy * fx)
+    }
+
     /// `out[p, c] = f(Σ_corners weight · values[c, corner])` for `activation` f; writes
     /// `f'` into `slopeOut` when given, multiplies by `scale[p, c]` when given.
     func gather(_ values: [Float], channels C: Int, activation: Activation = .identity,
@@ -161,10 +173,7 @@ public struct TrilinearInterpolation: Sendable {
             Parallel.forEach((P + block - 1) / block, minChunk: 4) { k in
                 let lo = k &* block, hi = Swift.min(P, lo &+ block)
                 for p in lo..<hi {
-                    let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
-                    let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
-                    let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
-                    let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
+                    let (w000, w001, w010, w011, w100, w101, w110, w111) = Self.cornerWeights(fp, p)
                     var v = vp + Int(cp[p])
                     let o = op + p &* C
                     for c in 0..<C {
@@ -182,27 +191,18 @@ public struct TrilinearInterpolation: Sendable {
         return out
     }
 
-    /// The VJP: `grad[c, corner] += weight · g[p, c]`, summed over points. Points are split into
-    /// contiguous chunks, each scattering into its own buffer, then the buffers are added
-    /// (deterministic for a given worker count; no atomics).
+    /// The VJP: `grad[c, corner] += weight · g[p, c]`, summed over points (``ChunkBuffers``:
+    /// one buffer per worker, no atomics, deterministic for a given worker count).
     func scatter(_ g: [Float], channels C: Int, scale: [Float]? = nil) -> [Float] {
-        let P = pointCount, W = width, HW = height * width, DHW = depth * height * width
-        let size = C * DHW
-        // Chunk buffers cost C·D·H·W floats each: keep their total under ~64 MB.
-        let chunks = Swift.max(1, Swift.min(Parallel.workers, P / 4096, (1 << 24) / Swift.max(size, 1)))
-        var buffers = [Float](repeating: 0, count: chunks * size)
+        let W = width, HW = height * width, DHW = depth * height * width
         let scales = scale ?? [], hasScale = scale != nil
-        g.withUnsafeBufferPointer { gp in corner.withUnsafeBufferPointer { cp in scales.withUnsafeBufferPointer { sc in
-        fraction.withUnsafeBufferPointer { fp in buffers.withUnsafeMutableBufferPointer { bp in
-            nonisolated(unsafe) let gp = gp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!, bp = bp.baseAddress!
+        return g.withUnsafeBufferPointer { gp in corner.withUnsafeBufferPointer { cp in scales.withUnsafeBufferPointer { sc in
+        fraction.withUnsafeBufferPointer { fp in
+            nonisolated(unsafe) let gp = gp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!
             nonisolated(unsafe) let sc = sc.baseAddress
-            Parallel.forEach(chunks) { k in
-                let buffer = bp + k &* size
-                for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
-                    let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
-                    let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
-                    let w000 = gz * gy * gx, w001 = gz * gy * fx, w010 = gz * fy * gx, w011 = gz * fy * fx
-                    let w100 = fz * gy * gx, w101 = fz * gy * fx, w110 = fz * fy * gx, w111 = fz * fy * fx
+            return ChunkBuffers.scatter(points: pointCount, size: C * DHW) { buffer, points in
+                for p in points {
+                    let (w000, w001, w010, w011, w100, w101, w110, w111) = Self.cornerWeights(fp, p)
                     var v = buffer + Int(cp[p])
                     let gr = gp + p &* C
                     for c in 0..<C {
@@ -213,8 +213,6 @@ public struct TrilinearInterpolation: Sendable {
                     }
                 }
             }
-            ChunkBuffers.sumIntoFirst(bp, chunks: chunks, size: size)
-        }}}}}
-        return chunks == 1 ? buffers : Array(buffers[0..<size])
+        }}}}
     }
 }

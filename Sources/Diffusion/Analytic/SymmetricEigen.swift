@@ -1,8 +1,7 @@
-import Foundation
+import COpenBLAS
 
-/// Eigendecomposition of a small real symmetric matrix by the cyclic Jacobi method
-/// (Golub & Van Loan §8.5), in Double: `A = V·diag(λ)·Vᵀ` with orthonormal `V`.
-/// Cost is about `6n³` flops per sweep and a handful of sweeps: meant for `n` up to a few hundred.
+/// Eigendecomposition of a real symmetric matrix in Double, `A = V·diag(λ)·Vᵀ` with orthonormal
+/// `V`, by LAPACK's divide-and-conquer solver (`dsyevd`, shipped inside OpenBLAS).
 ///
 /// ```swift
 /// let (values, vectors) = SymmetricEigen.decompose([2, 1, 1, 2], n: 2)
@@ -12,54 +11,32 @@ import Foundation
 public enum SymmetricEigen {
     /// Eigenvalues (ascending) and eigenvectors (row-major `n×n`, column `k` belongs to
     /// `values[k]`) of the symmetric row-major `n×n` matrix `a` (only its symmetric part is used).
-    public static func decompose(_ a: [Double], n: Int, maxSweeps: Int = 64) -> (values: [Double], vectors: [Double]) {
+    /// Every value must be finite.
+    public static func decompose(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
         precondition(n >= 0 && a.count == n * n, "SymmetricEigen needs an n×n matrix (n = \(n)), got \(a.count) values")
+        precondition(a.allSatisfy(\.isFinite), "SymmetricEigen needs finite values")
+        precondition(n <= Int(Int32.max) / Swift.max(n, 1), "SymmetricEigen: n = \(n) is too large for LAPACK's 32-bit sizes")
+        if n == 0 { return ([], []) }
+        // The symmetric part; symmetric, so its row-major layout is also LAPACK's column-major one.
         var m = a
-        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) {   // symmetrise
+        for i in 0..<n { for j in (i + 1)..<n {
             let s = 0.5 * (m[i * n + j] + m[j * n + i])
             m[i * n + j] = s; m[j * n + i] = s
         } }
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        let total = m.reduce(0) { $0 + $1 * $1 }
-        m.withUnsafeMutableBufferPointer { mp in
-            v.withUnsafeMutableBufferPointer { vp in
-                for _ in 0..<maxSweeps {
-                    var off = 0.0
-                    for p in 0..<n { for q in (p + 1)..<Swift.max(p + 1, n) { off += mp[p &* n &+ q] * mp[p &* n &+ q] } }
-                    if off <= 1e-30 * total || off == 0 { break }
-                    for p in 0..<Swift.max(n - 1, 0) {
-                        for q in (p + 1)..<n {
-                            let apq = mp[p &* n &+ q]
-                            if apq == 0 { continue }
-                            // rotation J (J_pp = J_qq = c, J_pq = s, J_qp = −s) that zeroes A_pq in JᵀAJ
-                            let theta = (mp[q &* n &+ q] - mp[p &* n &+ p]) / (2 * apq)
-                            let t = (theta >= 0 ? 1.0 : -1.0) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
-                            let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                            for k in 0..<n {                        // columns p, q: A ← A·J
-                                let akp = mp[k &* n &+ p], akq = mp[k &* n &+ q]
-                                mp[k &* n &+ p] = c * akp - s * akq
-                                mp[k &* n &+ q] = s * akp + c * akq
-                            }
-                            for k in 0..<n {                        // rows p, q: A ← Jᵀ·A
-                                let apk = mp[p &* n &+ k], aqk = mp[q &* n &+ k]
-                                mp[p &* n &+ k] = c * apk - s * aqk
-                                mp[q &* n &+ k] = s * apk + c * aqk
-                            }
-                            for k in 0..<n {                        // V ← V·J
-                                let vkp = vp[k &* n &+ p], vkq = vp[k &* n &+ q]
-                                vp[k &* n &+ p] = c * vkp - s * vkq
-                                vp[k &* n &+ q] = s * vkp + c * vkq
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let order = (0..<n).sorted { m[$0 * n + $0] < m[$1 * n + $1] }
-        let values = order.map { m[$0 * n + $0] }
+        var values = [Double](repeating: 0, count: n)
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "L"))
+        var size = Int32(n), leading = Int32(n), info: Int32 = 0
+        // Workspace query, then the solve.
+        var workSize = 0.0, iworkSize: Int32 = 0, query: Int32 = -1, iquery: Int32 = -1
+        dsyevd_(&jobz, &uplo, &size, &m, &leading, &values, &workSize, &query, &iworkSize, &iquery, &info, 1, 1)
+        precondition(info == 0, "SymmetricEigen: LAPACK dsyevd workspace query failed (info = \(info))")
+        var lwork = Int32(workSize.rounded(.up)), liwork = iworkSize
+        var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Int(liwork))
+        dsyevd_(&jobz, &uplo, &size, &m, &leading, &values, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        precondition(info == 0, "SymmetricEigen: LAPACK dsyevd did not converge (info = \(info))")
+        // LAPACK leaves eigenvector k in column k of its column-major output, i.e. in m[k·n ..< (k+1)·n].
         var vectors = [Double](repeating: 0, count: n * n)
-        for (k, o) in order.enumerated() { for i in 0..<n { vectors[i * n + k] = v[i * n + o] } }
+        for k in 0..<n { for i in 0..<n { vectors[i * n + k] = m[k * n + i] } }
         return (values, vectors)
     }
 }

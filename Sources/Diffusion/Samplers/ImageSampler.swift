@@ -6,7 +6,7 @@ import TensorCore
 /// let sampler: any ImageSampler = HeunSampler()
 /// let x = try sampler.sample(denoiser, shape: [4, 3, 32, 32], config: config, progress: nil)
 /// ```
-public protocol ImageSampler {
+public protocol ImageSampler: Sendable {
     /// Samples a batch of `shape` `[B, C, H, W]`. Throws `CancellationError` when `progress`
     /// returns false, ``ImageSamplerError`` when the denoiser breaks down. The result is off the tape.
     func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
