@@ -40,7 +40,7 @@ let package = Package(
         // Denoisers, noise schedules, samplers, UNet2D, safetensors (COpenBLAS: LAPACK for SymmetricEigen).
         .target(name: "Diffusion", dependencies: ["TensorCore", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
-        .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-classifier")]),
+        .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-unet-mv"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs.
         .target(name: "Diffreps", dependencies: ["TensorCore"]),
         // The pullback sampler and the SDS / SJC baselines.

@@ -13,11 +13,19 @@ public enum DefaultModel {
         Bundle.module.resourceURL!.appendingPathComponent("toys-unet")
     }
 
-    /// The embedded model for 3D work (`diffrep nerf`'s default): camera-aware through view bins
-    /// folded into the class label (`CameraBins`), trained on toys in their canonical poses, so
-    /// that what it draws depends on where the camera is — the NeRF sampler needs that to make a
-    /// 3D object rather than a shape that looks alike from everywhere (docs/DESIGN.md §5).
+    /// The embedded model for 3D work (`diffrep nerf`'s default): a **multi-view** model that
+    /// denoises four views of one scene a quarter turn apart together (`QuarterTurnTiles`; each
+    /// view told its own camera through view bins, the views joined in the attention layers),
+    /// trained on toys in their canonical poses — so the views of a NeRF make their random
+    /// choices jointly and the NeRF becomes a 3D object, not a shape that looks alike from
+    /// everywhere (docs/DESIGN.md §2 "Multi-view models", §5).
     public static var nerfFolder: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("toys-unet-mv")
+    }
+
+    /// The previous 3D default: the single-view camera-bins model it was fine-tuned from
+    /// (`Assets/toys-unet-3d`), kept for comparison (`diffrep nerf --model …`).
+    public static var singleViewNerfFolder: URL {
         Bundle.module.resourceURL!.appendingPathComponent("toys-unet-3d")
     }
 

@@ -25,7 +25,7 @@ EXTRA=${EXTRA:-}
 MODEL_FLAG=${MODEL:+--model $MODEL}
 if [ -z "${POSE:-}" ]; then
     POSE=random
-    card="${MODEL:-Assets/toys-unet-3d}/training_data.json"   # diffrep nerf's default model
+    card="${MODEL:-Assets/toys-unet-mv}/training_data.json"   # diffrep nerf's default model
     [ -f "$card" ] && POSE=$(sed -n 's/.*"pose" *: *"\([a-z]*\)".*/\1/p' "$card")
 fi
 if [ -z "${BIN:-}" ]; then

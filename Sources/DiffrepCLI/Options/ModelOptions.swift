@@ -60,7 +60,7 @@ struct ModelOptions: ParsableArguments {
     static func classNames(of folder: URL, classCount: Int?) -> [String] {
         guard classCount == DefaultModel.classNames.count else { return [] }
         let path = folder.standardizedFileURL.path
-        let embedded = [DefaultModel.folder, DefaultModel.nerfFolder].contains { $0.standardizedFileURL.path == path }
+        let embedded = [DefaultModel.folder, DefaultModel.nerfFolder, DefaultModel.singleViewNerfFolder].contains { $0.standardizedFileURL.path == path }
         let card = (try? TrainingDataCard.read(modelFolder: folder)) ?? nil
         return embedded || card?["data"] == "toys" ? DefaultModel.classNames : []
     }
