@@ -23,6 +23,12 @@ import Testing
         try TrainCommand.parse(["--resume", "--steps", "3", "--out", multi.path]).run()
         #expect(QuarterTurnTiles.marks(try TrainingDataCard.read(modelFolder: model)))
 
+        // The held-out loss runs on a multi-view model (on tiled held-out toys).
+        let evalOut = base.appendingPathComponent("eval")
+        try EvalLossCommand.parse(["--model", model.path, "--count", "2", "--batch-size", "2", "--bands", "0,1000",
+                                   "--out", evalOut.path]).run()
+        #expect(FileManager.default.fileExists(atPath: evalOut.path))
+
         let nerfOut = base.appendingPathComponent("nerf")
         try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--out", nerfOut.path]).run()
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: nerfOut.appendingPathComponent("manifest.json"))) as! [String: Any]

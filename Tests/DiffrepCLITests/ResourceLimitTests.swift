@@ -33,10 +33,10 @@ import Testing
     @Test func maxMemoryRaisesTheLimit() throws {
         let config = try UNet2DConfig(contentsOf: DefaultModel.nerfFolder.appendingPathComponent("config.json"))
         let big = try NerfCommand.parse(["--display-size", "4096", "--samples-per-ray", "1024", "--max-memory", "4T"])
-        try big.resources.check(big.memoryEstimate(imageSize: 32, unet: config))
+        try big.resources.check(big.memoryEstimate(imageSize: 32, unet: config, views: 8))
         let plain = try NerfCommand.parse([])
-        try plain.resources.check(plain.memoryEstimate(imageSize: 32, unet: config))
-        #expect(plain.memoryEstimate(imageSize: 32, unet: config).total < 2 * pow(1024, 3))
+        try plain.resources.check(plain.memoryEstimate(imageSize: 32, unet: config, views: 8))
+        #expect(plain.memoryEstimate(imageSize: 32, unet: config, views: 8).total < 2 * pow(1024, 3))
     }
 
     @Test func hugeSampleAndTrainingRunsAreRefused() throws {

@@ -76,7 +76,11 @@ struct EvalLossCommand: ParsableCommand {
         let items: [Int]
         let pose = try ToyDataset.pose(ofModel: folder)        // held-out toys posed like the model's data
         if data == "toys" {
-            source = ToyTrainingData(dataset: ToyDataset(seed: seed, size: config.sampleSize, pose: pose))
+            if config.viewTiles {      // a multi-view model: held-out toys as four quarter-turn views, tiled
+                source = ToyViewTiles(dataset: ToyDataset(seed: seed, size: config.sampleSize / 2, pose: pose))
+            } else {
+                source = ToyTrainingData(dataset: ToyDataset(seed: seed, size: config.sampleSize, pose: pose))
+            }
             items = Array(Self.heldOutToysStart..<(Self.heldOutToysStart + count))
         } else {
             let folderData = try PNGFolderData(folder: URL(fileURLWithPath: data))

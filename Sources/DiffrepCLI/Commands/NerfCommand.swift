@@ -43,7 +43,7 @@ struct NerfCommand: ParsableCommand {
     var state: PullbackSampler.StateMode = .denoised
     @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
-    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation) surface-shared-mean (surface noise with the carried image's per-channel mean) or azimuth (views at 16 azimuths 22.5° apart, each with its own noise image for the whole run; mixed with the carried image by --noise-correlation).")
+    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation), surface-shared-mean (surface noise with the carried image's per-channel mean), azimuth (views at 16 azimuths 22.5° apart, each with its own noise image for the whole run; mixed with the carried image by --noise-correlation) or azimuth-shared-mean (azimuth noise with the carried image's per-channel mean). All but carried are experimental.")
     var noise: NoiseSource = .carried
     @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
     var tileNoise: TileNoise = .independent
@@ -122,7 +122,7 @@ struct NerfCommand: ParsableCommand {
         let meshURL = try mesh.map { try Self.checkedMeshURL($0, in: outURL) }
         let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true)
         let viewsPerStep = try self.viewsPerStep(multiView: m.viewTiles)
-        try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config))
+        try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config, views: viewsPerStep))
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings.merging([
             "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles)]) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles)
@@ -291,9 +291,9 @@ extension NerfCommand {
     /// What this run holds at its peak: the field with its optimiser state, the sampler's
     /// renders (every ray sample kept for the backward pass) and the denoiser's batch (doubled by
     /// guidance), the turntable renders and the frames kept for the animated PNG.
-    func memoryEstimate(imageSize: Int, unet: UNet2DConfig) -> MemoryEstimate {
+    func memoryEstimate(imageSize: Int, unet: UNet2DConfig, views viewCount: Int) -> MemoryEstimate {
         var e = MemoryEstimate()
-        let r = Double(gridResolution), views = Double(sampling.viewsPerStep ?? Self.defaultViews)
+        let r = Double(gridResolution), views = Double(viewCount)
         let samples = Double(samplesPerRay), size = Double(imageSize), display = Double(displaySize)
         e.add("field and optimiser state", floats: 6 * (field == .grid ? 4 * r * r * r : 8 * 16_384 * 2 + 64 * 64 * 3))
         e.add("sampling renders", floats: 32 * views * size * size * samples)
