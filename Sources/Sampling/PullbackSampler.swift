@@ -327,7 +327,8 @@ public struct PullbackSampler {
     func repeatedCarried(_ carried: [Float], shape: [Int]) -> Tensor {
         let perView = shape.dropFirst().reduce(1, *)
         return Tensor(shape, data: (0..<shape[0]).flatMap { k in
-            carried[carriedOffset(view: k, perView: perView)..<(carriedOffset(view: k, perView: perView) + perView)]
+            let start = carriedOffset(view: k, perView: perView)
+            return carried[start..<(start + perView)]
         })
     }
 

@@ -6,12 +6,11 @@ import Diffusion
 
 /// Carried noise for multi-view models (one image per tile slot) and noise attached to azimuths.
 @Suite struct CarriedNoiseTests {
-    func sampler(images: Int, rho: Float = 1, viewConsistent: Bool = false) -> PullbackSampler {
-        var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
-        c.carriedNoiseImages = images
-        c.noiseCorrelation = rho
-        c.viewConsistentNoise = viewConsistent
-        return PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, 4, 4]), variance: 1), configuration: c)
+    func sampler(images: Int, rho: Float = 1) -> PullbackSampler {
+        denoisedStateSampler(side: 4) { c in
+            c.carriedNoiseImages = images
+            c.noiseCorrelation = rho
+        }
     }
 
     @Test func viewKCarriesImageKModuloTheCount() {
@@ -38,10 +37,10 @@ import Diffusion
     }
 
     @Test func aboveTheSwitchEveryViewTakesItsCarriedImage() {
-        var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
-        c.noiseCorrelation = 0
-        c.carriedAboveSigma = 1.5
-        let s = PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, 4, 4]), variance: 1), configuration: c)
+        let s = denoisedStateSampler(side: 4) { c in
+            c.noiseCorrelation = 0
+            c.carriedAboveSigma = 1.5
+        }
         let grid = PixelImage(channels: 3, height: 4, width: 4)
         var rng = RandomGenerator(seed: 4)
         let carried = rng.normalValues(48)
@@ -49,8 +48,9 @@ import Diffusion
         #expect(high.data == carried + carried)
         let low = s.denoisedStateNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], carried: carried, sigma: 1.5, fresh: &rng)
         #expect(Array(low.data[0..<48]) != carried)            // ρ = 0 at and below the switch: fresh noise
-        c.carriedAboveSigma = -1
-        #expect(throws: SamplingError.self) { try c.validate() }
+        var bad = s.configuration
+        bad.carriedAboveSigma = -1
+        #expect(throws: SamplingError.self) { try bad.validate() }
     }
 
     @Test func aBadImageCountIsRefused() {

@@ -63,3 +63,12 @@ final class CountingDenoiser: Denoiser, @unchecked Sendable {
         return base.denoise(x, sigma: sigma, condition: condition)
     }
 }
+
+/// A denoised-state pullback sampler over `[3, side, side]` renders, for tests of its per-view
+/// noise (two levels, σ 2 → 1 → 0; its denoiser is never called there); `configure` sets the
+/// noise options.
+func denoisedStateSampler(side: Int, _ configure: (inout PullbackSampler.Configuration) -> Void) -> PullbackSampler {
+    var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
+    configure(&c)
+    return PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, side, side]), variance: 1), configuration: c)
+}

@@ -11,11 +11,11 @@ import Diffusion
     let views = [OrbitView(azimuth: 0, elevation: 0.2), OrbitView(azimuth: 1, elevation: 0.3)]
 
     func sampler(rho: Float, sharedMean: Bool) -> PullbackSampler {
-        var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
-        c.viewConsistentNoise = true
-        c.noiseCorrelation = rho
-        c.shareNoiseMean = sharedMean
-        return PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, 16, 16]), variance: 1), configuration: c)
+        denoisedStateSampler(side: 16) { c in
+            c.viewConsistentNoise = true
+            c.noiseCorrelation = rho
+            c.shareNoiseMean = sharedMean
+        }
     }
 
     @Test func surfaceNoiseAloneMixedOrWithSharedMeans() {

@@ -43,7 +43,6 @@ public enum QuarterTurnTiles {
                                            -d.x * Foundation.sin(a) + d.z * Foundation.cos(a)))
     }
 
-
     /// `[4n, C, s, s]` (consecutive groups of four views) → `[n, C, 2s, 2s]`; differentiable.
     public static func tile(_ views: Tensor) -> Tensor {
         precondition(views.rank == 4 && views.shape[0] % viewCount == 0,

@@ -85,14 +85,7 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         if config.viewTiles { return predictTiles(x, timesteps: timesteps, conditions: conditions) }
         let batch = x.rank == 4 ? x.shape[0] : 0
         precondition(conditions == nil || conditions!.count == batch, "\(conditions!.count) conditions for a batch of \(batch)")
-        var rows: [Int]? = nil
-        if config.numClassEmbeds != nil {
-            let nullClass = config.nullClass ?? 0
-            let items = conditions ?? [DenoiserCondition](repeating: DenoiserCondition(), count: batch)
-            let labels = items.map { $0.classLabel ?? nullClass }
-            precondition(labels.allSatisfy { $0 >= 0 && $0 <= nullClass }, "class labels must be in 0..<\(nullClass + 1), got \(labels)")
-            rows = config.cameraBins.map { bins in zip(labels, items).map { bins.embeddingRow(classLabel: $0, camera: $1.camera) } } ?? labels
-        }
+        let rows = embeddingRows(conditions, count: batch)
         guard readsCamera, x.rank == 4, x.shape[1] == config.outChannels else {
             return forward(x, timesteps: timesteps, embeddingRows: rows)
         }
@@ -111,6 +104,18 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         return forward(x, timesteps: timesteps, embeddingRows: classLabels)
     }
 
+    /// The class-embedding row of each of `count` items (a missing class is the null class; with
+    /// ``UNet2DConfig/cameraBins``, the row of the item's view bin), or `nil` for a network
+    /// without class embeddings.
+    func embeddingRows(_ conditions: [DenoiserCondition]?, count: Int) -> [Int]? {
+        guard config.numClassEmbeds != nil else { return nil }
+        let nullClass = config.nullClass ?? 0
+        let items = conditions ?? [DenoiserCondition](repeating: DenoiserCondition(), count: count)
+        let labels = items.map { $0.classLabel ?? nullClass }
+        precondition(labels.allSatisfy { $0 >= 0 && $0 <= nullClass }, "class labels must be in 0..<\(nullClass + 1), got \(labels)")
+        return config.cameraBins.map { bins in zip(labels, items).map { bins.embeddingRow(classLabel: $0, camera: $1.camera) } } ?? labels
+    }
+
     /// A multi-view model (``UNet2DConfig/viewTiles``): `x [n, C, 2s, 2s]`, four views per item
     /// tiled as ``QuarterTurnTiles``; each view goes through the network as a batch item of its
     /// own with the item's class and timestep and its own camera (the item's, turned a quarter
@@ -122,15 +127,8 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         let perView = conditions.map { c in c.flatMap { item in (0..<n).map { k in
             DenoiserCondition(classLabel: item.classLabel, camera: item.camera.map { QuarterTurnTiles.camera($0, view: k) })
         } } }
-        var rows: [Int]? = nil
-        if config.numClassEmbeds != nil {
-            let nullClass = config.nullClass ?? 0
-            let all = perView ?? [DenoiserCondition](repeating: DenoiserCondition(), count: n * items)
-            let labels = all.map { $0.classLabel ?? nullClass }
-            precondition(labels.allSatisfy { $0 >= 0 && $0 <= nullClass }, "class labels must be in 0..<\(nullClass + 1), got \(labels)")
-            rows = config.cameraBins.map { bins in zip(labels, all).map { bins.embeddingRow(classLabel: $0, camera: $1.camera) } } ?? labels
-        }
-        let out = forward(views, timesteps: timesteps.flatMap { [Float](repeating: $0, count: n) }, embeddingRows: rows)
+        let out = forward(views, timesteps: timesteps.flatMap { [Float](repeating: $0, count: n) },
+                          embeddingRows: embeddingRows(perView, count: n * items))
         return QuarterTurnTiles.tile(out)
     }
 
