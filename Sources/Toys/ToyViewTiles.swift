@@ -51,11 +51,9 @@ public struct ToyViewTiles: TrainingData, Sendable {
         return (QuarterTurnTiles.tile(Tensor([indices.count * n, 3, size, size], data: data)), labels)
     }
 
+    /// The first view's camera of each item: the single-view data's (``ToyTrainingData/cameras(_:)``).
     public func cameras(_ indices: [Int]) -> [CameraPose]? {
-        indices.map { i in
-            let view = dataset.scene(i).view
-            return CameraPose(azimuth: view.azimuth, elevation: view.elevation)
-        }
+        ToyTrainingData(dataset: dataset).cameras(indices)
     }
 
     /// The toys' card (``ToyDataset/card``; `size` is one view's) plus the tiling.
