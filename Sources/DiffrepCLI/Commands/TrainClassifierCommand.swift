@@ -32,9 +32,25 @@ struct TrainClassifierCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Output folder.")
     var out = "out/classifier"
+    @Option(help: "How the toys are posed: random (3D rotations), canonical (one upright pose per shape) or mixed (half each, what the shipped classifier learned from, so it reads both kinds of model's samples).")
+    var pose: ClassifierPose = .mixed
+
+    /// The poses `--pose` offers: the toys' own, or both mixed.
+    enum ClassifierPose: String, ExpressibleByArgument, CaseIterable {
+        case random, canonical, mixed
+    }
 
     /// The toys data seed held out from classifier training (and from the tests' fresh toys).
     static let heldOutToysSeed: UInt64 = 0xC1A5
+
+    /// The toys of `seed` in `pose`.
+    static func toys(seed: UInt64, pose: ClassifierPose) -> TrainingData {
+        switch pose {
+        case .random: ToyTrainingData(dataset: ToyDataset(seed: seed, pose: .random))
+        case .canonical: ToyTrainingData(dataset: ToyDataset(seed: seed, pose: .canonical))
+        case .mixed: MixedPoseToyData(seed: seed)
+        }
+    }
 
     func validate() throws {
         try OptionCheck.range("--steps", steps, OptionLimits.iterations)
@@ -49,8 +65,8 @@ struct TrainClassifierCommand: ParsableCommand {
         let outURL = output.folder
         let train: TrainingData, test: TrainingData, testItems: [Int], classes: Int
         if data == "toys" {
-            train = ToyTrainingData(dataset: ToyDataset(seed: 0xC1A0 &+ seed))
-            test = ToyTrainingData(dataset: ToyDataset(seed: Self.heldOutToysSeed))
+            train = Self.toys(seed: 0xC1A0 &+ seed, pose: pose)
+            test = Self.toys(seed: Self.heldOutToysSeed, pose: pose)
             testItems = Array(0..<heldOut)
             classes = ToyDataset.classCount
         } else {
@@ -68,7 +84,7 @@ struct TrainClassifierCommand: ParsableCommand {
         training.learningRate = learningRate
         training.seed = seed
         var manifest = RunManifest(subcommand: "train-classifier", version: DiffrepVersion.string, seed: seed, settings: [
-            "data": .string(data), "steps": .int(steps), "batch_size": .int(batchSize),
+            "data": .string(data), "pose": .string(data == "toys" ? pose.rawValue : "n/a"), "steps": .int(steps), "batch_size": .int(batchSize),
             "learning_rate": JSONValue(learningRate), "classes": .int(classes)])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: nil)
@@ -91,6 +107,15 @@ struct TrainClassifierCommand: ParsableCommand {
         manifest.addOutput("loss.csv")
         manifest.measurements["held_out_accuracy"] = accuracy
         manifest.measurements["held_out_images"] = Double(testItems.count)
+        if data == "toys" {
+            // Each pose on its own, whatever the classifier learned from.
+            for p in [ToyPose.random, .canonical] {
+                let a = ClassifierTraining.accuracy(classifier, data: ToyTrainingData(dataset: ToyDataset(seed: Self.heldOutToysSeed, pose: p)),
+                                                    items: testItems)
+                manifest.measurements["held_out_accuracy_\(p.rawValue)"] = a
+                log(String(format: "held-out accuracy on %@ poses: %.1f%%", p.rawValue, 100 * a))
+            }
+        }
         manifest.finish()
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
         log(String(format: "held-out accuracy %.1f%% on %d images; wrote %@", 100 * accuracy, testItems.count,
