@@ -13,8 +13,9 @@ public struct EulerSampler: ImageSampler {
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                       progress: SamplerProgress?) throws -> Tensor {
-        config.validate(shape: shape)
+                       progress: ProgressHandler?) throws -> Tensor {
+        try config.validate(shape: shape)
+        let clock = SamplingClock()
         return try GradMode.withoutGrad {
             var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
             for i in 0..<config.steps {
@@ -22,7 +23,7 @@ public struct EulerSampler: ImageSampler {
                 let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
                 let slope = (x - d).scaled(by: 1 / sigma)                             // dx/dσ
                 x = x + slope.scaled(by: next - sigma)
-                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
+                try report(progress, step: i + 1, config: config, clock: clock)
             }
             return x
         }

@@ -13,8 +13,9 @@ public struct HeunSampler: ImageSampler {
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                       progress: SamplerProgress?) throws -> Tensor {
-        config.validate(shape: shape)
+                       progress: ProgressHandler?) throws -> Tensor {
+        try config.validate(shape: shape)
+        let clock = SamplingClock()
         return try GradMode.withoutGrad {
             var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
             for i in 0..<config.steps {
@@ -29,7 +30,7 @@ public struct HeunSampler: ImageSampler {
                 } else {
                     x = euler
                 }
-                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
+                try report(progress, step: i + 1, config: config, clock: clock)
             }
             return x
         }

@@ -7,10 +7,12 @@ import TensorCore
 /// let x = try sampler.sample(denoiser, shape: [4, 3, 32, 32], config: config, progress: nil)
 /// ```
 public protocol ImageSampler: Sendable {
-    /// Samples a batch of `shape` `[B, C, H, W]`. Throws `CancellationError` when `progress`
-    /// returns false, ``ImageSamplerError`` when the denoiser breaks down. The result is off the tape.
+    /// Samples a batch of `shape` `[B, C, H, W]`; `progress` is called after every step.
+    /// Throws ``SamplingError``: `invalidConfiguration` for settings it cannot sample with,
+    /// `nonFinite` when the denoiser breaks down, `cancelled` when `progress` returns false.
+    /// The result is off the tape.
     func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                progress: SamplerProgress?) throws -> Tensor
+                progress: ProgressHandler?) throws -> Tensor
 }
 
 extension ImageSampler {
@@ -20,18 +22,18 @@ extension ImageSampler {
     }
 }
 
-/// Reports progress after each step (`step` of `total`, starting at 1); return `false` to
-/// cancel, and the sampler throws `CancellationError`.
-///
-/// ```swift
-/// let progress: SamplerProgress = { step, total in print("\(step)/\(total)"); return true }
-/// ```
-public typealias SamplerProgress = (_ step: Int, _ total: Int) -> Bool
-
 /// `D(x; σ)` with a check for NaN and infinity.
 func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?, step: Int) throws -> Tensor {
     let d = denoiser.denoise(x, sigma: sigma, conditions: conditions)
     precondition(d.shape == x.shape, "denoiser returned \(d.shape) for an input of \(x.shape)")
-    if !d.data.allSatisfy({ $0.isFinite }) { throw ImageSamplerError.nonFiniteDenoiserOutput(step: step, sigma: sigma) }
+    if !d.data.allSatisfy({ $0.isFinite }) { throw SamplingError.nonFinite(step: step, sigma: sigma) }
     return d
+}
+
+/// Reports step `step` (of `config.steps`, ending at `config.sigmas[step]`) and throws
+/// ``SamplingError/cancelled(afterStep:)`` when `progress` returns false.
+func report(_ progress: ProgressHandler?, step: Int, config: SamplerConfig, clock: SamplingClock) throws {
+    if let progress, !progress(clock.progress(step: step, of: config.steps, sigma: config.sigmas[step])) {
+        throw SamplingError.cancelled(afterStep: step)
+    }
 }
