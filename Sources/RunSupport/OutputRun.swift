@@ -2,11 +2,11 @@
 // moved into place together at the end.
 
 import Foundation
+import JSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import JSON
 #endif
 
 /// A run's output folder (`--out DIR`), held for the run's duration.

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-import JSON
+@testable import JSON
 
 private func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Data(text.utf8)) }
 
