@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-unet-mv"), .copy("toys-classifier")]),
-        // Differentiable representations: image grids and fields, panoramas, NeRFs.
+        // Differentiable representations: image grids and fields, panoramas, NeRFs (and their checkpoints).
         .target(name: "Diffreps", dependencies: ["TensorCore", "JSON", "SafeTensors"]),
         // The pullback sampler and the SDS / SJC baselines.
         .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),

@@ -126,6 +126,11 @@ public struct UnknownToyPose: Error, Equatable, CustomStringConvertible, Localiz
     /// The model folder and the pose its card names.
     public let modelPath: String, pose: String
 
+    public init(modelPath: String, pose: String) {
+        self.modelPath = modelPath
+        self.pose = pose
+    }
+
     public var description: String {
         "the model at '\(modelPath)' was trained on toys with pose '\(pose)', which this version does not know (known: \(ToyPose.allCases.map(\.rawValue).joined(separator: ", ")))"
     }

@@ -84,9 +84,12 @@ import TensorCore
         #expect(try schedule.configJSON().encoded([.prettyPrinted, .sortedKeys]) == Data(contentsOf: scheduleURL))
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        try TrainingDataCard.write(try #require(TrainingDataCard.read(modelFolder: folder)), modelFolder: out)
+        let card = try #require(try TrainingDataCard.read(modelFolder: folder))
+        try TrainingDataCard.write(card, modelFolder: out)
+        // (toys-unet's card was added by hand, with a final newline the writer does not add.)
+        let shipped = try Data(contentsOf: folder.appendingPathComponent(TrainingDataCard.fileName))
         #expect(try Data(contentsOf: out.appendingPathComponent(TrainingDataCard.fileName))
-                == Data(contentsOf: folder.appendingPathComponent(TrainingDataCard.fileName)))
+                == (shipped.last == UInt8(ascii: "\n") ? shipped.dropLast() : shipped))
     }
 
     @Test func unsupportedThingsAreNamed() {

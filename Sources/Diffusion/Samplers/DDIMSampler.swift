@@ -24,18 +24,10 @@ public struct DDIMSampler: ImageSampler {
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
                        progress: ProgressHandler?) throws -> Tensor {
         guard eta >= 0, eta.isFinite else { throw SamplingError.invalidConfiguration("eta must be finite and non-negative, got \(eta)") }
-        try config.validate(shape: shape)
-        let clock = SamplingClock()
-        return try GradMode.withoutGrad {
-            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
-            for i in 0..<config.steps {
-                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
-                let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
-                x = ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
-                try report(progress, step: i + 1, config: config, clock: clock)
-            }
-            return x
+        return try integrate(config, shape: shape, progress: progress) { x, i, sigma, next in
+            let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
+            let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
+            return ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
         }
     }
 }

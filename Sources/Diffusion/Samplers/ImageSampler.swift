@@ -30,10 +30,21 @@ func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, conditi
     return d
 }
 
-/// Reports step `step` (of `config.steps`, ending at `config.sigmas[step]`) and throws
-/// ``SamplingError/cancelled(afterStep:)`` when `progress` returns false.
-func report(_ progress: ProgressHandler?, step: Int, config: SamplerConfig, clock: SamplingClock) throws {
-    if let progress, !progress(clock.progress(step: step, of: config.steps, sigma: config.sigmas[step])) {
-        throw SamplingError.cancelled(afterStep: step)
+/// The loop every image sampler runs: checks `config` against `shape`, starts from `σ_0·ε`,
+/// replaces `x` by `step(x, i, σ_i, σ_{i+1})` for each step `i`, and reports each step to
+/// `progress` (cancelling when it returns false). Off the tape.
+func integrate(_ config: SamplerConfig, shape: [Int], progress: ProgressHandler?,
+               step: (_ x: Tensor, _ index: Int, _ sigma: Float, _ nextSigma: Float) throws -> Tensor) throws -> Tensor {
+    try config.validate(shape: shape)
+    let clock = SamplingClock()
+    return try GradMode.withoutGrad {
+        var x = config.initialNoise(shape: shape)                                      // [B, C, H, W]
+        for i in 0..<config.steps {
+            x = try step(x, i, config.sigmas[i], config.sigmas[i + 1])
+            if let progress, !progress(clock.progress(step: i + 1, of: config.steps, sigma: config.sigmas[i + 1])) {
+                throw SamplingError.cancelled(afterStep: i + 1)
+            }
+        }
+        return x
     }
 }
