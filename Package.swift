@@ -3,14 +3,19 @@ import PackageDescription
 
 /// Diffreps: sample differentiable representations (images, panoramas, NeRFs)
 /// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
-/// TensorCore ← PNGIO, Diffusion, Diffreps; Diffreps + Diffusion ← Toys, Sampling;
-/// Diffusion + Diffreps + Toys + PNGIO ← Evaluation; TensorCore + PNGIO ← RunSupport;
+/// JSON (the one JSON value type; Foundation only); TensorCore;
+/// TensorCore + JSON ← SafeTensors; TensorCore ← PNGIO;
+/// TensorCore + JSON + SafeTensors ← Diffusion; TensorCore + JSON + SafeTensors ← Diffreps;
+/// Diffreps + Diffusion ← Toys, Sampling; Diffusion + Diffreps + Toys + PNGIO + SafeTensors ← Evaluation;
+/// TensorCore + PNGIO + JSON ← RunSupport;
 /// TensorCore ← TestSupport (Tests/TestSupport: assertions the test targets share);
 /// DefaultModel (Assets/: the embedded model and classifier); all of them ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
     products: [
+        .library(name: "JSON", targets: ["JSON"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "PNGIO", targets: ["PNGIO"]),
         .library(name: "Diffusion", targets: ["Diffusion"]),
         .library(name: "Diffreps", targets: ["Diffreps"]),
@@ -31,30 +36,34 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng"),
 
+        // The one JSON value: a strict reader for configs and safetensors headers, Codable for manifests.
+        .target(name: "JSON"),
         // Autodiff tensors on OpenBLAS: the module everything else runs on.
         .target(
             name: "TensorCore",
             dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         // PNG read/write through libpng's simplified API.
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
-        // Denoisers, noise schedules, samplers, UNet2D, safetensors (COpenBLAS: LAPACK for SymmetricEigen).
-        .target(name: "Diffusion", dependencies: ["TensorCore", "COpenBLAS"]),
+        // Safetensors files and parameter checkpoints: weights for Diffusion, NeRF checkpoints for Diffreps.
+        .target(name: "SafeTensors", dependencies: ["TensorCore", "JSON"]),
+        // Denoisers, noise schedules, samplers, UNet2D, training (COpenBLAS: LAPACK for SymmetricEigen).
+        .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-unet-mv"), .copy("toys-classifier")]),
-        // Differentiable representations: image grids and fields, panoramas, NeRFs.
-        .target(name: "Diffreps", dependencies: ["TensorCore"]),
+        // Differentiable representations: image grids and fields, panoramas, NeRFs (and their checkpoints).
+        .target(name: "Diffreps", dependencies: ["TensorCore", "JSON", "SafeTensors"]),
         // The pullback sampler and the SDS / SJC baselines.
         .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Diffreps"]),
         // The procedural toys data set the default model trains on (docs/DESIGN.md §5).
         .target(name: "Toys", dependencies: ["TensorCore", "Diffreps", "Diffusion"]),
         // Judging samples against real toys: a toys classifier, KID, diversity, turntable 3D consistency.
-        .target(name: "Evaluation", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Toys"]),
+        .target(name: "Evaluation", dependencies: ["TensorCore", "PNGIO", "SafeTensors", "Diffusion", "Diffreps", "Toys"]),
         // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
-        .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO"]),
+        .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO", "JSON"]),
 
         .executableTarget(
             name: "DiffrepCLI",
-            dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys", "Evaluation",
+            dependencies: ["JSON", "TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "RunSupport", "DefaultModel", "Toys", "Evaluation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // An example research script on the public API only (CI builds it).
         .executableTarget(name: "SeedSweep", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "DefaultModel"],
@@ -63,17 +72,20 @@ let package = Package(
 
         // What the test targets share: assertClose, checkDerivatives, randomParameter.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore", "DefaultModel", "Toys", "TestSupport"],
+        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO", "JSON"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "SafeTensors", "TensorCore", "DefaultModel", "Toys", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),
-        .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI", "RunSupport", "Diffusion", "PNGIO", "TensorCore", "DefaultModel"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "TensorCore", "DefaultModel"]),
+        .testTarget(name: "DiffrepCLITests", dependencies: ["DiffrepCLI", "RunSupport", "Diffusion", "SafeTensors", "PNGIO", "TensorCore", "DefaultModel"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "SafeTensors", "TensorCore", "DefaultModel"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "Diffusion", "TensorCore"]),
-        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "TensorCore", "TestSupport"]),
+        .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "JSON", "SafeTensors", "TensorCore", "TestSupport"]),
     ]
 )

@@ -75,7 +75,7 @@ put("scheduler_config", "empty_object.json", "{}")
 put("scheduler_config", "escapes.json", '{"prediction_type": "\\u0065psilon", "x": [1e400, -0.0, "\\ud83d\\ude00"]}')
 
 # safetensors
-put("safetensors", "mixed_dtypes.safetensors", read(fixtures, "mixed_dtypes.safetensors"))
+put("safetensors", "mixed_dtypes.safetensors", read("Tests/SafeTensorsTests/Fixtures", "mixed_dtypes.safetensors"))
 put("safetensors", "unet_camera_io.safetensors", read(fixtures, "unet_camera", "io.safetensors"))
 put("safetensors", "empty.safetensors", safetensors({}, b""))
 put("safetensors", "zero_size.safetensors", safetensors({"z": {"dtype": "F32", "shape": [0, 3], "data_offsets": [0, 0]}}, b""))

@@ -1,8 +1,8 @@
 // libFuzzer target: `nerf.safetensors` bytes → ParameterCheckpoint.restore into the parameters
 // of a small voxel-grid NeRF field (what `diffrep nerf --resume` and `diffrep eval nerf` do).
 import Foundation
-import Diffusion
 import Diffreps
+import SafeTensors
 
 nonisolated(unsafe) let field: VoxelGridField = {
     let f = VoxelGridField(resolution: 4)

@@ -1,6 +1,6 @@
 // libFuzzer target: safetensors bytes → SafeTensors.parseContents.
 import Foundation
-import Diffusion
+import SafeTensors
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -1,5 +1,6 @@
 import Foundation
 import Diffusion
+import SafeTensors
 import TensorCore
 
 /// A small CNN that tells the toys' classes apart, and whose penultimate layer is the feature

@@ -2,6 +2,7 @@
 // moved into place together at the end.
 
 import Foundation
+import JSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -151,9 +152,9 @@ public final class OutputRun: @unchecked Sendable {
     /// The outputs a manifest lists (empty when there is none or it cannot be read).
     static func listedOutputs(_ manifest: URL) -> [String] {
         guard let data = try? Data(contentsOf: manifest),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let outputs = json["outputs"] as? [String] else { return [] }
-        return outputs
+              case .array(let items)? = (try? JSONValue.parse(data))?["outputs"] else { return [] }
+        let outputs = items.compactMap(\.stringValue)
+        return outputs.count == items.count ? outputs : []
     }
 
     /// `turntable/frame_000.png` → `turntable`; `turntable/` → `turntable`.

@@ -1,6 +1,7 @@
 // The JSON record written beside a run's outputs, so any figure can be reproduced (docs/DESIGN.md §1).
 
 import Foundation
+import JSON
 
 /// What a run did: command line, subcommand, seed, every setting, digests of the model files,
 /// tool version, start and end time, outputs and free-form measurements. Written as

@@ -1,4 +1,5 @@
 import Foundation
+import Diffusion
 import TensorCore
 import Diffreps
 

@@ -20,7 +20,7 @@ import Diffreps
 /// let pano = PanoramaGrid(channels: 3, height: 32, width: 256, windowWidth: 32)
 /// let report = try sampler.sample(pano) { p in print(p.step, p.remaining); return true }
 /// ```
-public struct PullbackSampler {
+public struct PullbackSampler: DiffrepSampler {
     /// What the diffrep's parameters hold during the run (docs/DESIGN.md §2, "the implicit constraint").
     public enum StateMode: String, Sendable, CaseIterable {
         /// The noisy state `x_σ` itself (exact on pixel grids and panoramas: the default).
@@ -140,41 +140,22 @@ public struct PullbackSampler {
         self.configuration = configuration
     }
 
-    /// Samples `diffrep` in place (its parameters end as the sample) and reports timings.
+    /// Samples `diffrep` in place (its parameters end as the sample) and reports timings; the
+    /// views come from `chooseViews` (nil: the diffrep's own distribution, see ``DiffrepSampler``).
     ///
     /// The run starts from the diffrep's current parameters plus noise of level `σ_0` (a fresh
     /// diffrep is zero, so this is pure noise; a diffrep that already holds content and a lower
-    /// `σ_0` give an SDEdit-style variation).
-    /// Throws ``SamplingError`` on bad settings, NaN, or when `progress` returns false.
+    /// `σ_0` give an SDEdit-style variation). The loop (docs/DESIGN.md §2): noise at `σ_0`, then
+    /// per level `resample` pulled-back DDIM steps with RePaint re-noising in between.
     @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, progress: ProgressHandler? = nil) throws -> SamplingReport {
-        try run(diffrep, views: nil, progress: progress)
-    }
-
-    /// The same with a ``ViewChooser`` in place of the diffrep's view distribution (fixed views,
-    /// or a distribution of the caller's).
-    ///
-    /// ```swift
-    /// try sampler.sample(pano, views: { _ in [0, 16, 32, 48] }) { p in print(p.step); return true }
-    /// ```
-    @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, views: @escaping ViewChooser<R.View>,
-                                   progress: ProgressHandler? = nil) throws -> SamplingReport {
-        try run(diffrep, views: views, progress: progress)
-    }
-
-    /// The sampling loop (docs/DESIGN.md §2): noise at `σ_0`, then per level `resample` pulled-back DDIM
-    /// steps with RePaint re-noising in between.
-    func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
-                         progress: ProgressHandler?) throws -> SamplingReport {
+    public func sample<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
+                                   progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)
         var viewStream = streams.views(level: nil)
         func drawViews() throws -> [R.View] {
-            let views = chooseViews?(&viewStream) ?? diffrep.sampleViews(count: c.viewsPerStep, using: &viewStream)
-            guard !views.isEmpty else { throw SamplingError.invalidConfiguration("the view chooser returned no views") }
-            return views
+            try Sampling.drawViews(diffrep, chooser: chooseViews, count: c.viewsPerStep, stream: &viewStream)
         }
         var clock = SamplingClock()
         var report = SamplingReport()

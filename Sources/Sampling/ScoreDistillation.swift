@@ -22,7 +22,7 @@ import Diffreps
 /// let sds = ScoreDistillationSampler(denoiser: d, configuration: .init(method: .sds, seed: 7))
 /// try sds.sample(image)
 /// ```
-public struct ScoreDistillationSampler {
+public struct ScoreDistillationSampler: DiffrepSampler {
     /// Which baseline.
     public enum Method: Sendable, Equatable {
         /// Score distillation sampling (random σ per iteration, `w ≡ 1`).
@@ -92,27 +92,11 @@ public struct ScoreDistillationSampler {
         }
     }
 
-    /// Optimises `diffrep` in place, starting from its current parameters. Throws
-    /// ``SamplingError`` on bad settings, NaN, or when `progress` returns false.
+    /// Optimises `diffrep` in place, starting from its current parameters, on the views
+    /// `chooseViews` picks (nil: the diffrep's own distribution, see ``DiffrepSampler``).
     @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, progress: ProgressHandler? = nil) throws -> SamplingReport {
-        try run(diffrep, views: nil, progress: progress)
-    }
-
-    /// The same with a ``ViewChooser`` in place of the diffrep's view distribution (fixed views,
-    /// or a distribution of the caller's).
-    ///
-    /// ```swift
-    /// try sampler.sample(pano, views: { _ in [0, 16, 32, 48] }) { p in print(p.step); return true }
-    /// ```
-    @discardableResult
-    public func sample<R: Diffrep>(_ diffrep: R, views: @escaping ViewChooser<R.View>,
-                                   progress: ProgressHandler? = nil) throws -> SamplingReport {
-        try run(diffrep, views: views, progress: progress)
-    }
-
-    func run<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
-                         progress: ProgressHandler?) throws -> SamplingReport {
+    public func sample<R: Diffrep>(_ diffrep: R, views chooseViews: ViewChooser<R.View>?,
+                                   progress: ProgressHandler?) throws -> SamplingReport {
         let c = configuration
         try c.validate()
         let streams = NoiseStreams(seed: c.seed)
@@ -125,8 +109,7 @@ public struct ScoreDistillationSampler {
 
         for i in 0..<c.iterations {
             var rng = streams.level(i)
-            let views = chooseViews?(&viewStream) ?? diffrep.sampleViews(count: c.viewsPerStep, using: &viewStream)
-            guard !views.isEmpty else { throw SamplingError.invalidConfiguration("the view chooser returned no views") }
+            let views = try drawViews(diffrep, chooser: chooseViews, count: c.viewsPerStep, stream: &viewStream)
             let sigma = self.sigma(at: i, rng: &rng)
             diffrep.parameters.zeroGrad()
             let x = diffrep.render(views)                                     // [K, C, H, W], on the tape

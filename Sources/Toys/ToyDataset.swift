@@ -107,6 +107,8 @@ extension ToyDataset {
 
     /// The pose recorded in a model's training-data card: ``ToyPose/random`` for models without a
     /// card (every model before cards existed was trained on random poses) or trained on other data.
+    /// Throws ``UnknownToyPose`` for a pose this version does not know, and
+    /// ``TrainingDataCardError`` for a card it cannot read.
     ///
     /// ```swift
     /// let pose = try ToyDataset.pose(ofModel: URL(fileURLWithPath: "Assets/toys-unet"))   // .random
@@ -114,10 +116,24 @@ extension ToyDataset {
     public static func pose(ofModel modelFolder: URL) throws -> ToyPose {
         guard let card = try TrainingDataCard.read(modelFolder: modelFolder), card["data"] == "toys",
               let text = card["pose"] else { return .random }
-        guard let pose = ToyPose(rawValue: text) else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey:
-                "the model at '\(modelFolder.path)' was trained on toys with pose '\(text)', which this version does not know (known: \(ToyPose.allCases.map(\.rawValue).joined(separator: ", ")))"])
-        }
+        guard let pose = ToyPose(rawValue: text) else { throw UnknownToyPose(modelPath: modelFolder.path, pose: text) }
         return pose
     }
+}
+
+/// A model's training-data card names a toy pose this version does not know.
+public struct UnknownToyPose: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The model folder and the pose its card names.
+    public let modelPath: String, pose: String
+
+    public init(modelPath: String, pose: String) {
+        self.modelPath = modelPath
+        self.pose = pose
+    }
+
+    public var description: String {
+        "the model at '\(modelPath)' was trained on toys with pose '\(pose)', which this version does not know (known: \(ToyPose.allCases.map(\.rawValue).joined(separator: ", ")))"
+    }
+
+    public var errorDescription: String? { description }
 }

@@ -1,6 +1,7 @@
 import DefaultModel
 import Diffusion
 import Foundation
+import SafeTensors
 import Testing
 @testable import DiffrepCLI
 

@@ -86,7 +86,9 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent(file).path), "missing \(file)")
         }
         try run(hash + ["--out", b.path, "--stop-after", "2"])
-        #expect(throws: (any Error).self) { try run(tiny + ["--out", b.path, "--resume"]) }   // a grid cannot resume a hash run
+        // A grid cannot resume a hash run: the checkpoint lacks the grid's parameters.
+        #expect(CLITest.errorMessage { try run(tiny + ["--out", b.path, "--resume"]) }
+                == "checkpoint '\(b.appendingPathComponent("nerf.safetensors").path)' lacks the parameter 'density' (made with another field or resolution?)")
         try run(hash + ["--out", b.path, "--resume"])
         #expect(try Data(contentsOf: a.appendingPathComponent("nerf.safetensors"))
                 == Data(contentsOf: b.appendingPathComponent("nerf.safetensors")))
@@ -96,13 +98,17 @@ import Testing
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
         try run(tiny + ["--out", out.path, "--stop-after", "1"])
-        #expect(throws: (any Error).self) { try run(tiny + ["--out", out.path, "--resume", "--guidance", "5"]) }
+        #expect(CLITest.errorMessage { try run(tiny + ["--out", out.path, "--resume", "--guidance", "5"]) }
+                == "--resume: the checkpoint '\(out.appendingPathComponent("nerf.safetensors").path)' was made with different settings (guidance); rerun with the same flags, seed and model")
     }
 
-    @Test func invalidOptionsAreRejected() {
-        #expect(throws: (any Error).self) { try NerfCommand.parse(["--resolution", "2"]) }
-        #expect(throws: (any Error).self) { try NerfCommand.parse(["--mesh", "out.stl"]) }
-        #expect(throws: (any Error).self) { try NerfCommand.parse(["--eta", "3"]) }
-        #expect(throws: (any Error).self) { try NerfCommand.parse(["--field", "octree"]) }
+    @Test(arguments: [
+        (["nerf", "--resolution", "2"], "--resolution 2 is out of range: allowed 4…256"),
+        (["nerf", "--mesh", "out.stl"], "--mesh must end in .ply or .obj"),
+        (["nerf", "--eta", "3"], "--eta 3.0 is out of range: allowed 0.0…1.0"),
+        (["nerf", "--field", "octree"], "The value 'octree' is invalid for '--field <field>'. Please provide one of 'grid' and 'hash'."),
+    ])
+    func invalidOptionsAreRejected(args: [String], message: String) {
+        #expect(OptionValidationTests.parseMessage(args) == message)
     }
 }

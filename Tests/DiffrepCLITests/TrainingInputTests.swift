@@ -1,6 +1,7 @@
 import Diffusion
 import Foundation
 import PNGIO
+import SafeTensors
 import TensorCore
 import Testing
 @testable import DiffrepCLI

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import SafeTensors
 import Testing
 import TensorCore
 @testable import Diffusion
@@ -63,11 +65,13 @@ import TestSupport
                     aware.predict(x, timesteps: [300], conditions: [DenoiserCondition(classLabel: 0, camera: cam)]).data,
                     rtol: 0, atol: 0, "saved and loaded")
         // A config whose table does not fit the bins is refused, naming the key.
-        var json = aware.config.jsonObject()
+        var json = aware.config.configJSON()
         json["num_class_embeds"] = 10
-        let data = try JSONSerialization.data(withJSONObject: json)
-        #expect(throws: UNetConfigError.self) { try UNet2DConfig(json: data) }
-        do { _ = try UNet2DConfig(json: data) } catch { #expect("\(error)".contains(CameraBins.configKey)) }
+        let data = try json.encoded()
+        let bins = try #require(aware.config.cameraBins)
+        #expect(throws: UNetConfigError.inconsistent("config.json", "\(CameraBins.configKey) needs num_class_embeds = classes × \(bins.count + 1) (the view bins and \"no camera\"), got 10")) {
+            try UNet2DConfig(json: data)
+        }
     }
 
     /// The documented conditioning equals diffusers' forward on the same weights (fixture by

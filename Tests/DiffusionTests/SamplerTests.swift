@@ -167,21 +167,24 @@ private func expectMoments(_ x: Tensor, mean: [Double], covariance: [Double], z:
         #expect(config.stepNoise(step: 4, shape: [2, 3]).data == stream5.normal([2, 3]).data)
     }
 
-    /// Returning false from the progress callback cancels with CancellationError after that step.
+    /// The progress callback sees every step with its level and time; returning false cancels
+    /// with ``SamplingError/cancelled(afterStep:)`` after that step.
     @Test func progressCanCancel() throws {
         let (g, _, _) = correlatedGaussian()
         let config = SamplerConfig(sigmas: KarrasSchedule.sigmas(steps: 10, sigmaMin: 0.01, sigmaMax: 10), seed: 1)
         for sampler in [DDIMSampler() as any ImageSampler, EulerSampler(), HeunSampler()] {
-            var seen: [(Int, Int)] = []
-            #expect(throws: CancellationError.self) {
-                _ = try sampler.sample(g, shape: [2, 1, 2, 3], config: config) { step, total in
-                    seen.append((step, total))
-                    return step < 3
+            var seen: [SamplingProgress] = []
+            #expect(throws: SamplingError.cancelled(afterStep: 3)) {
+                _ = try sampler.sample(g, shape: [2, 1, 2, 3], config: config) { p in
+                    seen.append(p)
+                    return p.step < 3
                 }
             }
-            #expect(seen.map(\.0) == [1, 2, 3] && seen.allSatisfy { $0.1 == 10 })
+            #expect(seen.map(\.step) == [1, 2, 3] && seen.allSatisfy { $0.totalSteps == 10 })
+            #expect(seen.map(\.sigma) == Array(config.sigmas[1...3]))
+            #expect(seen.allSatisfy { $0.elapsed >= 0 && $0.remaining >= 0 })
             var all = 0
-            _ = try sampler.sample(g, shape: [2, 1, 2, 3], config: config) { _, _ in all += 1; return true }
+            _ = try sampler.sample(g, shape: [2, 1, 2, 3], config: config) { _ in all += 1; return true }
             #expect(all == 10)
         }
     }
@@ -189,9 +192,28 @@ private func expectMoments(_ x: Tensor, mean: [Double], covariance: [Double], z:
     /// NaN from the denoiser stops the run with an error that names the step and level.
     @Test func nonFiniteDenoiserOutputThrows() {
         let config = SamplerConfig(sigmas: [4, 2, 0.5, 0], seed: 0)
-        #expect(throws: ImageSamplerError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5)) {
+        #expect(throws: SamplingError.nonFinite(step: 2, sigma: 0.5)) {
             _ = try DDIMSampler().sample(BrokenDenoiser(), shape: [1, 1, 1, 2], config: config)
         }
-        #expect(ImageSamplerError.nonFiniteDenoiserOutput(step: 2, sigma: 0.5).description.contains("step 2"))
+        #expect(SamplingError.nonFinite(step: 2, sigma: 0.5).description.contains("step 2"))
+    }
+
+    /// Settings a sampler cannot run with throw instead of trapping, saying what is wrong.
+    @Test func badSettingsThrow() {
+        let (g, _, _) = correlatedGaussian()
+        let good = SamplerConfig(sigmas: [4, 2, 0], seed: 0)
+        var labelled = good
+        labelled.condition = [1]
+        let cases: [(any ImageSampler, SamplerConfig, [Int], String)] = [
+            (DDIMSampler(), SamplerConfig(sigmas: [4], seed: 0), [1, 1, 2, 3], "a sampler needs at least two noise levels, got [4.0]"),
+            (EulerSampler(), SamplerConfig(sigmas: [2, 4, 0], seed: 0), [1, 1, 2, 3], "noise levels must strictly decrease: [2.0, 4.0, 0.0]"),
+            (HeunSampler(), SamplerConfig(sigmas: [0, 0], seed: 0), [1, 1, 2, 3], "noise levels must be finite, non-negative, and start positive: [0.0, 0.0]"),
+            (DDIMSampler(), good, [0, 1, 2, 3], "invalid batch shape [0, 1, 2, 3]"),
+            (DDIMSampler(), labelled, [2, 1, 2, 3], "1 class labels for a batch of 2"),
+            (DDIMSampler(eta: -1), good, [1, 1, 2, 3], "eta must be finite and non-negative, got -1.0"),
+        ]
+        for (sampler, config, shape, why) in cases {
+            #expect(throws: SamplingError.invalidConfiguration(why)) { _ = try sampler.sample(g, shape: shape, config: config) }
+        }
     }
 }

@@ -1,4 +1,4 @@
-// Run manifests: JSON shape, round trip, model digests, atomic writes; JSONValue conversions.
+// Run manifests: JSON shape, round trip, model digests, atomic writes (JSONValue itself: Tests/JSONTests).
 
 import Foundation
 import Testing
@@ -82,19 +82,4 @@ private func sampleManifest() -> RunManifest {
             == ["config.json": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"])
     let missing = thrownMessage { try manifest.recordModel(at: scratch.path + "/nope") }
     #expect(missing == "cannot read '\(scratch.path)/nope' to compute its digest: No such file or directory")
-}
-
-@Test func jsonValueFromLiteralsFloatsAndEncodables() throws {
-    struct Config: Codable { var steps = 20; var eta: Float = 0.1; var name = "ddim"; var karras = false }
-    let value = try JSONValue(encoding: Config())
-    guard case let .object(fields) = value else { Issue.record("not an object: \(value)"); return }
-    #expect(fields["steps"] == .int(20))
-    #expect(fields["name"] == .string("ddim"))
-    #expect(fields["karras"] == .bool(false))
-    #expect(JSONValue(Float(0.1)) == .double(0.1))
-    #expect(JSONValue(Float.nan) == .string("nan"))
-    let literal: JSONValue = ["a": [1, 2.5, "x", true, nil]]
-    #expect(literal == .object(["a": .array([.int(1), .double(2.5), .string("x"), .bool(true), .null])]))
-    let data = try JSONEncoder().encode(literal)
-    #expect(try JSONDecoder().decode(JSONValue.self, from: data) == literal)
 }

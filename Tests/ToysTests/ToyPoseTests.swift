@@ -49,8 +49,15 @@ import Toys
         #expect(try TrainingDataCard.read(modelFolder: folder)?["size"] == "16")
         #expect(try ToyDataset.pose(ofModel: folder) == .canonical)
         try TrainingDataCard.write(["data": "toys", "pose": "sideways"], modelFolder: folder)
-        #expect(throws: (any Error).self) { try ToyDataset.pose(ofModel: folder) }
-        try Data("not json".utf8).write(to: folder.appendingPathComponent(TrainingDataCard.fileName))
-        #expect(throws: (any Error).self) { try TrainingDataCard.read(modelFolder: folder) }
+        #expect(throws: UnknownToyPose(modelPath: folder.path, pose: "sideways")) { try ToyDataset.pose(ofModel: folder) }
+        let card = folder.appendingPathComponent(TrainingDataCard.fileName)
+        try Data("not json".utf8).write(to: card)
+        #expect(throws: TrainingDataCardError.notAnObjectOfStrings(path: card.path, reason: "expected 'null' at byte 1")) {
+            try TrainingDataCard.read(modelFolder: folder)
+        }
+        try Data(#"{"data": "toys", "size": 16}"#.utf8).write(to: card)
+        #expect(throws: TrainingDataCardError.notAnObjectOfStrings(path: card.path, reason: "'size' is a number")) {
+            try TrainingDataCard.read(modelFolder: folder)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diffusion
+import JSON
 import Toys
 import Foundation
 import PNGIO

@@ -4,6 +4,7 @@ import Diffusion
 import Diffreps
 import Evaluation
 import Foundation
+import JSON
 import PNGIO
 import RunSupport
 import TensorCore
@@ -61,7 +62,7 @@ struct EvaluationOptions: ParsableArguments {
 /// One run folder of `diffrep nerf`, `image` or `panorama`: its manifest's settings.
 struct RunFolder {
     let url: URL
-    let settings: [String: Any]
+    let settings: JSONValue
     let seed: Int
     /// The model folder the run sampled with, as its manifest recorded it.
     let modelPath: String?
@@ -69,27 +70,27 @@ struct RunFolder {
     init(_ path: String, expecting subcommand: String) throws {
         url = URL(fileURLWithPath: path)
         let manifestURL = url.appendingPathComponent("manifest.json")
-        guard let data = try? Data(contentsOf: manifestURL),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let data = try? Data(contentsOf: manifestURL), let json = try? JSONValue.parse(data), case .object = json else {
             throw ValidationError("'\(path)' has no readable manifest.json (is it an output folder of diffrep \(subcommand)?)")
         }
-        guard json["subcommand"] as? String == subcommand else {
-            throw ValidationError("'\(path)' holds a diffrep \(json["subcommand"] as? String ?? "?") run, not \(subcommand)")
+        guard json["subcommand"]?.stringValue == subcommand else {
+            throw ValidationError("'\(path)' holds a diffrep \(json["subcommand"]?.stringValue ?? "?") run, not \(subcommand)")
         }
-        settings = json["settings"] as? [String: Any] ?? [:]
-        seed = (json["seed"] as? NSNumber)?.intValue ?? 0
-        modelPath = json["model_path"] as? String
+        settings = json["settings"] ?? [:]
+        seed = json["seed"]?.nonNegativeInt ?? 0
+        modelPath = json["model_path"]?.stringValue
     }
 
     /// The requested class: nil for unconditional runs.
     var classLabel: Int? {
-        guard let text = settings["class"] as? String, text != "none" else { return nil }
+        guard let text = settings["class"]?.stringValue, text != "none" else { return nil }
         return Int(text) ?? DefaultModel.classNames.firstIndex(of: text)
     }
 
-    var sampler: String { settings["sampler"] as? String ?? "pullback" }
+    var sampler: String { settings["sampler"]?.stringValue ?? "pullback" }
 
-    func int(_ key: String, default d: Int) -> Int { (settings[key] as? NSNumber)?.intValue ?? d }
+    /// A whole-number setting (written `32` or `32.0`), or `d` when it is missing.
+    func int(_ key: String, default d: Int) -> Int { settings[key]?.doubleValue.flatMap { Int(exactly: $0) } ?? d }
 }
 
 /// Groups runs by (sampler, class), evaluates each group, adds the real row per class, and
@@ -186,12 +187,12 @@ struct EvalNerfCommand: ParsableCommand {
 
     /// The NeRF of a run folder, rebuilt from its settings and `nerf.safetensors`.
     func loadNeRF(_ run: RunFolder) throws -> NeRFDiffrep {
-        guard let kind = FieldKind(rawValue: run.settings["field"] as? String ?? "grid") else {
-            throw ValidationError("'\(run.url.path)': unknown field '\(run.settings["field"] ?? "")'")
+        guard let kind = FieldKind(rawValue: run.settings["field"]?.stringValue ?? "grid") else {
+            throw ValidationError("'\(run.url.path)': unknown field \(run.settings["field"]?.brief ?? "")")
         }
         let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: 32), seed: UInt64(run.seed)),
                                imageSize: 32, renderer: NeRFRenderer(samplesPerRay: run.int("samples_per_ray", default: 48)))
-        _ = try NerfCheckpoint.parameters(run.url.appendingPathComponent("nerf.safetensors"), into: nerf)
+        _ = try NerfRunCheckpoint.parameters(run.url.appendingPathComponent("nerf.safetensors"), into: nerf)
         return nerf
     }
 }

@@ -4,6 +4,7 @@ import DefaultModel
 import Diffusion
 import Evaluation
 import Foundation
+import JSON
 import PNGIO
 import RunSupport
 import Sampling
@@ -135,7 +136,7 @@ struct NerfCommand: ParsableCommand {
         nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
-        let startStep = resume ? try NerfCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
+        let startStep = resume ? try NerfRunCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
         if resume { log("resumed at step \(startStep) from \(checkpoint.path)") }
         if let stopAfter, stopAfter <= startStep {
             throw ValidationError("--stop-after \(stopAfter) is not after the checkpoint's step \(startStep): give a later step or drop --stop-after")
@@ -172,7 +173,7 @@ struct NerfCommand: ParsableCommand {
                 report = try PullbackSampler(denoiser: m.denoiser, configuration: config).sample(nerf) { p in
                 bar.update(step: p.step, extra: ["σ": Double(p.sigma)])
                 if (p.step % checkpointEvery == 0 || p.step == stopAfter) && p.step < p.totalSteps {
-                    do { try NerfCheckpoint.save(nerf, step: p.step, settings: identity, to: checkpoint) } catch {
+                    do { try NeRFCheckpoint.save(nerf, step: p.step, settings: identity, to: checkpoint) } catch {
                         saveFailure = error     // stop: the last checkpoint written stays in place (atomic saves)
                         return false
                     }
@@ -190,7 +191,7 @@ struct NerfCommand: ParsableCommand {
         case .sds, .sjc:
             report = try sampling.run(nerf, model: m, seed: sampling.seed, label: label, views: viewsPerStep)
         }
-        try NerfCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
+        try NeRFCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
                                 settings: identity, to: checkpoint)
         manifest.addOutput("nerf.safetensors")
         let eight = nerf.turntable(frames: 8)      // for a multi-view model in quarter-turn groups: 0°, 90°, 180°, 270°, then 45°, …
@@ -256,7 +257,7 @@ extension NerfCommand {
     /// and the model's file digests (a resume with another seed or model is refused).
     func checkpointSettings(modelFiles: [String: String]) -> [String: JSONValue] {
         settings.merging(["seed": .string("\(sampling.seed)"),
-                          "model_files": .object(modelFiles.mapValues(JSONValue.string))]) { $1 }
+                          "model_files": JSONValue(object: modelFiles.mapValues(JSONValue.string))]) { $1 }
     }
 
     /// `--mesh` resolved against the output folder, checked before sampling: its folder must
@@ -374,28 +375,14 @@ enum FieldKind: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// The NeRF checkpoint: the field's parameters (by name) plus the step and the settings they belong to.
-enum NerfCheckpoint {
-    /// The settings as canonical JSON (sorted keys), stored in and compared against the checkpoint.
-    static func canonical(_ settings: [String: JSONValue]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(settings), as: UTF8.self)
-    }
-
-    static func save(_ nerf: NeRFDiffrep, step: Int, settings: [String: JSONValue], to url: URL) throws {
-        try ParameterCheckpoint.save(nerf.parameters, step: step, settings: try canonical(settings), to: url)
-    }
-
+/// The NeRF checkpoint's command-line side: `--resume` and `diffrep eval nerf` messages around
+/// the library's ``NeRFCheckpoint``.
+enum NerfRunCheckpoint {
     /// Loads the field's parameters into `nerf` and returns the step to continue from.
     static func load(_ url: URL, into nerf: NeRFDiffrep, settings: [String: JSONValue]) throws -> Int {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
         let (step, saved) = try parameters(url, into: nerf)
-        guard try saved == canonical(settings) else {
-            let old = saved.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
-            let differing = Set(old.keys).union(settings.keys).sorted().filter {     // compared as JSON text: 3 and 3.0 agree
-                (try? canonical(old[$0].map { ["v": $0] } ?? [:])) != (try? canonical(settings[$0].map { ["v": $0] } ?? [:]))
-            }
+        if let differing = NeRFCheckpoint.mismatch(saved, settings) {
             let names = differing.map { $0 == "model_files" ? "model" : $0 }.joined(separator: ", ")
             throw ValidationError("--resume: the checkpoint '\(url.path)' was made with different settings (\(names.isEmpty ? "unknown" : names)); rerun with the same flags, seed and model")
         }
@@ -406,7 +393,7 @@ enum NerfCheckpoint {
     /// returns its step and the settings it was made with; `diffrep eval nerf` reads runs this way.
     static func parameters(_ url: URL, into nerf: NeRFDiffrep) throws -> (step: Int, settings: String?) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no NeRF checkpoint at '\(url.path)'") }
-        return try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
+        return try NeRFCheckpoint.restore(contentsOf: url, into: nerf)
     }
 }
 

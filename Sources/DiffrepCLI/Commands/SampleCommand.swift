@@ -82,8 +82,8 @@ struct SampleCommand: ParsableCommand {
     func sample(_ d: any Denoiser, shape: [Int], config: SamplerConfig) throws -> Tensor {
         let bar = ProgressBar("sample", total: config.steps)
         defer { bar.finish() }
-        return try DDIMSampler(eta: eta).sample(d, shape: shape, config: config) { step, _ in
-            bar.update(step: step)
+        return try DDIMSampler(eta: eta).sample(d, shape: shape, config: config) { p in
+            bar.update(step: p.step)
             return true
         }
     }

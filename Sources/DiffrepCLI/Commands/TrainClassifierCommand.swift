@@ -2,6 +2,7 @@ import ArgumentParser
 import Diffusion
 import Evaluation
 import Foundation
+import JSON
 import RunSupport
 import TensorCore
 import Toys

@@ -2,6 +2,7 @@ import ArgumentParser
 import DefaultModel
 import Diffusion
 import Foundation
+import JSON
 import RunSupport
 import TensorCore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Diffreps
 import Diffusion
 import Foundation
+import JSON
 import RunSupport
 import Sampling
 import TensorCore

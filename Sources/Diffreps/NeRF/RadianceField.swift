@@ -7,7 +7,6 @@ import TensorCore
 /// (reverse mode for fitting, forward mode for the pullback sampler's Gauss–Newton solves) in
 /// the field's ``parameters``; the points are constants.
 ///
-/// ```swift
 /// Two fields come with the package: ``VoxelGridField`` (dense grid, the default) and
 /// ``HashGridField`` (hash grid + small MLP).
 ///

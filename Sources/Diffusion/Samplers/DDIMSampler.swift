@@ -7,33 +7,27 @@ import TensorCore
 ///
 /// ```swift
 /// let config = SamplerConfig(sigmas: schedule.ddimSigmas(steps: 50), seed: 1)
-/// let x = try DDIMSampler(eta: 0).sample(denoiser, shape: [4, 3, 32, 32], config: config) { step, total in
-///     print("\(step)/\(total)"); return true
+/// let x = try DDIMSampler(eta: 0).sample(denoiser, shape: [4, 3, 32, 32], config: config) { p in
+///     print("\(p.step)/\(p.totalSteps)"); return true
 /// }
 /// ```
 public struct DDIMSampler: ImageSampler {
     /// The stochasticity `η ≥ 0`.
     public var eta: Float
 
-    /// A DDIM sampler with stochasticity `eta` (0 = deterministic).
+    /// A DDIM sampler with stochasticity `eta` (0 = deterministic; a negative or non-finite
+    /// `eta` makes ``sample(_:shape:config:progress:)`` throw).
     public init(eta: Float = 0) {
-        precondition(eta >= 0, "eta must be non-negative, got \(eta)")
         self.eta = eta
     }
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                       progress: SamplerProgress?) throws -> Tensor {
-        config.validate(shape: shape)
-        return try GradMode.withoutGrad {
-            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
-            for i in 0..<config.steps {
-                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
-                let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
-                x = ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
-                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
-            }
-            return x
+                       progress: ProgressHandler?) throws -> Tensor {
+        guard eta >= 0, eta.isFinite else { throw SamplingError.invalidConfiguration("eta must be finite and non-negative, got \(eta)") }
+        return try integrate(config, shape: shape, progress: progress) { x, i, sigma, next in
+            let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
+            let noise = eta > 0 && next > 0 ? config.stepNoise(step: i, shape: shape) : nil
+            return ddimStep(x: x, denoised: d, sigma: sigma, nextSigma: next, eta: eta, noise: noise)
         }
     }
 }

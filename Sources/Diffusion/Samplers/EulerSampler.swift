@@ -13,18 +13,11 @@ public struct EulerSampler: ImageSampler {
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                       progress: SamplerProgress?) throws -> Tensor {
-        config.validate(shape: shape)
-        return try GradMode.withoutGrad {
-            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
-            for i in 0..<config.steps {
-                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
-                let slope = (x - d).scaled(by: 1 / sigma)                             // dx/dσ
-                x = x + slope.scaled(by: next - sigma)
-                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
-            }
-            return x
+                       progress: ProgressHandler?) throws -> Tensor {
+        try integrate(config, shape: shape, progress: progress) { x, i, sigma, next in
+            let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
+            let slope = (x - d).scaled(by: 1 / sigma)                                 // dx/dσ
+            return x + slope.scaled(by: next - sigma)
         }
     }
 }

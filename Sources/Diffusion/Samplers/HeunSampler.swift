@@ -13,25 +13,15 @@ public struct HeunSampler: ImageSampler {
     public init() {}
 
     public func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                       progress: SamplerProgress?) throws -> Tensor {
-        config.validate(shape: shape)
-        return try GradMode.withoutGrad {
-            var x = config.initialNoise(shape: shape)                                  // [B, C, H, W]
-            for i in 0..<config.steps {
-                let sigma = config.sigmas[i], next = config.sigmas[i + 1]
-                let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
-                let slope = (x - d).scaled(by: 1 / sigma)                             // dx/dσ at σ_i
-                let euler = x + slope.scaled(by: next - sigma)
-                if next > 0 {
-                    let d2 = try denoiseChecked(denoiser, euler, sigma: next, conditions: config.conditions, step: i)
-                    let slope2 = (euler - d2).scaled(by: 1 / next)                    // dx/dσ at σ_{i+1}
-                    x = x + (slope + slope2).scaled(by: 0.5 * (next - sigma))
-                } else {
-                    x = euler
-                }
-                if let progress, !progress(i + 1, config.steps) { throw CancellationError() }
-            }
-            return x
+                       progress: ProgressHandler?) throws -> Tensor {
+        try integrate(config, shape: shape, progress: progress) { x, i, sigma, next in
+            let d = try denoiseChecked(denoiser, x, sigma: sigma, conditions: config.conditions, step: i)
+            let slope = (x - d).scaled(by: 1 / sigma)                                 // dx/dσ at σ_i
+            let euler = x + slope.scaled(by: next - sigma)
+            guard next > 0 else { return euler }
+            let d2 = try denoiseChecked(denoiser, euler, sigma: next, conditions: config.conditions, step: i)
+            let slope2 = (euler - d2).scaled(by: 1 / next)                            // dx/dσ at σ_{i+1}
+            return x + (slope + slope2).scaled(by: 0.5 * (next - sigma))
         }
     }
 }

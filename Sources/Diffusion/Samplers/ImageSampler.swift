@@ -7,10 +7,12 @@ import TensorCore
 /// let x = try sampler.sample(denoiser, shape: [4, 3, 32, 32], config: config, progress: nil)
 /// ```
 public protocol ImageSampler: Sendable {
-    /// Samples a batch of `shape` `[B, C, H, W]`. Throws `CancellationError` when `progress`
-    /// returns false, ``ImageSamplerError`` when the denoiser breaks down. The result is off the tape.
+    /// Samples a batch of `shape` `[B, C, H, W]`; `progress` is called after every step.
+    /// Throws ``SamplingError``: `invalidConfiguration` for settings it cannot sample with,
+    /// `nonFinite` when the denoiser breaks down, `cancelled` when `progress` returns false.
+    /// The result is off the tape.
     func sample(_ denoiser: any Denoiser, shape: [Int], config: SamplerConfig,
-                progress: SamplerProgress?) throws -> Tensor
+                progress: ProgressHandler?) throws -> Tensor
 }
 
 extension ImageSampler {
@@ -20,18 +22,29 @@ extension ImageSampler {
     }
 }
 
-/// Reports progress after each step (`step` of `total`, starting at 1); return `false` to
-/// cancel, and the sampler throws `CancellationError`.
-///
-/// ```swift
-/// let progress: SamplerProgress = { step, total in print("\(step)/\(total)"); return true }
-/// ```
-public typealias SamplerProgress = (_ step: Int, _ total: Int) -> Bool
-
 /// `D(x; σ)` with a check for NaN and infinity.
 func denoiseChecked(_ denoiser: any Denoiser, _ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?, step: Int) throws -> Tensor {
     let d = denoiser.denoise(x, sigma: sigma, conditions: conditions)
     precondition(d.shape == x.shape, "denoiser returned \(d.shape) for an input of \(x.shape)")
-    if !d.data.allSatisfy({ $0.isFinite }) { throw ImageSamplerError.nonFiniteDenoiserOutput(step: step, sigma: sigma) }
+    if !d.data.allSatisfy({ $0.isFinite }) { throw SamplingError.nonFinite(step: step, sigma: sigma) }
     return d
+}
+
+/// The loop every image sampler runs: checks `config` against `shape`, starts from `σ_0·ε`,
+/// replaces `x` by `step(x, i, σ_i, σ_{i+1})` for each step `i`, and reports each step to
+/// `progress` (cancelling when it returns false). Off the tape.
+func integrate(_ config: SamplerConfig, shape: [Int], progress: ProgressHandler?,
+               step: (_ x: Tensor, _ index: Int, _ sigma: Float, _ nextSigma: Float) throws -> Tensor) throws -> Tensor {
+    try config.validate(shape: shape)
+    let clock = SamplingClock()
+    return try GradMode.withoutGrad {
+        var x = config.initialNoise(shape: shape)                                      // [B, C, H, W]
+        for i in 0..<config.steps {
+            x = try step(x, i, config.sigmas[i], config.sigmas[i + 1])
+            if let progress, !progress(clock.progress(step: i + 1, of: config.steps, sigma: config.sigmas[i + 1])) {
+                throw SamplingError.cancelled(afterStep: i + 1)
+            }
+        }
+        return x
+    }
 }

@@ -56,16 +56,18 @@ public struct SamplerConfig: Sendable, Equatable {
         return rng.normal(shape)
     }
 
-    /// Traps with a clear message unless the levels decrease from a positive start and the
-    /// condition fits a batch `shape` `[B, …]`.
-    func validate(shape: [Int]) {
-        precondition(sigmas.count >= 2, "a sampler needs at least two noise levels, got \(sigmas)")
-        precondition(sigmas[0] > 0 && sigmas.allSatisfy { $0 >= 0 && $0.isFinite },
-                     "noise levels must be finite, non-negative, and start positive: \(sigmas)")
-        precondition(zip(sigmas, sigmas.dropFirst()).allSatisfy { $0 > $1 },
-                     "noise levels must strictly decrease: \(sigmas)")
-        precondition(shape.count >= 1 && shape.allSatisfy { $0 > 0 }, "invalid batch shape \(shape)")
-        if let c = condition { precondition(c.count == shape[0], "\(c.count) class labels for a batch of \(shape[0])") }
-        if let c = cameras { precondition(c.count == shape[0], "\(c.count) cameras for a batch of \(shape[0])") }
+    /// Throws ``SamplingError/invalidConfiguration(_:)`` unless the levels decrease from a
+    /// positive start and the condition fits a batch `shape` `[B, …]`.
+    func validate(shape: [Int]) throws(SamplingError) {
+        func check(_ ok: Bool, _ why: @autoclosure () -> String) throws(SamplingError) {
+            if !ok { throw .invalidConfiguration(why()) }
+        }
+        try check(sigmas.count >= 2, "a sampler needs at least two noise levels, got \(sigmas)")
+        try check(sigmas[0] > 0 && sigmas.allSatisfy { $0 >= 0 && $0.isFinite },
+                  "noise levels must be finite, non-negative, and start positive: \(sigmas)")
+        try check(zip(sigmas, sigmas.dropFirst()).allSatisfy { $0 > $1 }, "noise levels must strictly decrease: \(sigmas)")
+        try check(shape.count >= 1 && shape.allSatisfy { $0 > 0 }, "invalid batch shape \(shape)")
+        if let c = condition { try check(c.count == shape[0], "\(c.count) class labels for a batch of \(shape[0])") }
+        if let c = cameras { try check(c.count == shape[0], "\(c.count) cameras for a batch of \(shape[0])") }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import SafeTensors
 
 /// Why a diffusers `scheduler_config.json` could not be turned into a ``DDPMSchedule``.
 ///
@@ -152,17 +154,17 @@ extension DDPMSchedule {
     }
 
     /// The schedule as diffusers' `DDPMScheduler` writes its `scheduler_config.json`.
-    public func configJSON() -> [String: Any] {
+    public func configJSON() -> JSONValue {
         ["_class_name": "DDPMScheduler", "_diffusers_version": "0.42.1",
-         "num_train_timesteps": numTrainTimesteps, "beta_start": betaStart, "beta_end": betaEnd,
-         "beta_schedule": betaSchedule.rawValue, "prediction_type": predictionType.rawValue,
-         "steps_offset": stepsOffset, "timestep_spacing": timestepSpacing.rawValue,
+         "num_train_timesteps": .int(numTrainTimesteps), "beta_start": .double(betaStart), "beta_end": .double(betaEnd),
+         "beta_schedule": .string(betaSchedule.rawValue), "prediction_type": .string(predictionType.rawValue),
+         "steps_offset": .int(stepsOffset), "timestep_spacing": .string(timestepSpacing.rawValue),
          "clip_sample": false, "variance_type": "fixed_small"]
     }
 
     /// Writes ``configJSON()`` to `url` (atomically).
     public func writeConfig(to url: URL) throws {
-        let data = try JSONSerialization.data(withJSONObject: configJSON(), options: [.prettyPrinted, .sortedKeys])
+        let data = try configJSON().encoded([.prettyPrinted, .sortedKeys])
         try data.write(to: url, options: .atomic)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import TensorCore
 
 /// Checkpoints: a folder holding the EMA model as a diffusers folder (`model/`, loadable by

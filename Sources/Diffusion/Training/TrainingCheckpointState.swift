@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import TensorCore
 
 /// The exact training state a checkpoint's `state.safetensors` holds: the step, the AdamW step,

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import SafeTensors
 import TensorCore
 
 /// A source of training images for ``DenoiserTrainer``: deterministic by index, so a resumed
@@ -37,23 +39,54 @@ public enum TrainingDataCard {
 
     /// The card in `modelFolder`, or `nil` when it has none (models from elsewhere, or trained
     /// before cards existed).
+    /// Throws ``TrainingDataCardError`` when the file cannot be read or is not a JSON object of
+    /// strings (each key once).
     public static func read(modelFolder: URL) throws -> [String: String]? {
         let url = modelFolder.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        do {
-            return try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
-        } catch {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path,
-                NSLocalizedDescriptionKey: "'\(url.path)' is not a JSON object of strings: \(error)"])
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TrainingDataCardError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
+        func invalid(_ why: String) -> TrainingDataCardError { .notAnObjectOfStrings(path: url.path, reason: why) }
+        let value: JSONValue
+        do { value = try JSONValue.parse(data) } catch { throw invalid(error.message) }
+        guard case .object(let members) = value else { throw invalid("it is \(value.kind)") }
+        var card: [String: String] = [:]
+        for (key, v) in members {
+            guard case .string(let text) = v else { throw invalid("'\(key)' is \(v.kind)") }
+            guard card.updateValue(text, forKey: key) == nil else { throw invalid("'\(key)' appears twice") }
+        }
+        return card
     }
 
     /// Writes `card` into `modelFolder` (sorted keys, so identical cards are identical files).
     public static func write(_ card: [String: String], modelFolder: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(card).write(to: modelFolder.appendingPathComponent(fileName), options: .atomic)
+        try JSONValue(object: card.mapValues(JSONValue.string)).encoded([.prettyPrinted, .sortedKeys])
+            .write(to: modelFolder.appendingPathComponent(fileName), options: .atomic)
     }
+}
+
+/// Why a model's `training_data.json` could not be read.
+///
+/// ```swift
+/// do { _ = try TrainingDataCard.read(modelFolder: url) }
+/// catch let e as TrainingDataCardError { print(e) }   // "'m/training_data.json' is not a JSON object of strings: 'size' is a number"
+/// ```
+public enum TrainingDataCardError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The file could not be read: path, reason.
+    case unreadable(path: String, reason: String)
+    /// The file is not a JSON object of strings: path, what is wrong.
+    case notAnObjectOfStrings(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, why): return "cannot read '\(path)': \(why)"
+        case let .notAnObjectOfStrings(path, why): return "'\(path)' is not a JSON object of strings: \(why)"
+        }
+    }
+
+    public var errorDescription: String? { description }
 }
 
 extension TrainingData {

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import SafeTensors
 
 /// The subset of diffusers' `UNet2DModel` `config.json` that ``UNet2D`` implements.
 /// Keys and defaults are diffusers' own; a key or value outside what is implemented is an
@@ -232,33 +234,39 @@ public struct UNet2DConfig: Equatable, Sendable {
         }
     }
 
-    /// The config as diffusers writes it (so diffusers can load a folder we save).
-    public func jsonObject() -> [String: Any] {
+    /// The config as diffusers writes it (so diffusers can load a folder we save), with this
+    /// package's own keys (camera bins, view tiles) where the config uses them.
+    ///
+    /// ```swift
+    /// let text = try UNet2DConfig().configJSON().encoded([.prettyPrinted, .sortedKeys])   // what UNet2D.save writes
+    /// ```
+    public func configJSON() -> JSONValue {
         var object = diffusersObject
-        if viewTiles { object[QuarterTurnTiles.configKey] = QuarterTurnTiles.cardValue }
+        if viewTiles { object[QuarterTurnTiles.configKey] = .string(QuarterTurnTiles.cardValue) }
         if let bins = cameraBins {
-            object[CameraBins.configKey] = ["azimuth_bins": bins.azimuthBins, "elevation_bins": bins.elevationBins,
-                                            "elevation_min_degrees": bins.elevationMinDegrees,
-                                            "elevation_max_degrees": bins.elevationMaxDegrees]
+            object[CameraBins.configKey] = ["azimuth_bins": .int(bins.azimuthBins), "elevation_bins": .int(bins.elevationBins),
+                                            "elevation_min_degrees": JSONValue(bins.elevationMinDegrees),
+                                            "elevation_max_degrees": JSONValue(bins.elevationMaxDegrees)]
         }
         return object
     }
 
-    private var diffusersObject: [String: Any] {
-        [
+    private var diffusersObject: JSONValue {
+        func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.int) ?? .null }
+        return [
             "_class_name": "UNet2DModel", "_diffusers_version": "0.42.1",
-            "sample_size": sampleSize, "in_channels": inChannels, "out_channels": outChannels,
-            "center_input_sample": centerInputSample, "time_embedding_type": "positional",
-            "flip_sin_to_cos": flipSinToCos, "freq_shift": freqShift,
-            "down_block_types": downBlockTypes, "up_block_types": upBlockTypes,
-            "block_out_channels": blockOutChannels, "layers_per_block": layersPerBlock,
-            "mid_block_scale_factor": midBlockScaleFactor, "downsample_padding": downsamplePadding,
+            "sample_size": .int(sampleSize), "in_channels": .int(inChannels), "out_channels": .int(outChannels),
+            "center_input_sample": .bool(centerInputSample), "time_embedding_type": "positional",
+            "flip_sin_to_cos": .bool(flipSinToCos), "freq_shift": .int(freqShift),
+            "down_block_types": .array(downBlockTypes.map(JSONValue.string)), "up_block_types": .array(upBlockTypes.map(JSONValue.string)),
+            "block_out_channels": .array(blockOutChannels.map(JSONValue.int)), "layers_per_block": .int(layersPerBlock),
+            "mid_block_scale_factor": JSONValue(midBlockScaleFactor), "downsample_padding": .int(downsamplePadding),
             "downsample_type": "conv", "upsample_type": "conv", "dropout": 0.0, "act_fn": "silu",
-            "attention_head_dim": attentionHeadDim as Any? ?? NSNull(),
-            "norm_num_groups": normNumGroups, "attn_norm_num_groups": attnNormNumGroups as Any? ?? NSNull(),
-            "norm_eps": normEps, "resnet_time_scale_shift": "default", "add_attention": addAttention,
-            "class_embed_type": NSNull(), "num_class_embeds": numClassEmbeds as Any? ?? NSNull(),
-            "num_train_timesteps": NSNull(),
+            "attention_head_dim": optional(attentionHeadDim),
+            "norm_num_groups": .int(normNumGroups), "attn_norm_num_groups": optional(attnNormNumGroups),
+            "norm_eps": JSONValue(normEps), "resnet_time_scale_shift": "default", "add_attention": .bool(addAttention),
+            "class_embed_type": nil, "num_class_embeds": optional(numClassEmbeds),
+            "num_train_timesteps": nil,
         ]
     }
 }

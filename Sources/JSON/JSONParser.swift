@@ -1,103 +1,32 @@
 import Foundation
 
-// A small strict JSON reader and writer (safetensors headers, scheduler configs). Unlike
-// JSONSerialization it keeps booleans apart from numbers and the order of object keys,
-// reports duplicate keys, and limits nesting depth.
+// The strict JSON reader behind every config and safetensors header the package reads. Unlike
+// JSONSerialization it keeps booleans apart from numbers, numbers as written and the order of
+// object keys (duplicates included, for the reader to report), and limits nesting depth.
 
-/// A parsed JSON value; objects keep their key order (and any duplicates).
-indirect enum JSONValue: Equatable {
-    case object([(key: String, value: JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    /// A number, as written (converted by the reader that knows what it expects).
-    case number(String)
-    case bool(Bool)
-    case null
-
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
-        switch (a, b) {
-        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        case let (.array(x), .array(y)): return x == y
-        case let (.string(x), .string(y)), let (.number(x), .number(y)): return x == y
-        case let (.bool(x), .bool(y)): return x == y
-        case (.null, .null): return true
-        default: return false
-        }
-    }
-
-    /// A short name of the value's kind (for error messages).
-    var kind: String {
-        switch self {
-        case .object: return "an object"
-        case .array: return "an array"
-        case .string: return "a string"
-        case .number: return "a number"
-        case .bool: return "a boolean"
-        case .null: return "null"
-        }
-    }
-
-    /// The value of an integer literal in `0…Int.max`, or nil.
-    var nonNegativeInt: Int? {
-        guard case .number(let s) = self, !s.contains(where: { $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" }) else { return nil }
-        return Int(s)
-    }
-
-    /// The value of a number literal, or nil.
-    var doubleValue: Double? {
-        guard case .number(let s) = self else { return nil }
-        return Double(s)
-    }
-
-    /// The text of a value as JSON would write it (numbers as written), for error messages.
-    var brief: String {
-        switch self {
-        case .object: return "an object"
-        case .array: return "an array"
-        case .string(let s): return "'\(s)'"
-        case .number(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        }
-    }
-
-    /// Parses UTF-8 `data` as one JSON value.
-    static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
+extension JSONValue {
+    /// Parses UTF-8 `data` as one JSON value (surrounding whitespace allowed). Throws
+    /// ``JSONSyntaxError`` with the byte position of the first problem.
+    ///
+    /// ```swift
+    /// try JSONValue.parse(Data(#"{"a": [1, true]}"#.utf8))   // ["a": [.number("1"), .bool(true)]]
+    /// try JSONValue.parse(Data("[1,]".utf8))                 // throws "unexpected character at byte 3"
+    /// ```
+    public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
         let result = data.withUnsafeBytes { raw in
             Result { () throws(JSONSyntaxError) -> JSONValue in try parse(raw) }
         }
         return try result.get()
     }
 
-    /// Parses `bytes` (UTF-8) as one JSON value, allowing surrounding whitespace.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
+    /// Parses `bytes` (UTF-8) as one JSON value, allowing surrounding whitespace (see ``parse(_:)-(Data)``).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
         var p = Parser(bytes: bytes)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
         p.skipWhitespace()
         if p.pos != bytes.count { throw p.fail("unexpected data after the JSON value") }
         return v
-    }
-
-    /// The JSON text of a string literal, quotes included (serde_json's escaping).
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     private struct Parser {
@@ -252,7 +181,14 @@ indirect enum JSONValue: Equatable {
     }
 }
 
-/// A JSON syntax error with its byte position.
-struct JSONSyntaxError: Error {
-    let message: String
+/// Why text is not JSON, with the byte position of the problem.
+///
+/// ```swift
+/// do { _ = try JSONValue.parse(Data("{".utf8)) } catch { print(error.message) }   // "expected a string key at byte 1"
+/// ```
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong and where ("expected ',' or '}' at byte 12").
+    public let message: String
+
+    public var description: String { message }
 }

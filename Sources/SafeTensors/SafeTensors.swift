@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TensorCore
 
 /// Reads and writes the safetensors format (https://github.com/huggingface/safetensors),

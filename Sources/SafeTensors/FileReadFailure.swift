@@ -7,8 +7,9 @@ import Foundation
 /// ```swift
 /// do { _ = try Data(contentsOf: url) } catch { print(FileReadFailure.reason(url, error)) }
 /// ```
-enum FileReadFailure {
-    static func reason(_ url: URL, _ error: any Error) -> String {
+/// Package-wide: every reader of model files (safetensors, checkpoints, Diffusion's configs) uses it.
+package enum FileReadFailure {
+    package static func reason(_ url: URL, _ error: any Error) -> String {
         let fm = FileManager.default
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isFolder) {

@@ -1,7 +1,21 @@
 import Foundation
 import Testing
 import TensorCore
-@testable import Diffusion
+@testable import SafeTensors
+
+/// A file in Tests/SafeTensorsTests/Fixtures (copied into the test bundle).
+private func fixtureURL(_ name: String) throws -> URL {
+    let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures").appendingPathComponent(name)
+    try #require(FileManager.default.fileExists(atPath: url.path), "missing fixture \(name)")
+    return url
+}
+
+/// A fresh temporary folder, removed by the caller.
+private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
 
 /// Expected contents of Fixtures/mixed_dtypes.safetensors (Fixtures/make_safetensors_fixture.py).
 private struct ExpectedTensor: Decodable {
