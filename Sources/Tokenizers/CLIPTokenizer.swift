@@ -95,15 +95,7 @@ public struct CLIPTokenizer: Sendable {
     ///   when `maxLength` is below 2.
     public init(vocabulary: [String: Int], merges: [(String, String)], specialTokens: SpecialTokens = .init(),
                 maxLength: Int = 77, variant: Variant = .slow) throws {
-        var added: [AddedTokens.Token] = []
-        // transformers wraps start, end and unknown as normalised added tokens; a pad token given
-        // as plain text is added unnormalised. (A token missing from the vocabulary is reported below.)
-        for (content, normalized) in [(specialTokens.start, true), (specialTokens.end, true),
-                                      (specialTokens.unknown, true), (specialTokens.padding, false)]
-        where !added.contains(where: { $0.content == content }) {
-            if let id = vocabulary[content] { added.append(.init(content: content, id: id, normalized: normalized)) }
-        }
-        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, specialTokens: specialTokens,
+        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: [], specialTokens: specialTokens,
                       maxLength: maxLength, variant: variant, tokenFiles: [:], vocabularyFile: "vocabulary")
     }
 
@@ -117,14 +109,16 @@ public struct CLIPTokenizer: Sendable {
                                               value: String(maxLength), expected: "at least 2 (the start and end tokens)")
         }
         var added = addedTokens
-        // Every special token is an added token (transformers adds those its configuration does not list).
+        // Every special token is an added token; transformers adds those its configuration does not
+        // list: start, end and unknown normalised (the fast tokenizer finds them in lower-cased
+        // text), a pad token given as plain text unnormalised (found only as written).
         for (key, content) in [("bos_token", specialTokens.start), ("eos_token", specialTokens.end),
                                ("unk_token", specialTokens.unknown), ("pad_token", specialTokens.padding)]
         where !added.contains(where: { $0.content == content }) {
             guard let id = vocabulary[content] else {
                 throw TokenizerError.unknownToken(file: tokenFiles[key] ?? vocabularyFile, key: key, token: content)
             }
-            added.append(.init(content: content, id: id, normalized: false))
+            added.append(.init(content: content, id: id, normalized: key != "pad_token"))
         }
         let addedTokens = AddedTokens(added)
         func id(_ content: String) -> Int { addedTokens.id(of: content)! }
