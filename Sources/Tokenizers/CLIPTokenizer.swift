@@ -92,7 +92,7 @@ public struct CLIPTokenizer: Sendable {
     /// ```
     /// - Throws: ``TokenizerError/unknownToken(file:key:token:)`` (file `vocabulary`) when a
     ///   special token is not in `vocabulary`; ``TokenizerError/invalidValue(file:key:value:expected:)``
-    ///   when `maxLength` is below 2.
+    ///   when `maxLength` is not from 2 to 65,536.
     public init(vocabulary: [String: Int], merges: [(String, String)], specialTokens: SpecialTokens = .init(),
                 maxLength: Int = 77, variant: Variant = .slow) throws {
         try self.init(vocabulary: vocabulary, merges: merges, addedTokens: [], specialTokens: specialTokens,
@@ -104,9 +104,9 @@ public struct CLIPTokenizer: Sendable {
     init(vocabulary: [String: Int], merges: [(String, String)], addedTokens: [AddedTokens.Token],
          specialTokens: SpecialTokens, maxLength: Int, variant: Variant,
          tokenFiles: [String: String], vocabularyFile: String) throws {
-        guard maxLength >= 2 else {
+        guard (2...TokenizerFiles.largestMaxLength).contains(maxLength) else {
             throw TokenizerError.invalidValue(file: tokenFiles["model_max_length"] ?? vocabularyFile, key: "model_max_length",
-                                              value: String(maxLength), expected: "at least 2 (the start and end tokens)")
+                                              value: String(maxLength), expected: "an integer from 2 to \(TokenizerFiles.largestMaxLength)")
         }
         var added = addedTokens
         // Every special token is an added token; transformers adds those its configuration does not

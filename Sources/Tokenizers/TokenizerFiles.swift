@@ -8,8 +8,8 @@ extension CLIPTokenizer {
     /// - `vocab.json` + `merges.txt` (what released Stable Diffusion folders ship), or, when they
     ///   are not both there, `tokenizer.json` (the fast-tokenizer file transformers 5 saves alone:
     ///   `model.vocab`, `model.merges` as `"a b"` strings or `["a", "b"]` pairs, `added_tokens`);
-    /// - `tokenizer_config.json`, if present: `model_max_length` (77 when absent or set to
-    ///   transformers' "no limit" placeholder, 1e30), `bos_token`, `eos_token`, `unk_token`,
+    /// - `tokenizer_config.json`, if present: `model_max_length` (2 to 65,536; 77 when absent or
+    ///   set to transformers' "no limit" placeholder, 1e30), `bos_token`, `eos_token`, `unk_token`,
     ///   `pad_token` (text or `{"content": …}`) and `added_tokens_decoder`;
     /// - `special_tokens_map.json`, if present and `tokenizer_config.json` has no
     ///   `added_tokens_decoder`: its token keys override the config's, as in transformers.
@@ -236,14 +236,17 @@ enum TokenizerFiles {
         }
     }
 
+    /// The most tokens a `model_max_length` may ask for (CLIP's text models take 77).
+    static let largestMaxLength = 65_536
+
     private static func maxLength(_ value: Any, file: String) throws -> Int {
-        let expected = "an integer of at least 2"
+        let expected = "an integer from 2 to \(largestMaxLength)"
         guard !isBoolean(value), let number = value as? NSNumber else {
             throw TokenizerError.invalidValue(file: file, key: "model_max_length", value: describe(value), expected: expected)
         }
         let double = number.doubleValue
-        if double >= 1e9 { return 77 }  // transformers' VERY_LARGE_INTEGER: no length was saved.
-        guard double >= 2, double == double.rounded() else {
+        if double >= 1e18 { return 77 }  // transformers' VERY_LARGE_INTEGER (1e30): no length was saved.
+        guard double >= 2, double <= Double(largestMaxLength), double == double.rounded() else {
             throw TokenizerError.invalidValue(file: file, key: "model_max_length", value: describe(value), expected: expected)
         }
         return Int(double)

@@ -66,6 +66,8 @@ import Testing
         #expect(file.hasSuffix("/tokenizer_config.json"))
         let tooShort = try #require(try error { try $0.write("tokenizer_config.json", #"{"model_max_length": 1}"#) })
         #expect(tooShort.description.contains("model_max_length"))
+        let tooLong = try #require(try error { try $0.write("tokenizer_config.json", #"{"model_max_length": 500000000}"#) })
+        #expect(tooLong.description.contains("'model_max_length' is 500000000, expected an integer from 2 to 65536"))
         let token = try #require(try error { try $0.write("tokenizer_config.json", #"{"eos_token": 5}"#) })
         #expect(token.description.contains("tokenizer_config.json") && token.description.contains("'eos_token'"))
         let corrupt = try #require(try error {
