@@ -9,6 +9,7 @@ import PackageDescription
 /// Diffreps + Diffusion ← Toys, Sampling; Diffusion + Diffreps + Toys + PNGIO + SafeTensors ← Evaluation;
 /// TensorCore + PNGIO + JSON ← RunSupport;
 /// TensorCore ← TestSupport (Tests/TestSupport: assertions the test targets share);
+/// Tokenizers (CLIP's tokenizer; Foundation only, no other module);
 /// DefaultModel (Assets/: the embedded model and classifier); all of them ← diffrep (CLI).
 let package = Package(
     name: "Diffreps",
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "Toys", targets: ["Toys"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "DefaultModel", targets: ["DefaultModel"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .executable(name: "diffrep", targets: ["DiffrepCLI"]),
         .executable(name: "diffrep-bench", targets: ["DiffrepBench"]),
         .executable(name: "seed-sweep", targets: ["SeedSweep"]),
@@ -58,6 +60,8 @@ let package = Package(
         .target(name: "Toys", dependencies: ["TensorCore", "Diffreps", "Diffusion"]),
         // Judging samples against real toys: a toys classifier, KID, diversity, turntable 3D consistency.
         .target(name: "Evaluation", dependencies: ["TensorCore", "PNGIO", "SafeTensors", "Diffusion", "Diffreps", "Toys"]),
+        // CLIP's byte-level BPE tokenizer for Stable Diffusion text prompts (Foundation only).
+        .target(name: "Tokenizers"),
         // What every `diffrep` subcommand needs: progress bar, run manifest, output folder, plots, CSV logs.
         .target(name: "RunSupport", dependencies: ["TensorCore", "PNGIO", "JSON"]),
 
@@ -87,5 +91,6 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Toys", "Diffreps", "Diffusion", "SafeTensors", "TensorCore", "DefaultModel"]),
         .testTarget(name: "ToysTests", dependencies: ["Toys", "Diffreps", "Diffusion", "TensorCore"]),
         .testTarget(name: "DiffrepsTests", dependencies: ["Diffreps", "JSON", "SafeTensors", "TensorCore", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
     ]
 )

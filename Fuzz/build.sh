@@ -25,7 +25,7 @@ if [ ${#targets[@]} -eq 0 ]; then
     for f in Fuzz/*.swift; do targets+=("$(basename "$f" .swift)"); done
 fi
 
-for module in PNGIO JSON SafeTensors Diffusion Diffreps; do
+for module in PNGIO JSON SafeTensors Diffusion Diffreps Tokenizers; do
     swift build -c release -j "$JOBS" --build-path "$BUILD" "${spm_sanitizers[@]}" --target "$module" 2>&1 | grep -v '^\[' || true
     [ -f "$BUILD/release/Modules/$module.swiftmodule" ] || { echo "fuzz build: module $module failed to build" >&2; exit 1; }
 done
@@ -34,7 +34,7 @@ R=$BUILD/release
 numerics=$(ls -d "$BUILD"/checkouts/swift-numerics 2>/dev/null || ls -d .build/checkouts/swift-numerics)
 objects=("$R"/RealModule.build/*.o "$R"/ComplexModule.build/*.o "$R"/Numerics.build/*.o
          "$R"/_NumericsShims.build/*.o "$R"/TensorCore.build/*.o "$R"/PNGIO.build/*.o
-         "$R"/JSON.build/*.o "$R"/SafeTensors.build/*.o "$R"/Diffusion.build/*.o "$R"/Diffreps.build/*.o)
+         "$R"/JSON.build/*.o "$R"/SafeTensors.build/*.o "$R"/Diffusion.build/*.o "$R"/Diffreps.build/*.o "$R"/Tokenizers.build/*.o)
 mkdir -p "$OUT"
 for t in "${targets[@]}"; do
     echo "fuzz build: $t"

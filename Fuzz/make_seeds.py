@@ -104,6 +104,22 @@ def png(ihdr, idat):
 # 69 bytes claiming 16000×16000 RGBA: once made the reader allocate 1 GB (ReadErrorTests).
 put("png_decode", "oom-tiny-file-huge-header.png", png(struct.pack(">IIBBBBB", 16000, 16000, 8, 6, 0, 0, 0), zlib.compress(b"\0" * 100)))
 
+# CLIP tokenizer: the first byte picks prompt (0), tokenizer.json (1), tokenizer_config.json (2),
+# vocab.json + NUL + merges.txt (3); see Fuzz/clip_tokenizer.swift.
+tok_fixtures = os.path.join("Tests", "TokenizersTests", "Fixtures")
+for i, prompt in enumerate(["a photo of a cat", "DON'T it'ſ ΟΔΟΣ 猫の写真 👨\u200d👩 \ufeff\x00\x85", "<|startoftext|>x<|ENDOFTEXT|>!!",
+                            "a " * 80, "wow!!! 3.14 caf\u00e9 cafe\u0301 \t\n\u2028"]):
+    put("clip_tokenizer", f"prompt_{i}.txt", b"\x00" + prompt.encode())
+small_vocab = {"a": 0, "b": 1, "a</w>": 2, "b</w>": 3, "ab</w>": 4, "!": 5, "<|startoftext|>": 6, "<|endoftext|>": 7}
+small = {"model": {"type": "BPE", "vocab": small_vocab, "merges": [["a", "b</w>"]], "end_of_word_suffix": "</w>"},
+         "added_tokens": [{"id": 6, "content": "<|startoftext|>", "normalized": True}, {"id": 7, "content": "<|endoftext|>", "normalized": True}]}
+put("clip_tokenizer", "tokenizer_json_pairs.json", b"\x01" + json.dumps(small).encode())
+small["model"]["merges"] = ["a b</w>"]
+put("clip_tokenizer", "tokenizer_json_strings.json", b"\x01" + json.dumps(small).encode())
+put("clip_tokenizer", "config_sd2.json", b"\x02" + read(tok_fixtures, "sd2", "tokenizer_config.json"))
+put("clip_tokenizer", "config_legacy.json", b"\x02" + json.dumps({"model_max_length": 8, "pad_token": "!", "bos_token": {"content": "<|startoftext|>"}}).encode())
+put("clip_tokenizer", "vocab_merges.txt", b"\x03" + json.dumps(small_vocab).encode() + b"\x00#version: 0.2\na b</w>\n")
+
 # Checkpoints written by the targets (see the docstring)
 if len(sys.argv) == 3:
     nerf, state = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
