@@ -104,5 +104,3 @@ extension ImageCommand {
         return e
     }
 }
-
-/// Sample diversity: the mean RMS pixel distance over all pairs.
