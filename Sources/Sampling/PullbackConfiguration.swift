@@ -108,7 +108,7 @@ extension PullbackSampler {
         /// PullbackSampler.Configuration(sigmas: sigmas).settings(for: nerf).state   // .denoised
         /// ```
         public func settings<R: Diffrep>(for diffrep: R) -> DiffrepSettings {
-            ((diffrep as? any PullbackDefaults)?.pullbackDefaults ?? .general).overridden(by: self)
+            DiffrepSettings.defaults(for: diffrep).overridden(by: self)
         }
 
         /// Throws ``SamplingError/invalidConfiguration(_:)`` unless the settings make sense

@@ -34,6 +34,15 @@ extension PullbackSampler {
         /// no resampling — exact on pixel grids (DDIM) and pixel panoramas (MultiDiffusion).
         public static let general = DiffrepSettings()
 
+        /// `diffrep`'s own settings (``PullbackDefaults``), or ``general`` for a diffrep without any.
+        ///
+        /// ```swift
+        /// PullbackSampler.DiffrepSettings.defaults(for: nerf).solver      // .adam(steps: 20, learningRate: 0.2)
+        /// ```
+        public static func defaults<R: Diffrep>(for diffrep: R) -> DiffrepSettings {
+            (diffrep as? any PullbackDefaults)?.pullbackDefaults ?? .general
+        }
+
         /// These settings with every member `configuration` gives replaced by its value.
         func overridden(by configuration: Configuration) -> DiffrepSettings {
             var s = self

@@ -58,11 +58,13 @@ import Sampling
         var rng = RandomGenerator(seed: 5)
         let denoiser = GaussianDenoiser(mean: rng.uniform([3, 8, 8], in: -0.5...0.5), variance: 0.05)
         let config = PullbackSampler.Configuration(sigmas: KarrasSchedule.sigmas(steps: 4, sigmaMin: 0.05, sigmaMax: 2), seed: 2)
-        func sampled(smoothness: Float) throws -> VoxelGridField {
+        func sampled(smoothness: Float, solver: LeastSquaresSolver? = nil) throws -> VoxelGridField {
             let nerf = Self.nerf()
             nerf.smoothness = smoothness
             nerf.sparsity = 0
-            try PullbackSampler(denoiser: denoiser, configuration: config).sample(nerf)
+            var c = config
+            c.solver = solver
+            try PullbackSampler(denoiser: denoiser, configuration: c).sample(nerf)
             return nerf.field as! VoxelGridField
         }
         func roughness(_ f: VoxelGridField) -> Float {
@@ -71,6 +73,9 @@ import Sampling
         let free = try sampled(smoothness: 0), smooth = try sampled(smoothness: 1)
         #expect(parameterValues(free.parameters) != parameterValues(smooth.parameters), "the prior did not change the solve")
         #expect(roughness(smooth) < 0.8 * roughness(free), "smoothness prior: TV² \(roughness(smooth)) against \(roughness(free)) without it")
+        // The control: with conjugate gradients the prior never reaches the solve.
+        let cg = LeastSquaresSolver.conjugateGradient()
+        #expect(parameterValues(try sampled(smoothness: 0, solver: cg).parameters) == parameterValues(try sampled(smoothness: 1, solver: cg).parameters))
     }
 }
 
