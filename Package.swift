@@ -5,7 +5,7 @@ import PackageDescription
 /// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
 /// JSON (the one JSON value type; Foundation only); TensorCore;
 /// TensorCore + JSON ← SafeTensors; TensorCore ← PNGIO;
-/// TensorCore + JSON + SafeTensors ← Diffusion; TensorCore + JSON + SafeTensors ← Diffreps;
+/// TensorCore + JSON + SafeTensors + PNGIO ← Diffusion; TensorCore + JSON + SafeTensors ← Diffreps;
 /// Diffreps + Diffusion ← Toys, Sampling; Diffusion + Diffreps + Toys + PNGIO + SafeTensors ← Evaluation;
 /// TensorCore + PNGIO + JSON ← RunSupport;
 /// TensorCore ← TestSupport (Tests/TestSupport: assertions the test targets share);
@@ -48,8 +48,8 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Safetensors files and parameter checkpoints: weights for Diffusion, NeRF checkpoints for Diffreps.
         .target(name: "SafeTensors", dependencies: ["TensorCore", "JSON"]),
-        // Denoisers, noise schedules, samplers, UNet2D, training (COpenBLAS: LAPACK for SymmetricEigen).
-        .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "COpenBLAS"]),
+        // Denoisers, noise schedules, samplers, UNet2D, training (PNGIO: PNG folders as training data; COpenBLAS: LAPACK for SymmetricEigen).
+        .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "PNGIO", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-unet-mv"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs (and their checkpoints).

@@ -23,7 +23,7 @@ public enum LeastSquaresSolver: Sendable, Equatable {
     /// every noise level.
     case adam(steps: Int = 20, learningRate: Float = 0.2)
 
-    /// The default: conjugate gradients.
+    /// Conjugate gradients: the solve of diffreps without defaults of their own (``PullbackDefaults``; a NeRF takes ``adam(steps:learningRate:)``).
     public static let `default` = LeastSquaresSolver.conjugateGradient()
 
     /// Moves `diffrep`'s parameters by the least-squares change that takes the renders of

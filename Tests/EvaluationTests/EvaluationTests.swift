@@ -41,6 +41,15 @@ import DefaultModel
         let aligned = FeatureDiversity.meanPairwiseDistance(aligned: [[[0], [0]], [[2], [4]]])
         #expect(abs(aligned - 3) < 1e-9)
     }
+
+    /// Pixel-space diversity (`diffrep image`'s): the RMS distance per pair, averaged over pairs.
+    @Test func pixelDiversityIsMeanPairwiseRMS() {
+        let a = Tensor([1, 2, 2], data: [0, 0, 0, 0]), b = Tensor([1, 2, 2], data: [1, 1, 1, 1])
+        let c = Tensor([1, 2, 2], data: [3, 0, 0, 0])
+        let ab = 1.0, ac = (9.0 / 4).squareRoot(), bc = ((4.0 + 1 + 1 + 1) / 4).squareRoot()
+        #expect(abs(FeatureDiversity.meanPairwiseRMS([a, b, c]) - (ab + ac + bc) / 3) < 1e-6)
+        #expect(FeatureDiversity.meanPairwiseRMS([a]) == 0)
+    }
 }
 
 @Suite struct TurntableConsistencyTests {

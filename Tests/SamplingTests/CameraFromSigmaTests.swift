@@ -21,8 +21,8 @@ private final class ConditionRecorder: Denoiser, @unchecked Sendable {
 @Suite struct CameraFromSigmaTests {
     func run(cameraFromSigma: Float?) throws -> [(sigma: Float, conditions: [DenoiserCondition]?)] {
         let nerf = NeRFDiffrep(field: VoxelGridField(resolution: 6), imageSize: 8, renderer: NeRFRenderer(samplesPerRay: 6))
-        var config = PullbackSampler.Configuration(sigmas: [4, 2, 1, 0], viewsPerStep: 2, solver: .conjugateGradient(iterations: 1),
-                                                   seed: 5, classLabel: 3, state: .denoised)
+        var config = PullbackSampler.Configuration(sigmas: [4, 2, 1, 0], viewsPerStep: 2, resample: 1,
+                                                   solver: .conjugateGradient(iterations: 1), seed: 5, classLabel: 3, state: .denoised)
         config.cameraFromSigma = cameraFromSigma
         let recorder = ConditionRecorder()
         try PullbackSampler(denoiser: recorder, configuration: config).sample(nerf)

@@ -6,8 +6,8 @@ import Diffusion
 
 /// Carried noise for multi-view models (one image per tile slot) and noise attached to azimuths.
 @Suite struct CarriedNoiseTests {
-    func sampler(images: Int, rho: Float = 1) -> PullbackSampler {
-        denoisedStateSampler(side: 4) { c in
+    func state(images: Int, rho: Float = 1, carried: [Float]) -> DenoisedState {
+        denoisedState(carried: carried) { c in
             c.carriedNoiseImages = images
             c.noiseCorrelation = rho
         }
@@ -17,13 +17,13 @@ import Diffusion
         var rng = RandomGenerator(seed: 2)
         let per = 3 * 4 * 4
         let carried = rng.normalValues(4 * per)
-        let noise = sampler(images: 4).viewNoise(shape: [8, 3, 4, 4], carried: carried, fresh: &rng)
+        let noise = state(images: 4, carried: carried).mixedNoise(shape: [8, 3, 4, 4], fresh: &rng)
         for k in 0..<8 {
             #expect(Array(noise.data[(k * per)..<((k + 1) * per)]) == Array(carried[((k % 4) * per)..<((k % 4 + 1) * per)]), "view \(k)")
         }
         // Mixed with fresh noise, each view still takes √ρ of its own slot's image.
         var fresh = RandomGenerator(seed: 9), copy = fresh
-        let mixed = sampler(images: 4, rho: 0.36).viewNoise(shape: [8, 3, 4, 4], carried: carried, fresh: &fresh)
+        let mixed = state(images: 4, rho: 0.36, carried: carried).mixedNoise(shape: [8, 3, 4, 4], fresh: &fresh)
         let e = copy.normalValues(8 * per)
         let j = 6 * per + 5                                    // view 6 → slot 2
         #expect(abs(mixed.data[j] - (0.6 * carried[2 * per + 5] + 0.8 * e[j])) < 1e-5)
@@ -32,29 +32,31 @@ import Diffusion
     @Test func oneImageIsTheSameInEveryViewAsBefore() {
         var rng = RandomGenerator(seed: 3)
         let carried = rng.normalValues(48)
-        let noise = sampler(images: 1).viewNoise(shape: [3, 3, 4, 4], carried: carried, fresh: &rng)
+        let noise = state(images: 1, carried: carried).mixedNoise(shape: [3, 3, 4, 4], fresh: &rng)
         #expect(noise.data == carried + carried + carried)
     }
 
     @Test func aboveTheSwitchEveryViewTakesItsCarriedImage() {
-        let s = denoisedStateSampler(side: 4) { c in
-            c.noiseCorrelation = 0
-            c.carriedAboveSigma = 1.5
-        }
         let grid = PixelImage(channels: 3, height: 4, width: 4)
         var rng = RandomGenerator(seed: 4)
         let carried = rng.normalValues(48)
-        let high = s.denoisedStateNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], carried: carried, sigma: 2, fresh: &rng)
+        let s = denoisedState(carried: carried) { c in
+            c.noiseCorrelation = 0
+            c.carriedAboveSigma = 1.5
+        }
+        let high = s.viewNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], sigma: 2, fresh: &rng)
         #expect(high.data == carried + carried)
-        let low = s.denoisedStateNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], carried: carried, sigma: 1.5, fresh: &rng)
+        let low = s.viewNoise(grid, views: [(), ()], shape: [2, 3, 4, 4], sigma: 1.5, fresh: &rng)
         #expect(Array(low.data[0..<48]) != carried)            // ρ = 0 at and below the switch: fresh noise
-        var bad = s.configuration
+        var bad = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
         bad.carriedAboveSigma = -1
-        #expect(throws: SamplingError.self) { try bad.validate() }
+        #expect(throws: SamplingError.invalidConfiguration("carried-above-sigma must be a finite σ ≥ 0, got -1.0")) { try bad.validate() }
     }
 
     @Test func aBadImageCountIsRefused() {
-        #expect(throws: SamplingError.self) { try sampler(images: 0).configuration.validate() }
+        var bad = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
+        bad.carriedNoiseImages = 0
+        #expect(throws: SamplingError.invalidConfiguration("carried noise images must be ≥ 1, got 0")) { try bad.validate() }
     }
 
     @Test func azimuthNoiseBelongsToTheAzimuth() {

@@ -40,7 +40,8 @@ import Diffreps
         // The windows' noise is the panorama's, not fresh per window.
         let views: [Float] = [0, 2]
         var fresh = RandomGenerator(seed: 1)
-        let e = sampler.denoisedStateNoise(pano, views: views, shape: [2, 2, 4, 4], carried: nil, fresh: &fresh)
+        let state = try #require(PullbackRun(sampler, diffrep: pano, carried: nil).state as? DenoisedState)
+        let e = state.viewNoise(pano, views: views, shape: [2, 2, 4, 4], fresh: &fresh)
         #expect(e.data == pano.viewConsistentNoise(views, seed: config.seed ^ 0x5E_ED_0F_5E_ED)!.data)
         func run() throws -> [Float] {
             let p = PanoramaField(channels: 2, height: 4, width: 12, windowWidth: 4, hidden: 8, layers: 2)

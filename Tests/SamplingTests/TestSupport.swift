@@ -3,7 +3,7 @@ import Testing
 import TensorCore
 import Diffusion
 import Diffreps
-import Sampling
+@testable import Sampling
 
 /// The largest `|a_i − b_i|` (infinity when the sizes differ or a value is NaN).
 func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
@@ -64,11 +64,12 @@ final class CountingDenoiser: Denoiser, @unchecked Sendable {
     }
 }
 
-/// A denoised-state pullback sampler over `[3, side, side]` renders, for tests of its per-view
-/// noise (two levels, σ 2 → 1 → 0; its denoiser is never called there); `configure` sets the
-/// noise options.
-func denoisedStateSampler(side: Int, _ configure: (inout PullbackSampler.Configuration) -> Void) -> PullbackSampler {
+/// The denoised state a run with `configure`'s noise options holds (its other settings the
+/// general defaults), carrying `carried` (`carriedNoiseImages` images, nil: nothing carried).
+func denoisedState(carried: [Float]?, _ configure: (inout PullbackSampler.Configuration) -> Void = { _ in }) -> DenoisedState {
     var c = PullbackSampler.Configuration(sigmas: [2, 1, 0], state: .denoised)
     configure(&c)
-    return PullbackSampler(denoiser: GaussianDenoiser(mean: Tensor.zeros([3, side, side]), variance: 1), configuration: c)
+    let settings = PullbackSampler.DiffrepSettings.general.overridden(by: c)
+    return DenoisedState(settings: settings, configuration: c,
+                         carried: carried.map { CarriedNoise(values: $0, count: settings.carriedNoiseImages) })
 }

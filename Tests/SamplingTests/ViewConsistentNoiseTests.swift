@@ -10,8 +10,8 @@ import Diffusion
     let nerf = NeRFDiffrep(field: VoxelGridField(resolution: 8), imageSize: 16, renderer: NeRFRenderer(samplesPerRay: 8))
     let views = [OrbitView(azimuth: 0, elevation: 0.2), OrbitView(azimuth: 1, elevation: 0.3)]
 
-    func sampler(rho: Float, sharedMean: Bool) -> PullbackSampler {
-        denoisedStateSampler(side: 16) { c in
+    func state(rho: Float, sharedMean: Bool, carried: [Float]) -> DenoisedState {
+        denoisedState(carried: carried) { c in
             c.viewConsistentNoise = true
             c.noiseCorrelation = rho
             c.shareNoiseMean = sharedMean
@@ -22,13 +22,13 @@ import Diffusion
         var rng = RandomGenerator(seed: 1)
         let carried = rng.normalValues(3 * 16 * 16)
         let e = nerf.viewConsistentNoise(views, seed: PullbackSampler.Configuration(sigmas: [1, 0]).seed ^ 0x5E_ED_0F_5E_ED)!
-        let alone = sampler(rho: 0, sharedMean: false).denoisedStateNoise(nerf, views: views, shape: [2, 3, 16, 16], carried: carried, fresh: &rng)
+        let alone = state(rho: 0, sharedMean: false, carried: carried).viewNoise(nerf, views: views, shape: [2, 3, 16, 16], fresh: &rng)
         #expect(alone.data == e.data)
-        let mixed = sampler(rho: 0.25, sharedMean: false).denoisedStateNoise(nerf, views: views, shape: [2, 3, 16, 16], carried: carried, fresh: &rng)
+        let mixed = state(rho: 0.25, sharedMean: false, carried: carried).viewNoise(nerf, views: views, shape: [2, 3, 16, 16], fresh: &rng)
         let b = Float(0.75).squareRoot()
         let want: Float = 0.5 * carried[5] + b * e.data[5]
         #expect(abs(mixed.data[5] - want) < 1e-5)
-        let shared = sampler(rho: 0, sharedMean: true).denoisedStateNoise(nerf, views: views, shape: [2, 3, 16, 16], carried: carried, fresh: &rng)
+        let shared = state(rho: 0, sharedMean: true, carried: carried).viewNoise(nerf, views: views, shape: [2, 3, 16, 16], fresh: &rng)
         let plane = 256
         for k in 0..<2 { for c in 0..<3 {
             let lo = (k * 3 + c) * plane

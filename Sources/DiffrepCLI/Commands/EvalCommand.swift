@@ -187,10 +187,10 @@ struct EvalNerfCommand: ParsableCommand {
 
     /// The NeRF of a run folder, rebuilt from its settings and `nerf.safetensors`.
     func loadNeRF(_ run: RunFolder) throws -> NeRFDiffrep {
-        guard let kind = FieldKind(rawValue: run.settings["field"]?.stringValue ?? "grid") else {
+        guard let kind = RadianceFieldKind(rawValue: run.settings["field"]?.stringValue ?? RadianceFieldKind.grid.rawValue) else {
             throw ValidationError("'\(run.url.path)': unknown field \(run.settings["field"]?.brief ?? "")")
         }
-        let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: 32), seed: UInt64(run.seed)),
+        let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: RadianceFieldKind.defaultGridResolution), seed: UInt64(run.seed)),
                                imageSize: 32, renderer: NeRFRenderer(samplesPerRay: run.int("samples_per_ray", default: 48)))
         _ = try NerfRunCheckpoint.parameters(run.url.appendingPathComponent("nerf.safetensors"), into: nerf)
         return nerf

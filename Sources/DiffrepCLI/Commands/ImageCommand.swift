@@ -27,10 +27,6 @@ struct ImageCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out = "out/image"
 
-    /// What the pullback sampler keeps in the diffrep: a SIREN holds the denoised estimate (it
-    /// cannot hold σ_max-sized white noise; measured in docs/DESIGN.md §2), the others the noisy state.
-    var pullbackState: PullbackState { representation == .siren ? .denoised : .noisy }
-
     func validate() throws {
         try OptionCheck.range("--count", count, OptionLimits.sampleCount)
         try OptionCheck.range("--display-size", displaySize, OptionLimits.displaySize)
@@ -42,8 +38,7 @@ struct ImageCommand: ParsableCommand {
         let m = try model.load()
         try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
-            .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 }
-            .merging(sampling.sampler == .pullback ? pullbackState.settings : [:]) { $1 })
+            .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 })
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         var images: [Tensor] = [], shown: [Tensor] = []
         var denoiserSeconds = 0.0, solveSeconds = 0.0
@@ -53,18 +48,20 @@ struct ImageCommand: ParsableCommand {
             switch representation {
             case .grid:
                 let image = PixelImage(channels: c, height: h, width: w)
-                report = try sampling.run(image, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1)
+                manifest.settings.merge(sampling.stateSettings(for: image)) { $1 }
+                report = try sampling.run(image, model: m, seed: seed, label: "image \(k + 1)/\(count)")
                 images.append(image.pixels.detached())
                 shown.append(image.pixels.detached())
             case .field:
                 let field = FourierFieldImage(channels: c, height: h, width: w, seed: seed)
-                report = try sampling.run(field, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1)
+                manifest.settings.merge(sampling.stateSettings(for: field)) { $1 }
+                report = try sampling.run(field, model: m, seed: seed, label: "image \(k + 1)/\(count)")
                 images.append(field.render([()]).reshaped([c, h, w]).detached())
                 shown.append(field.render(height: displaySize, width: displaySize))
             case .siren:
                 let siren = SirenImage(channels: c, height: h, width: w, seed: seed)
-                report = try sampling.run(siren, model: m, seed: seed, label: "image \(k + 1)/\(count)", views: 1,
-                                          state: pullbackState)
+                manifest.settings.merge(sampling.stateSettings(for: siren)) { $1 }      // the denoised state: docs/DESIGN.md §2
+                report = try sampling.run(siren, model: m, seed: seed, label: "image \(k + 1)/\(count)")
                 images.append(siren.render([()]).reshaped([c, h, w]).detached())
                 shown.append(siren.render(height: displaySize, width: displaySize))
             }
@@ -104,5 +101,3 @@ extension ImageCommand {
         return e
     }
 }
-
-/// Sample diversity: the mean RMS pixel distance over all pairs.

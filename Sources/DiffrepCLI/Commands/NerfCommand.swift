@@ -22,26 +22,24 @@ struct NerfCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplerOptions
     @OptionGroup var resources: ResourceOptions
-    /// Views per step unless `--views-per-step` says otherwise.
-    static let defaultViews = 6
+    /// The defaults of the sampling options: the library's settings for a NeRF (Sampling's
+    /// `PullbackDefaults`, measured: see the README), for a single-view model and for a
+    /// multi-view one, whose views come in quarter turns.
+    static let defaults = NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: false)
+    static let multiViewDefaults = NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: true)
     /// A multi-view model's carried noise: one image per tile, or one for all.
     enum TileNoise: String, ExpressibleByArgument, CaseIterable { case independent, shared }
-    /// Views per step with a multi-view model: two groups of four.
-    static let defaultMultiViewViews = 8
-    /// Pullback steps per level unless `--resample` says otherwise (measured: less haze, renders
-    /// the model changes less; see Benchmarks/nerf_state_ablation.sh).
-    static let defaultResample = 2
 
     @Option(help: "Radiance field: grid (dense voxel grid) or hash (hash grid + small MLP).")
-    var field: FieldKind = .grid
+    var field: RadianceFieldKind = .grid
     @Option(parsing: .unconditional, help: "Voxel grid resolution per axis (--field grid only; default 32).")
     var resolution: Int?
     /// The voxel grid's resolution (the hash grid has its own levels).
-    var gridResolution: Int { resolution ?? 32 }
+    var gridResolution: Int { resolution ?? RadianceFieldKind.defaultGridResolution }
     @Option(parsing: .unconditional, help: "Samples per ray when rendering.")
     var samplesPerRay = 48
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
-    var state: PullbackSampler.StateMode = .denoised
+    var state: PullbackSampler.StateMode = NerfCommand.defaults.state
     @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
     var noiseCorrelation: Float = 1
     @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation), surface-shared-mean (surface noise with the carried image's per-channel mean), azimuth (views at 16 azimuths 22.5° apart, each with its own noise image for the whole run; mixed with the carried image by --noise-correlation) or azimuth-shared-mean (azimuth noise with the carried image's per-channel mean). All but carried are experimental.")
@@ -107,8 +105,10 @@ struct NerfCommand: ParsableCommand {
 
     var settings: [String: JSONValue] {
         sampling.settings.merging([
-            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaultViews),
-            "resample": .int(sampling.resample ?? Self.defaultResample),
+            // The single-view default even for a multi-view model (the manifest then records the
+            // views used): checkpoints made so far carry this value and still resume.
+            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaults.viewsPerStep),
+            "resample": .int(sampling.resample ?? Self.defaults.resample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
@@ -153,17 +153,18 @@ struct NerfCommand: ParsableCommand {
             log("the checkpoint has finished all \(startStep) steps: writing the outputs")
             report = SamplingReport()
         case .pullback:
+            // Options not given stay nil: the NeRF's own settings (Adam, which takes its priors; resampling 2).
             var config = PullbackSampler.Configuration(
                 sigmas: try m.schedule.checkedDDIMSigmas(steps: sampling.steps), viewsPerStep: viewsPerStep,
-                eta: sampling.eta, resample: sampling.resample ?? Self.defaultResample,
-                solver: sampling.solver == .cg ? .conjugateGradient(iterations: cgIterations) : .adam(),  // Adam by default: it takes the NeRF's priors
+                eta: sampling.eta, resample: sampling.resample,
+                solver: sampling.solver.map { $0 == .cg ? .conjugateGradient(iterations: cgIterations) : .adam() },
                 seed: sampling.seed, classLabel: m.classLabel ?? m.nullClass, state: state)
             let sigmas = config.sigmas
             let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
             config.noiseCorrelation = noiseCorrelation
             config.carriedAboveSigma = carriedAboveSigma
-            config.carriedNoiseImages = m.viewTiles && tileNoise == .independent ? QuarterTurnTiles.viewCount : 1
+            config.carriedNoiseImages = tileNoise == .shared ? 1 : nil     // nil: one per tile slot for a multi-view model
             config.viewConsistentNoise = noise != .carried
             config.cameraFromSigma = cameraFromSigma
             config.shareNoiseMean = noise == .surfaceSharedMean || noise == .azimuthSharedMean
@@ -281,8 +282,8 @@ extension NerfCommand {
     /// Views rendered per step: `--views-per-step`, or the default (8, two groups of four, for a
     /// multi-view model, whose views come in quarter-turn groups).
     func viewsPerStep(multiView: Bool) throws -> Int {
-        guard multiView else { return sampling.viewsPerStep ?? Self.defaultViews }
-        let n = sampling.viewsPerStep ?? Self.defaultMultiViewViews
+        guard multiView else { return sampling.viewsPerStep ?? Self.defaults.viewsPerStep }
+        let n = sampling.viewsPerStep ?? Self.multiViewDefaults.viewsPerStep
         guard n % QuarterTurnTiles.viewCount == 0 else {
             throw ValidationError("--views-per-step \(n): this multi-view model denoises views in groups of \(QuarterTurnTiles.viewCount) a quarter turn apart; give a multiple of \(QuarterTurnTiles.viewCount)")
         }
@@ -362,18 +363,7 @@ enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
     case surfaceSharedMean = "surface-shared-mean"
 }
 
-/// `--field`: which radiance field the NeRF uses.
-enum FieldKind: String, ExpressibleByArgument, CaseIterable {
-    case grid, hash
-
-    /// A fresh field (the hash grid's MLP is initialised from `seed`).
-    func make(resolution: Int, seed: UInt64) -> any RadianceField {
-        switch self {
-        case .grid: VoxelGridField(resolution: resolution)
-        case .hash: HashGridField(seed: seed)
-        }
-    }
-}
+extension RadianceFieldKind: ExpressibleByArgument {}
 
 /// The NeRF checkpoint's command-line side: `--resume` and `diffrep eval nerf` messages around
 /// the library's ``NeRFCheckpoint``.

@@ -27,11 +27,6 @@ struct PanoramaCommand: ParsableCommand {
 
     enum Representation: String, ExpressibleByArgument, CaseIterable { case grid, field }
 
-    /// What the pullback sampler keeps in the panorama: a field holds the denoised estimate with
-    /// noise that lives on the panorama (its windows share it where they overlap), the grid the
-    /// noisy state.
-    var pullbackState: PullbackState { representation == .field ? .denoisedPanoramaNoise : .noisy }
-
     func validate() throws {
         try OptionCheck.range("--width", width, OptionLimits.panoramaWidth)
         try OptionCheck.range("--perspective-views", perspectiveViews, OptionLimits.perspectiveViews)
@@ -45,18 +40,19 @@ struct PanoramaCommand: ParsableCommand {
         guard width >= w else { throw ValidationError("--width \(width) is out of range: allowed at least the model's image size \(w)") }
         try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
-            .merging(["width": .int(width), "representation": .string(representation.rawValue)]) { $1 }
-            .merging(sampling.sampler == .pullback ? pullbackState.settings : [:]) { $1 })
+            .merging(["width": .int(width), "representation": .string(representation.rawValue)]) { $1 })
         let report: SamplingReport, pixels: Tensor, perspectiveView: (Float) -> Tensor
         switch representation {
         case .grid:
             let pano = PanoramaGrid(channels: c, height: h, width: width, windowWidth: w)
-            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1)
+            manifest.settings.merge(sampling.stateSettings(for: pano)) { $1 }
+            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama")
             pixels = pano.pixels.detached()
             perspectiveView = { pano.perspectiveView(yaw: $0, height: h * 2, width: h * 3) }
         case .field:
             let pano = PanoramaField(channels: c, height: h, width: width, windowWidth: w, seed: sampling.seed)
-            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama", views: 1, state: pullbackState)
+            manifest.settings.merge(sampling.stateSettings(for: pano)) { $1 }      // the denoised state with the panorama's noise
+            report = try sampling.run(pano, model: m, seed: sampling.seed, label: "panorama")
             pixels = pano.panorama()
             perspectiveView = { pano.perspectiveView(yaw: $0, height: h * 2, width: h * 3) }
         }

@@ -3,7 +3,6 @@ import Diffusion
 import JSON
 import Toys
 import Foundation
-import PNGIO
 import RunSupport
 import TensorCore
 
@@ -240,38 +239,4 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Every PNG in a folder (sorted by name), unlabelled, all of one square size of at least 8.
-struct PNGFolderData: TrainingData {
-    let images: [Tensor]
-    var count: Int? { images.count }
-    var numClasses: Int? { nil }
-    /// The images' side in pixels.
-    var side: Int { images[0].shape[1] }
-
-    init(folder: URL) throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
-            throw ValidationError("the data folder '\(folder.path)' does not exist")
-        }
-        guard isFolder.boolValue else { throw ValidationError("the data path '\(folder.path)' is a file, not a folder of PNGs") }
-        let all: [String]
-        do { all = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
-            throw ValidationError("cannot list the data folder '\(folder.path)' (is it readable?)")
-        }
-        let names = all.filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw ValidationError("no PNG files in '\(folder.path)'") }
-        images = try names.map { try PNG.readTensor(folder.appendingPathComponent($0).path, channels: 3) }
-        guard images.allSatisfy({ $0.shape == images[0].shape }) else {
-            throw ValidationError("the PNGs in '\(folder.path)' differ in size; all must match")
-        }
-        let (h, w) = (images[0].shape[1], images[0].shape[2])
-        guard h == w, h >= 8 else {
-            throw ValidationError("the PNGs in '\(folder.path)' are \(w)×\(h); the model takes square images of at least 8×8")
-        }
-    }
-
-    func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]?) {
-        (Tensor.concat(indices.map { images[$0].reshaped([1] + images[$0].shape) }, axis: 0), nil)
-    }
-}
 extension ToyPose: ExpressibleByArgument {}

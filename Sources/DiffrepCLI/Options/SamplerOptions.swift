@@ -17,33 +17,6 @@ enum SolverKind: String, ExpressibleByArgument, CaseIterable {
     case cg, adam
 }
 
-/// What the diffrep holds while the pullback sampler runs (docs/DESIGN.md §2, the implicit
-/// constraint); each command picks it by representation, the manifest records it.
-enum PullbackState {
-    /// The noisy state `x_σ` in the parameters: exact on pixel grids (DDIM, MultiDiffusion).
-    case noisy
-    /// The denoised estimate, one carried noise image beside it (`ρ = 1`; on a one-view pixel
-    /// grid exactly DDIM): for image fields, which cannot hold white noise of size `σ_max`.
-    case denoised
-    /// The denoised estimate with the diffrep's own view-consistent noise
-    /// (``Diffreps/Diffrep/viewConsistentNoise(_:seed:)``, `ρ = 0`): for panorama fields, whose
-    /// windows then share their noise where they overlap, as a pixel panorama's windows do.
-    case denoisedPanoramaNoise
-
-    /// `state` and `noise` for the manifest.
-    var settings: [String: JSONValue] {
-        ["state": .string(self == .noisy ? "noisy" : "denoised"),
-         "noise": .string(self == .denoisedPanoramaNoise ? "view-consistent" : "carried")]
-    }
-
-    /// Sets the configuration's state and noise source.
-    func apply(to config: inout PullbackSampler.Configuration) {
-        config.state = self == .noisy ? .noisy : .denoised
-        config.noiseCorrelation = self == .denoisedPanoramaNoise ? 0 : 1
-        config.viewConsistentNoise = self == .denoisedPanoramaNoise
-    }
-}
-
 /// `--sampler`, `--steps`, `--views-per-step`, `--resample`, …: shared by image, panorama and nerf.
 struct SamplerOptions: ParsableArguments {
     @Option(help: "pullback (the paper's sampler), or the mode-seeking baselines sds / sjc.")
@@ -80,11 +53,20 @@ struct SamplerOptions: ParsableArguments {
          "iterations": .int(iterations), "learning_rate": JSONValue(learningRate)]
     }
 
-    /// Samples `diffrep` in place with the chosen sampler and a progress bar; `views` is the
-    /// command's default for `--views-per-step`, `state` what the pullback sampler keeps in it.
-    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int,
-                         state: PullbackState = .noisy) throws -> SamplingReport {
-        let viewsPerStep = self.viewsPerStep ?? views
+    /// What the pullback sampler keeps in `diffrep` and where its noise comes from — the
+    /// diffrep's own settings (Sampling's `PullbackDefaults`; image and panorama have no options
+    /// for them) — as the manifest's `state` and `noise`; nothing for sds / sjc.
+    func stateSettings<R: Diffrep>(for diffrep: R) -> [String: JSONValue] {
+        guard sampler == .pullback else { return [:] }
+        let s = PullbackSampler.DiffrepSettings.defaults(for: diffrep)
+        return ["state": .string(s.state.rawValue), "noise": .string(s.viewConsistentNoise ? "view-consistent" : "carried")]
+    }
+
+    /// Samples `diffrep` in place with the chosen sampler and a progress bar. Options not given
+    /// are the diffrep's own pullback settings (Sampling's `PullbackDefaults`: state, solver, views,
+    /// resampling; sds and sjc take their views per step from there too); `views`, when the
+    /// command knows better (a NeRF's depend on the model), replaces the diffrep's views per step.
+    func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int? = nil) throws -> SamplingReport {
         let total = sampler == .pullback ? steps : iterations
         let bar = ProgressBar(label, total: total)
         defer { bar.finish() }
@@ -94,17 +76,16 @@ struct SamplerOptions: ParsableArguments {
         }
         switch sampler {
         case .pullback:
-            var config = PullbackSampler.Configuration(
-                sigmas: try model.schedule.checkedDDIMSigmas(steps: steps), viewsPerStep: viewsPerStep, eta: eta,
-                resample: resample ?? 1, solver: solver == .adam ? .adam() : .default, seed: seed,
+            let config = PullbackSampler.Configuration(
+                sigmas: try model.schedule.checkedDDIMSigmas(steps: steps), viewsPerStep: viewsPerStep ?? views, eta: eta,
+                resample: resample, solver: solver.map { $0 == .adam ? .adam() : .default }, seed: seed,
                 classLabel: model.classLabel ?? model.nullClass)
-            state.apply(to: &config)
             return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
         case .sds, .sjc:
             let config = ScoreDistillationSampler.Configuration(
                 method: sampler == .sds ? .sds : .sjc(perturbations: 4), iterations: iterations,
-                viewsPerStep: viewsPerStep, learningRate: learningRate, seed: seed,
-                classLabel: model.classLabel ?? model.nullClass)
+                viewsPerStep: viewsPerStep ?? views ?? PullbackSampler.DiffrepSettings.defaults(for: diffrep).viewsPerStep,
+                learningRate: learningRate, seed: seed, classLabel: model.classLabel ?? model.nullClass)
             return try ScoreDistillationSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
         }
     }

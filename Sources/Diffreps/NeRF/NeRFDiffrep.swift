@@ -6,10 +6,11 @@ import TensorCore
 /// ``NeRFRenderer`` at the denoiser's image size.
 ///
 /// A NeRF cannot show independent white noise in every view, so it has no exact
-/// parameter-space noise: sample it with the pullback sampler's `.denoised` state and carried
-/// noise (`noiseCorrelation` 1) with resampling 2 — the CLI's defaults, chosen by measurement
-/// (README, "NeRFs and the implicit constraint"); the `.noisy` state leaves the projected noise
-/// in the field.
+/// parameter-space noise: the pullback sampler's defaults for it (Sampling's `PullbackDefaults`,
+/// which a configuration that leaves them `nil` gets) are the denoised state with carried noise,
+/// the Adam solve that adds ``regularizer()``, and resampling 2 — `diffrep nerf`'s settings,
+/// chosen by measurement (README, "NeRFs and the implicit constraint"); the `.noisy` state
+/// leaves the projected noise in the field.
 ///
 /// ```swift
 /// let nerf = NeRFDiffrep(field: VoxelGridField(resolution: 32), imageSize: 32)

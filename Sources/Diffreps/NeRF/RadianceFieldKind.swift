@@ -1,0 +1,25 @@
+/// The radiance fields the package ships, by name: what `diffrep nerf --field` chooses from and
+/// what a run's manifest records, so a script can build the same field from the same setting.
+///
+/// ```swift
+/// let nerf = NeRFDiffrep(field: RadianceFieldKind.grid.make(resolution: 32, seed: 1), imageSize: 32)
+/// let field = RadianceFieldKind(rawValue: "hash")!.make(seed: 7)        // a HashGridField
+/// ```
+public enum RadianceFieldKind: String, Sendable, CaseIterable {
+    /// ``VoxelGridField``: a dense grid of raw density and colour (the default).
+    case grid
+    /// ``HashGridField``: a multiresolution hash grid and a small MLP.
+    case hash
+
+    /// The voxel grid's resolution per axis unless a run says otherwise.
+    public static let defaultGridResolution = 32
+
+    /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP is
+    /// initialised from `seed` (its levels are its own: `resolution` is not used).
+    public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0) -> any RadianceField {
+        switch self {
+        case .grid: VoxelGridField(resolution: resolution)
+        case .hash: HashGridField(seed: seed)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Diffusion
+import Diffreps
+
+// The package's diffreps sample with the settings `diffrep image`, `panorama` and `nerf` use,
+// measured in docs/DESIGN.md §2 and the README; a Configuration's own values override them.
+
+extension PixelImage: PullbackDefaults {
+    /// The noisy state with conjugate gradients (DDIM exactly), one view: every view is the whole image.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+}
+
+extension FourierFieldImage: PullbackDefaults {
+    /// As ``Diffreps/PixelImage`` (the noisy state, which `diffrep image --representation field`
+    /// keeps, although the field follows the grid only in the denoised state: docs/DESIGN.md §2).
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+}
+
+extension SirenImage: PullbackDefaults {
+    /// The denoised state with one carried noise image (a SIREN cannot hold σ_max-sized noise;
+    /// `ρ = 1`, DDIM on a grid), conjugate gradients, one view.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings {
+        var s = PullbackSampler.DiffrepSettings.general.withViews(1)
+        s.state = .denoised
+        return s
+    }
+}
+
+extension PanoramaGrid: PullbackDefaults {
+    /// The noisy state with conjugate gradients (MultiDiffusion exactly); one view asks for the
+    /// fewest windows that cover the panorama.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+}
+
+extension PanoramaField: PullbackDefaults {
+    /// The denoised state with the panorama's own noise (``Diffreps/PanoramaField/viewConsistentNoise(_:seed:)``,
+    /// `ρ = 0`: overlapping windows share their noise, as a pixel panorama's do), conjugate
+    /// gradients, the fewest windows that cover the panorama.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings {
+        var s = PullbackSampler.DiffrepSettings.general.withViews(1)
+        s.state = .denoised
+        s.noiseCorrelation = 0
+        s.viewConsistentNoise = true
+        return s
+    }
+}
+
+extension NeRFDiffrep: PullbackDefaults {
+    /// `diffrep nerf`'s measured settings (README, "NeRFs and the implicit constraint"): the
+    /// denoised state with carried noise (`ρ = 1`; one image per tile slot when views come in
+    /// quarter turns for a multi-view model), the Adam solve (which adds ``Diffreps/NeRFDiffrep/regularizer()``:
+    /// smoothness and empty space), RePaint resampling 2, six views per step (eight — two groups
+    /// of four — in quarter turns).
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings {
+        Self.pullbackDefaults(viewsInQuarterTurns: viewsInQuarterTurns)
+    }
+
+    /// ``pullbackDefaults`` of a NeRF whose ``Diffreps/NeRFDiffrep/viewsInQuarterTurns`` is
+    /// `viewsInQuarterTurns` (for a caller that reports them before it builds the NeRF).
+    ///
+    /// ```swift
+    /// NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: true).viewsPerStep    // 8
+    /// ```
+    public static func pullbackDefaults(viewsInQuarterTurns: Bool) -> PullbackSampler.DiffrepSettings {
+        var s = PullbackSampler.DiffrepSettings.general
+        s.state = .denoised
+        s.solver = .adam()
+        s.resample = 2
+        s.viewsPerStep = viewsInQuarterTurns ? 2 * QuarterTurnTiles.viewCount : 6
+        s.carriedNoiseImages = viewsInQuarterTurns ? QuarterTurnTiles.viewCount : 1
+        return s
+    }
+}
+
+extension PullbackSampler.DiffrepSettings {
+    /// These settings with `count` views per step.
+    func withViews(_ count: Int) -> Self {
+        var s = self
+        s.viewsPerStep = count
+        return s
+    }
+}
