@@ -16,20 +16,6 @@ import Foundation
 //   Ċ = Σ_i (ẇ_i·c_i + w_i·ċ_i) + Ṫ_S·bg + T_S·ḃg.
 
 extension Tensor {
-    /// `α = 1 − exp(−s)` of a sample of optical depth `s ≥ 0`, exactly as
-    /// ``composite(densities:colors:deltas:distances:background:)`` computes it (a short series
-    /// below 10⁻³, without the cancellation of `1 − exp(−s)`), for fused renderers that must
-    /// composite as it does.
-    ///
-    /// ```swift
-    /// Tensor.compositingAlpha(opticalDepth: 0.5)     // 0.39346933
-    /// ```
-    @inlinable @inline(__always)
-    public static func compositingAlpha(opticalDepth s: Float) -> Float {
-        // 1 − exp(−s) without cancellation for small s (cheaper than expm1).
-        s < 1e-3 ? s * (1 - 0.5 * s * (1 - s * (1.0 / 3))) : 1 - Foundation.exp(-s)
-    }
-
     /// Alpha-composites samples along rays over a background, in one fused op per output.
     ///
     /// For each ray `r` with samples `i` (optical depth `s_i = σ_i·δ_i`):
@@ -155,7 +141,8 @@ struct Compositor: Sendable {
                 var trans: Float = 1, depth: Float = 0, optical: Float = 0
                 for i in 0..<S {
                     let s = sg[base &+ i] * dl[base &+ i]
-                    let alpha = Tensor.compositingAlpha(opticalDepth: s)
+                    // 1 − exp(−s) without cancellation for small s (cheaper than expm1).
+                    let alpha = s < 1e-3 ? s * (1 - 0.5 * s * (1 - s * (1.0 / 3))) : 1 - Foundation.exp(-s)
                     let w = trans * alpha
                     trans -= w
                     optical += s

@@ -90,6 +90,20 @@ public final class NeRFDiffrep: Diffrep {
         return images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
     }
 
+    /// A voxel grid's squared error through its fused path (render, residual and gradient in
+    /// one march per ray: ``VoxelGridField/marchedSquaredError(rays:samplesPerRay:background:transmittanceThreshold:targets:pixelsPerImage:)``)
+    /// when the renderer takes that path and no parameter carries a tangent; otherwise `nil`.
+    public func squaredError(_ views: [OrbitView], targets: Tensor) -> Tensor? {
+        guard case .fused(let threshold) = renderer.voxelGridPath, let grid = field as? VoxelGridField, grid.channels == 3,
+              parameters.tensors.allSatisfy({ $0.tangent == nil }) else { return nil }
+        precondition(targets.shape == [views.count] + renderShape,
+                     "squaredError: targets \(targets.shape) do not match \(views.count) renders of \(renderShape)")
+        let size = renderShape[1]
+        return grid.marchedSquaredError(rays: Rays(views: views, width: size, height: size), samplesPerRay: renderer.samplesPerRay,
+                                        background: renderer.background.tensor(channels: 3), transmittanceThreshold: threshold,
+                                        targets: targets.data, pixelsPerImage: size * size)
+    }
+
     /// The field's learning-rate scale (1 for voxel grids, 0.1 for hash grids).
     public var optimizerStepScale: Float { field.optimizerStepScale }
 

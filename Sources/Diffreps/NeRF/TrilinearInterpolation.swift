@@ -47,9 +47,17 @@ public struct TrilinearInterpolation: Sendable {
         fraction.withUnsafeMutableBufferPointer { fp in
             nonisolated(unsafe) let pp = pp.baseAddress!, cp = cp.baseAddress!, fp = fp.baseAddress!
             Parallel.forEach(P, minChunk: 4096) { p in
-                let (ix, fx) = Self.split(pp[3 &* p], inverseHalfExtent: inv, extent: extents.0)
-                let (iy, fy) = Self.split(pp[3 &* p &+ 1], inverseHalfExtent: inv, extent: extents.1)
-                let (iz, fz) = Self.split(pp[3 &* p &+ 2], inverseHalfExtent: inv, extent: extents.2)
+                // Continuous grid coordinate of one axis, clamped to the grid (NaN → 0), split into
+                // cell + fraction.
+                @inline(__always) func split(_ x: Float, _ n: Float) -> (Int, Float) {
+                    let g0 = (x * inv + 1) * 0.5 * n
+                    let g = g0 >= 0 ? (g0 <= n ? g0 : n) : 0
+                    let i = Swift.min(Int(g), Int(n) &- 1)
+                    return (i, g - Float(i))
+                }
+                let (ix, fx) = split(pp[3 &* p], extents.0)
+                let (iy, fy) = split(pp[3 &* p &+ 1], extents.1)
+                let (iz, fz) = split(pp[3 &* p &+ 2], extents.2)
                 cp[p] = Int32(truncatingIfNeeded: iz &* HW &+ iy &* W &+ ix)
                 fp[3 &* p] = fx; fp[3 &* p &+ 1] = fy; fp[3 &* p &+ 2] = fz
             }
@@ -135,31 +143,13 @@ public struct TrilinearInterpolation: Sendable {
             jvp: { gather(grid.tangentOrZeros, channels: C, scale: needSlope ? slopes : nil) })
     }
 
-    /// One world coordinate `x` on an axis of `extent + 1` vertices over `[−b, b]`
-    /// (`inverseHalfExtent` = `1/b`): the continuous grid coordinate, clamped to the grid
-    /// (NaN → 0), split into the lower vertex and the fraction past it. The fused grid renderer
-    /// (``VoxelGridRayMarcher``) places its samples with the same arithmetic.
-    @inline(__always)
-    static func split(_ x: Float, inverseHalfExtent inv: Float, extent n: Float) -> (Int, Float) {
-        let g0 = (x * inv + 1) * 0.5 * n
-        let g = g0 >= 0 ? (g0 <= n ? g0 : n) : 0
-        let i = Swift.min(Int(g), Int(n) &- 1)
-        return (i, g - Float(i))
-    }
-
     /// The weights of point `p`'s eight cell corners `(dz, dy, dx)` = 000, 001, …, 111 (products
     /// of `1 − f` and `f` along each axis), from the fractions at `fp`; the gather and the
     /// scatter use the same ones.
     @inline(__always)
     static func cornerWeights(_ fp: UnsafePointer<Float>, _ p: Int)
         -> (Float, Float, Float, Float, Float, Float, Float, Float) {
-        cornerWeights(fx: fp[3 &* p], fy: fp[3 &* p &+ 1], fz: fp[3 &* p &+ 2])
-    }
-
-    /// The eight corner weights of a point with fractions `(fx, fy, fz)` in its cell.
-    @inline(__always)
-    static func cornerWeights(fx: Float, fy: Float, fz: Float)
-        -> (Float, Float, Float, Float, Float, Float, Float, Float) {
+        let fx = fp[3 &* p], fy = fp[3 &* p &+ 1], fz = fp[3 &* p &+ 2]
         let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
         return (gz * gy * gx, gz * gy * fx, gz * fy * gx, gz * fy * fx,
                 fz * gy * gx, fz * gy * fx, fz * fy * gx, fz * fy * fx)
