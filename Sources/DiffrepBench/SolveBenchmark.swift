@@ -3,9 +3,10 @@
 // rays, 48 samples per ray, plus the NeRF's smoothness and empty-space priors) on a 32³ voxel
 // grid — on fixed views and targets. The voxel grid's fused render path against the tape path
 // (the reference) in the same run, interleaved, with the residual each one reaches and how far
-// apart their results are.
+// apart their results are; with --compare-torch, the same solve in PyTorch
+// (Benchmarks/nerf_solve_bench.py) on the same start, rays and targets, with 1 and 2 threads.
 //
-//   swift run -c release diffrep-bench solve [--reps N] [--threads T]
+//   swift run -c release diffrep-bench solve [--compare-torch] [--reps N] [--threads T]
 import Diffreps
 import Foundation
 import Sampling
@@ -20,21 +21,24 @@ func runSolveBenchmark(arguments: [String]) {
 /// The pullback-solve benchmark (namespaced so its helpers never clash with other benchmarks').
 enum SolveBenchmark {
     static let usage = """
-        usage: diffrep-bench solve [--reps N] [--threads T]
+        usage: diffrep-bench solve [--compare-torch] [--reps N] [--threads T]
           one pullback step's solve at `diffrep nerf`'s defaults: 20 Adam steps, 8 views of 32×32 rays,
           48 samples per ray, a 32³ voxel grid holding a torus, targets a third of the way to another
           torus; milliseconds per solve (median), fused render path against the tape path, interleaved
+          --compare-torch  also time Benchmarks/nerf_solve_bench.py (python3 + torch) on the same problem,
+                           with 1 and 2 threads (one thread: its process CPU time)
           --reps N         timed solves per path (default 5)
           --threads T      threads (default 2; with 1, timed in the thread's CPU time)
         """
 
     struct Options {
-        var reps = 5, threads = 2
+        var reps = 5, threads = 2, compareTorch = false
 
         init?(parsing arguments: [String]) {
             var args = arguments[...]
             while let a = args.popFirst() {
                 switch a {
+                case "--compare-torch": compareTorch = true
                 case "--reps", "--threads":
                     guard let v = args.popFirst().flatMap(Int.init), v > 0 else {
                         print("\(a) needs a positive number\n\n\(SolveBenchmark.usage)")
@@ -138,6 +142,92 @@ enum SolveBenchmark {
                   + pad(String(format: "%.4f", o.residual), 10) + pad(String(format: "%.2e", delta), 18)
                   + pad(fmt(renderMs[2 * k], 1), 11) + pad(fmt(renderMs[2 * k + 1], 1), 16))
         }
+        if options.compareTorch {
+            var summary: [String] = []
+            for threads in [1, 2] {
+                switch torchReference(start: start, targets: targets, threads: threads, reps: options.reps) {
+                case .success(let (run, parameters)):
+                    let delta = zip(parameters, outcomes[0].parameters).map { a, b in zip(a, b).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+                    let ms = median(run.ms)
+                    print(pad("PyTorch, \(threads) thread\(threads > 1 ? "s" : "")", 22, right: false) + pad(fmt(ms, 1), 10)
+                          + pad(fmt(tapeMs / ms), 8) + pad(String(format: "%.4f", run.residual), 10) + pad(String(format: "%.2e", delta), 18)
+                          + pad("(torch \(run.torch), " + (threads == 1 ? "CPU time" : "wall clock") + ")", 27))
+                    summary.append("PyTorch with \(threads) thread\(threads > 1 ? "s" : "") takes \(fmt(ms / median(outcomes[2].ms)))× the fused solve's time")
+                case .failure(let e):
+                    print("PyTorch with \(threads) thread(s) skipped: \(e)")
+                }
+            }
+            if !summary.isEmpty { print("\n" + summary.joined(separator: "; ")) }
+        }
         print("\nresidual = ‖R(θ') − y‖ / ‖y − x‖ before the last Adam step (SolveStats.relativeResidual)")
+    }
+
+    /// What nerf_solve_bench.py prints.
+    struct TorchRun: Decodable {
+        let torch: String
+        let threads: Int
+        let ms: [Double]
+        let residual: Float
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Writes the problem (start grids, rays, targets) into a temporary folder, runs
+    /// Benchmarks/nerf_solve_bench.py on it, and reads its timings and solved grids.
+    static func torchReference(start: (density: [Float], color: [Float]), targets: Tensor, threads: Int,
+                               reps: Int) -> Result<(TorchRun, [[Float]]), Failure> {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [root.appendingPathComponent("Benchmarks/nerf_solve_bench.py").path,
+                          FileManager.default.currentDirectoryPath + "/Benchmarks/nerf_solve_bench.py"]
+        guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return .failure(Failure(description: "Benchmarks/nerf_solve_bench.py not found"))
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diffrep-solve-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rays = Rays(views: views, width: imageSize, height: imageSize)
+        func write(_ values: [Float], _ name: String) throws {
+            try values.withUnsafeBytes { try Data($0).write(to: folder.appendingPathComponent(name + ".f32")) }
+        }
+        func read(_ name: String, count: Int) -> [Float]? {
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(name + ".f32")), data.count == 4 * count else { return nil }
+            return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let problem: [String: Any] = [
+                "resolution": resolution, "views": views.count, "size": imageSize, "samples_per_ray": samplesPerRay,
+                "half_extent": SceneBox.defaultHalfExtent, "bias": VoxelGridField.defaultDensityBias, "steps": 20, "learning_rate": 0.2,
+                "smoothness": 0.005, "sparsity": 0.01]
+            try JSONSerialization.data(withJSONObject: problem).write(to: folder.appendingPathComponent("problem.json"))
+            try write(start.density, "density"); try write(start.color, "color")
+            try write(rays.origins.data, "origins"); try write(rays.directions.data, "directions")
+            try write(targets.data, "targets")
+        } catch {
+            return .failure(Failure(description: "could not write the problem (\(error))"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--problem", folder.path, "--threads", "\(threads)", "--reps", "\(reps)",
+                             "--clock", threads == 1 ? "cpu" : "wall"]
+        var environment = ProcessInfo.processInfo.environment
+        if environment["OMP_WAIT_POLICY"] == nil { environment["OMP_WAIT_POLICY"] = "PASSIVE" }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch { return .failure(Failure(description: "could not start python3 (\(error))")) }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let last = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+            return .failure(Failure(description: "python3 + torch not usable: \(last)"))
+        }
+        let n = resolution * resolution * resolution
+        guard let run = try? JSONDecoder().decode(TorchRun.self, from: data),
+              let density = read("torch_density", count: n), let color = read("torch_color", count: 3 * n) else {
+            return .failure(Failure(description: "unreadable output from nerf_solve_bench.py"))
+        }
+        return .success((run, [density, color]))
     }
 }
