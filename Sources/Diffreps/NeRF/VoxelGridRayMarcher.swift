@@ -67,14 +67,19 @@ struct VoxelGridRayMarcher: Sendable {
     /// The inverse of ``interleave(density:color:)`` on `[4·N³]` floats, each part scaled by `scale`.
     static func split(_ packed: [Float], scale: Float = 1) -> (density: [Float], color: [Float]) {
         let n = packed.count / 4
-        var density = [Float](repeating: 0, count: n), color = [Float](repeating: 0, count: 3 * n)
-        packed.withUnsafeBufferPointer { p in density.withUnsafeMutableBufferPointer { d in color.withUnsafeMutableBufferPointer { c in
-            for v in 0..<n {
-                d[v] = scale * p[4 &* v]
-                c[v] = scale * p[4 &* v &+ 1]; c[n &+ v] = scale * p[4 &* v &+ 2]; c[2 &* n &+ v] = scale * p[4 &* v &+ 3]
+        return packed.withUnsafeBufferPointer { p in
+            let density = [Float](unsafeUninitializedCapacity: n) { d, count in    // every entry written below
+                for v in 0..<n { d[v] = scale * p[4 &* v] }
+                count = n
             }
-        }}}
-        return (density, color)
+            let color = [Float](unsafeUninitializedCapacity: 3 * n) { c, count in
+                for v in 0..<n {
+                    c[v] = scale * p[4 &* v &+ 1]; c[n &+ v] = scale * p[4 &* v &+ 2]; c[2 &* n &+ v] = scale * p[4 &* v &+ 3]
+                }
+                count = 3 * n
+            }
+            return (density, color)
+        }
     }
 
     // MARK: - One ray
