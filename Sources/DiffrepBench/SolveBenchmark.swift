@@ -151,7 +151,7 @@ enum SolveBenchmark {
                     let ms = median(run.ms)
                     print(pad("PyTorch, \(threads) thread\(threads > 1 ? "s" : "")", 22, right: false) + pad(fmt(ms, 1), 10)
                           + pad(fmt(tapeMs / ms), 8) + pad(String(format: "%.4f", run.residual), 10) + pad(String(format: "%.2e", delta), 18)
-                          + pad("(torch \(run.torch), " + (threads == 1 ? "CPU time" : "wall clock") + ")", 27))
+                          + "  (torch \(run.torch), " + (threads == 1 ? "CPU time" : "wall clock") + ")")
                     summary.append("PyTorch with \(threads) thread\(threads > 1 ? "s" : "") takes \(fmt(ms / median(outcomes[2].ms)))× the fused solve's time")
                 case .failure(let e):
                     print("PyTorch with \(threads) thread(s) skipped: \(e)")

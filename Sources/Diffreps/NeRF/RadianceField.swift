@@ -57,20 +57,22 @@ public enum EmptySpacePrior {
     public static let emptyDensity: Float = 0.01
 
     /// `mean(softplus(logDensity − log σ_empty))` of the log-densities `logDensity`, one op
-    /// (the inner solves evaluate it at every step): `softplus(z) = max(z, 0) + log(1 + e^−|z|)`,
-    /// its derivative `sigmoid(z)` from the same `e^−|z|`, in a loop that vectorises.
+    /// (the inner solves evaluate it at every step): `softplus(z) = max(z, 0) + log(1 + e^−|z|)`
+    /// and its derivative `sigmoid(z)` from the same `e^−|z|`, in a loop that vectorises (the
+    /// sum, which would not, comes after it).
     public static func penalty(logDensity: Tensor) -> Tensor {
         let shift = Foundation.log(emptyDensity), n = logDensity.count
-        var total = 0.0
+        var softplus = [Float](repeating: 0, count: n), total = 0.0
         let slope = [Float](unsafeUninitializedCapacity: n) { slope, count in            // sigmoid(z), every entry written
-            logDensity.data.withUnsafeBufferPointer { x in
+            logDensity.data.withUnsafeBufferPointer { x in softplus.withUnsafeMutableBufferPointer { value in
                 for i in 0..<n {
                     let z = x[i] - shift
                     let e = FastMath.exp(-Swift.abs(z))                                        // e^−|z| ∈ (0, 1]
-                    total += Double(Swift.max(z, 0) + logOnePlus(e))
+                    value[i] = Swift.max(z, 0) + logOnePlus(e)
                     slope[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e)
                 }
-            }
+                for v in value { total += Double(v) }
+            }}
             count = n
         }
         let scale = 1 / Float(Swift.max(n, 1))
