@@ -72,7 +72,7 @@ let package = Package(
         // An example research script on the public API only (CI builds it).
         .executableTarget(name: "SeedSweep", dependencies: ["TensorCore", "PNGIO", "Diffusion", "Diffreps", "Sampling", "DefaultModel"],
                           path: "Examples/SeedSweep"),
-        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "Diffreps", "RunSupport", "COpenBLAS"]),
+        .executableTarget(name: "DiffrepBench", dependencies: ["TensorCore", "Diffusion", "Diffreps", "Sampling", "RunSupport", "COpenBLAS"]),
 
         // What the test targets share: assertClose, checkDerivatives, randomParameter.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -17,7 +17,9 @@ let usage = """
 usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
        diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
+       diffrep-bench solve [--reps N] [--threads T]
   nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)
+  solve            one pullback step's Adam solve on a voxel grid: fused render path vs tape path
   unet             UNet2D forward / forward+backward at batch 8, 32×32 (small config and google/ddpm-cifar10-32)
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
@@ -233,6 +235,10 @@ if command == "unet" {
 }
 if command == "nerf" {
     runNeRFBenchmark(arguments: args)
+    exit(0)
+}
+if command == "solve" {
+    runSolveBenchmark(arguments: args)
     exit(0)
 }
 var compareTorch = false, oneThread = false, reps = 15

@@ -41,6 +41,16 @@ public protocol Diffrep: AnyObject {
     /// as a scalar on the tape; `nil` for none (the default).
     func regularizer() -> Tensor?
 
+    /// `mean((render(views) − targets)²)` (`targets` `[K, C, H, W]`) as a scalar on the tape,
+    /// when the diffrep computes it faster than its render can (render, residual and gradient
+    /// fused into one pass); reverse mode only. `nil` (the default): the inner-Adam solves
+    /// compose it from ``render(_:)``.
+    ///
+    /// ```swift
+    /// let fit = diffrep.squaredError(views, targets: y) ?? (diffrep.render(views) - y).square().mean()
+    /// ```
+    func squaredError(_ views: [View], targets: Tensor) -> Tensor?
+
     /// Scales the learning rates of Adam-based solves and samplers: 1 (the default) for
     /// parameters in image units (pixel grids, voxel grids), smaller for parameters that move
     /// the render more per unit (network weights).
@@ -60,6 +70,9 @@ extension Diffrep {
 
     /// Default: no prior.
     public func regularizer() -> Tensor? { nil }
+
+    /// Default: no fused squared error (the solves compose it from the render).
+    public func squaredError(_ views: [View], targets: Tensor) -> Tensor? { nil }
 
     /// Default: parameters in image units.
     public var optimizerStepScale: Float { 1 }

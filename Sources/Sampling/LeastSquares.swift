@@ -86,9 +86,8 @@ enum LeastSquares {
             diffrep.parameters.zeroGrad()
             for t in 0..<steps {
                 opt.learningRate = learningRate * rms * (1 - Float(t) / Float(steps))
-                let diff = diffrep.render(views) - y                                  // [K, C, H, W]
-                let fit = diff.square().mean()
-                stats.relativeResidual = Float((Double(fit.item) * Double(diff.count)).squareRoot() / rNorm)
+                let fit = diffrep.squaredError(views, targets: y) ?? (diffrep.render(views) - y).square().mean()
+                stats.relativeResidual = Float((Double(fit.item) * Double(y.count)).squareRoot() / rNorm)
                 let loss = diffrep.regularizer().map { fit + $0 } ?? fit
                 loss.backward()
                 opt.step()

@@ -87,11 +87,13 @@ public struct Adam: Optimizer {
         let bc2 = 1 - Foundation.pow(beta2, Float(stepCount))
         for (name, p) in parameters {
             guard let g = p.grad else { continue }
-            var mm = m[name] ?? [Float](repeating: 0, count: p.count)
-            var vv = v[name] ?? [Float](repeating: 0, count: p.count)
+            // Taken out of the dictionaries while updated, so they are updated in place, not copied.
+            var mm = m.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
+            var vv = v.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
             let lr = learningRate * (learningRateScale[name] ?? 1), b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = decoupledWeightDecay
-            p.data.withUnsafeMutableBufferPointer { x in
-                for i in 0..<x.count {
+            p.data.withUnsafeMutableBufferPointer { x in g.withUnsafeBufferPointer { g in
+            mm.withUnsafeMutableBufferPointer { mm in vv.withUnsafeMutableBufferPointer { vv in
+                for i in 0..<x.count {                                 // pointers: the loop vectorises
                     var gi = g[i]
                     if !decoupled { gi += wd * x[i] }
                     mm[i] = b1 * mm[i] + (1 - b1) * gi
@@ -100,7 +102,7 @@ public struct Adam: Optimizer {
                     if decoupled { x[i] -= lr * wd * x[i] }
                     x[i] -= lr * update
                 }
-            }
+            }}}}
             m[name] = mm
             v[name] = vv
             p.grad = nil

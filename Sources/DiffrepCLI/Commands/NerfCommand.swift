@@ -38,6 +38,8 @@ struct NerfCommand: ParsableCommand {
     var gridResolution: Int { resolution ?? RadianceFieldKind.defaultGridResolution }
     @Option(parsing: .unconditional, help: "Samples per ray when rendering.")
     var samplesPerRay = 48
+    @Option(help: "How a voxel grid is rendered: fused (each ray marched in one pass, stopped once its transmittance is below 1e-4) or tape (sampler, interpolation and compositor op by op: the slower reference).")
+    var gridRender: GridRenderPath = .fused
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = NerfCommand.defaults.state
     @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
@@ -125,12 +127,12 @@ struct NerfCommand: ParsableCommand {
         let viewsPerStep = try self.viewsPerStep(multiView: m.viewTiles)
         try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config, views: viewsPerStep))
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings.merging([
-            "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles)]) { $1 })
+            "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
-                               renderer: NeRFRenderer(samplesPerRay: samplesPerRay))
+                               renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness
         if noise == .azimuth || noise == .azimuthSharedMean { nerf.azimuthSteps = 16 }
         nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
@@ -346,6 +348,14 @@ extension NerfCommand {
 
 extension PullbackSampler.StateMode: ExpressibleByArgument {}
 
+
+/// `--grid-render`: the voxel grid's render path (a speed switch: both compute the same renders
+/// to rounding, apart from rays the fused path stops early).
+enum GridRenderPath: String, ExpressibleByArgument, CaseIterable {
+    case fused, tape
+
+    var path: NeRFRenderer.VoxelGridPath { self == .fused ? .default : .tape }
+}
 
 /// `--initial`: the field sampling starts from.
 enum InitialField: String, ExpressibleByArgument, CaseIterable {

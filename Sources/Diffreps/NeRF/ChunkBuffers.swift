@@ -17,10 +17,11 @@ enum ChunkBuffers {
     static let maxTotalFloats = 1 << 24
 
     /// The sum over workers of `body(buffer, range)`, each worker's `buffer` a zeroed array of
-    /// `size` floats and its `range` a contiguous part of `0..<points`; `[size]`.
-    static func scatter(points: Int, size: Int,
+    /// `size` floats and its `range` a contiguous part of `0..<points`; `[size]`. A worker gets
+    /// at least `minPerChunk` points (items that stand for many points, such as rays, pass less).
+    static func scatter(points: Int, size: Int, minPerChunk: Int = minPointsPerChunk,
                         _ body: (_ buffer: UnsafeMutablePointer<Float>, _ points: Range<Int>) -> Void) -> [Float] {
-        let chunks = Swift.max(1, Swift.min(Parallel.workers, points / minPointsPerChunk,
+        let chunks = Swift.max(1, Swift.min(Parallel.workers, points / Swift.max(minPerChunk, 1),
                                             maxTotalFloats / Swift.max(size, 1)))
         var buffers = [Float](repeating: 0, count: chunks * size)
         buffers.withUnsafeMutableBufferPointer { bp in

@@ -91,6 +91,26 @@ public final class NeRFDiffrep: Diffrep {
         return images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
     }
 
+    /// The rays of the views ``squaredError(_:targets:)`` last rendered (an inner solve renders
+    /// the same views at every step).
+    private var lastRays: (views: [OrbitView], rays: Rays)?
+
+    /// A voxel grid's squared error through its fused path (render, residual and gradient in
+    /// one march per ray: ``VoxelGridField/marchedSquaredError(rays:samplesPerRay:background:transmittanceThreshold:targets:pixelsPerImage:)``)
+    /// when the renderer takes that path and no parameter carries a tangent; otherwise `nil`.
+    public func squaredError(_ views: [OrbitView], targets: Tensor) -> Tensor? {
+        guard case .fused(let threshold) = renderer.voxelGridPath, let grid = field as? VoxelGridField, grid.channels == 3,
+              parameters.tensors.allSatisfy({ $0.tangent == nil }) else { return nil }
+        precondition(targets.shape == [views.count] + renderShape,
+                     "squaredError: targets \(targets.shape) do not match \(views.count) renders of \(renderShape)")
+        let size = renderShape[1]
+        let rays = lastRays.flatMap { $0.views == views ? $0.rays : nil } ?? Rays(views: views, width: size, height: size)
+        lastRays = (views, rays)
+        return grid.marchedSquaredError(rays: rays, samplesPerRay: renderer.samplesPerRay,
+                                        background: renderer.background.tensor(channels: 3), transmittanceThreshold: threshold,
+                                        targets: targets.data, pixelsPerImage: size * size)
+    }
+
     /// The field's learning-rate scale (1 for voxel grids, 0.1 for hash grids).
     public var optimizerStepScale: Float { field.optimizerStepScale }
 

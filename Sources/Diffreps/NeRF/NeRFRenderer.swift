@@ -36,6 +36,10 @@ public struct NeRFImage {
 /// over a background. Differentiable in reverse and forward mode in the field's parameters
 /// (and a learned background).
 ///
+/// A ``VoxelGridField`` with three colour channels renders through one fused op per output
+/// instead (``VoxelGridPath``, the default): the same samples, interpolation and compositing,
+/// each ray stopped once its transmittance is negligible.
+///
 /// ```swift
 /// let renderer = NeRFRenderer(samplesPerRay: 64, background: .white)
 /// let view = OrbitView(azimuth: 0.5, elevation: 0.3)
@@ -43,39 +47,72 @@ public struct NeRFImage {
 /// out.image.shape                                                        // [3, 32, 32]
 /// var rng = RandomGenerator(seed: 1)
 /// let jittered = renderer.render(field, view: view, width: 32, height: 32, using: &rng)
+/// var reference = renderer
+/// reference.voxelGridPath = .tape                                        // the op-by-op path
 /// ```
 public struct NeRFRenderer: Sendable {
     /// Samples per ray.
     public var samplesPerRay: Int
     /// What rays that pass through show.
     public var background: NeRFBackground
+    /// How voxel grids are rendered (fields of other kinds always take the tape path).
+    public var voxelGridPath: VoxelGridPath
 
-    public init(samplesPerRay: Int = 64, background: NeRFBackground = .white) {
+    /// How a ``NeRFRenderer`` renders a ``VoxelGridField``.
+    ///
+    /// ```swift
+    /// var renderer = NeRFRenderer()
+    /// renderer.voxelGridPath = .fused(transmittanceThreshold: 0)     // never stop a ray early
+    /// ```
+    public enum VoxelGridPath: Sendable, Equatable {
+        /// One op per output that marches each ray through the grid (``VoxelGridField``'s
+        /// fused path), stopping a ray after the sample that leaves its transmittance below
+        /// the threshold (the rest goes to the background; 0 never stops). Three colour
+        /// channels; other grids take the tape path.
+        case fused(transmittanceThreshold: Float)
+        /// ``StratifiedSampler``, ``TrilinearInterpolation`` and the compositor as separate ops
+        /// on the tape: the reference the fused path is tested against.
+        case tape
+
+        /// The default: fused, rays stopped below transmittance 10⁻⁴.
+        public static let `default` = VoxelGridPath.fused(transmittanceThreshold: 1e-4)
+    }
+
+    public init(samplesPerRay: Int = 64, background: NeRFBackground = .white, voxelGridPath: VoxelGridPath = .default) {
         self.samplesPerRay = samplesPerRay
         self.background = background
+        self.voxelGridPath = voxelGridPath
     }
 
     /// Renders a view with bin-midpoint samples (deterministic).
     public func render(_ field: some RadianceField, view: OrbitView, width: Int, height: Int) -> NeRFImage {
-        let rays = Rays(view: view, width: width, height: height)
-        return image(render(field, samples: sampler(field).samples(along: rays)), width: width, height: height)
+        image(render(field, rays: Rays(view: view, width: width, height: height)), width: width, height: height)
     }
 
     /// Renders a view with stratified jittered samples drawn from `rng`.
     public func render(_ field: some RadianceField, view: OrbitView, width: Int, height: Int,
                        using rng: inout RandomGenerator) -> NeRFImage {
-        let rays = Rays(view: view, width: width, height: height)
-        return image(render(field, samples: sampler(field).samples(along: rays, using: &rng)), width: width, height: height)
+        image(render(field, rays: Rays(view: view, width: width, height: height), using: &rng), width: width, height: height)
     }
 
     /// Renders a batch of rays with bin-midpoint samples.
     public func render(_ field: some RadianceField, rays: Rays) -> RayRender {
-        render(field, samples: sampler(field).samples(along: rays))
+        render(field, rays: rays, offsets: nil)
     }
 
-    /// Renders a batch of rays with jittered samples drawn from `rng`.
+    /// Renders a batch of rays with jittered samples drawn from `rng` (`R·S` uniforms).
     public func render(_ field: some RadianceField, rays: Rays, using rng: inout RandomGenerator) -> RayRender {
-        render(field, samples: sampler(field).samples(along: rays, using: &rng))
+        render(field, rays: rays, offsets: rng.uniformValues(rays.count * samplesPerRay))
+    }
+
+    /// Renders rays whose sample `r·S + i` sits at `offsets[r·S + i]` in its bin (nil: midpoints),
+    /// through the voxel grid's fused path where ``voxelGridPath`` asks for it.
+    func render(_ field: some RadianceField, rays: Rays, offsets: [Float]?) -> RayRender {
+        if case .fused(let threshold) = voxelGridPath, let grid = field as? VoxelGridField, grid.channels == 3 {
+            return grid.marchedRender(rays: rays, samplesPerRay: samplesPerRay, offsets: offsets,
+                                      background: background.tensor(channels: 3), transmittanceThreshold: threshold)
+        }
+        return render(field, samples: sampler(field).samples(along: rays, offsets: offsets))
     }
 
     /// Renders given samples (from any sampler).

@@ -20,31 +20,43 @@ extension Tensor {
             return pairs > 0 ? 1 / Float(pairs) : 0
         }
         let values = data
-        /// Calls `body(i, j, scale)` for every neighbouring pair `i → j` of every axis.
-        func forEachPair(_ body: (Int, Int, Float) -> Void) {
+        /// Calls `body(first, count, stride, scale)` for every run of `count` neighbouring pairs
+        /// `first + k → first + k + stride` (k < count) that lie side by side in memory: axis D,
+        /// then H, then W, each in index order, so every value meets its pairs in pair order.
+        /// Plain loops over a run vectorise.
+        func forEachRun(_ body: (Int, Int, Int, Float) -> Void) {
             for (a, axis) in axes.enumerated() where axis.extent > 1 {
-                let s = scales[a]
                 for o in 0..<outer {
-                    for d in 0..<D { for h in 0..<H { for w in 0..<W {
-                        let coord = a == 0 ? d : (a == 1 ? h : w)
-                        if coord + 1 >= axis.extent { continue }
-                        let i = ((o * D + d) * H + h) * W + w
-                        body(i, i + axis.stride, s)
-                    }}}
+                    let base = o * D * H * W
+                    switch a {
+                    case 0: for d in 0..<(D - 1) { body(base + d * H * W, H * W, H * W, scales[0]) }
+                    case 1: for d in 0..<D { for h in 0..<(H - 1) { body(base + (d * H + h) * W, W, W, scales[1]) } }
+                    default: for d in 0..<D { for h in 0..<H { body(base + (d * H + h) * W, W - 1, 1, scales[2]) } }
+                    }
                 }
             }
         }
         var total: Float = 0
-        values.withUnsafeBufferPointer { v in forEachPair { i, j, s in let e = v[j] - v[i]; total += s * e * e } }
+        values.withUnsafeBufferPointer { v in
+            let v = v.baseAddress!
+            forEachRun { first, count, stride, scale in
+                var sum: Float = 0
+                for k in first..<(first &+ count) { let e = v[k &+ stride] - v[k]; sum += e * e }
+                total += scale * sum
+            }
+        }
         return Tensor.makeResult(
             op: "squaredTotalVariation3D", shape: [], data: [total], parents: [self],
             backward: { g in
                 self.accumulateGrad { dst in
                     values.withUnsafeBufferPointer { v in
-                        forEachPair { i, j, s in
-                            let e = 2 * g[0] * s * (v[j] - v[i])
-                            dst[j] += e
-                            dst[i] -= e
+                        let v = v.baseAddress!, out = dst.baseAddress!
+                        forEachRun { first, count, stride, scale in
+                            let c = 2 * g[0] * scale
+                            // The second of each pair first, then the first: each value still gets
+                            // its pairs' contributions in pair order.
+                            for k in first..<(first &+ count) { out[k &+ stride] += c * (v[k &+ stride] - v[k]) }
+                            for k in first..<(first &+ count) { out[k] -= c * (v[k &+ stride] - v[k]) }
                         }
                     }
                 }
@@ -53,7 +65,12 @@ extension Tensor {
                 guard let t = self.tangent else { return [0] }
                 var acc: Float = 0
                 values.withUnsafeBufferPointer { v in t.withUnsafeBufferPointer { tp in
-                    forEachPair { i, j, s in acc += 2 * s * (v[j] - v[i]) * (tp[j] - tp[i]) }
+                    let v = v.baseAddress!, tp = tp.baseAddress!
+                    forEachRun { first, count, stride, scale in
+                        var sum: Float = 0
+                        for k in first..<(first &+ count) { sum += (v[k &+ stride] - v[k]) * (tp[k &+ stride] - tp[k]) }
+                        acc += 2 * scale * sum
+                    }
                 }}
                 return [acc]
             })
