@@ -46,10 +46,11 @@ extension PanoramaField: PullbackDefaults {
 
 extension NeRFDiffrep: PullbackDefaults {
     /// `diffrep nerf`'s measured settings (README, "NeRFs and the implicit constraint"): the
-    /// denoised state with carried noise (`ρ = 1`; one image per tile slot when views come in
-    /// quarter turns for a multi-view model), the Adam solve (which adds ``Diffreps/NeRFDiffrep/regularizer()``:
-    /// smoothness and empty space), RePaint resampling 2, six views per step (eight — two groups
-    /// of four — in quarter turns).
+    /// denoised state, the Adam solve (which adds ``Diffreps/NeRFDiffrep/regularizer()``:
+    /// smoothness and empty space), RePaint resampling 2. Single views: six per step, one carried
+    /// noise image (`ρ = 1`). Views in quarter turns for a multi-view model: eight per step (two
+    /// groups of four) and the NeRF's own noise with `ρ = 0` — one noise image per azimuth of
+    /// ``Diffreps/NeRFDiffrep/azimuthSteps`` (8), fixed for the run.
     public var pullbackDefaults: PullbackSampler.DiffrepSettings {
         Self.pullbackDefaults(viewsInQuarterTurns: viewsInQuarterTurns)
     }
@@ -67,6 +68,10 @@ extension NeRFDiffrep: PullbackDefaults {
         s.resample = 2
         s.viewsPerStep = viewsInQuarterTurns ? 2 * QuarterTurnTiles.viewCount : 6
         s.carriedNoiseImages = viewsInQuarterTurns ? QuarterTurnTiles.viewCount : 1
+        if viewsInQuarterTurns {            // azimuth noise (docs/DESIGN.md, "Azimuth noise for multi-view models")
+            s.viewConsistentNoise = true
+            s.noiseCorrelation = 0
+        }
         return s
     }
 }

@@ -35,7 +35,22 @@ import Testing
         let settings = manifest["settings"] as! [String: Any]
         #expect(settings["multi_view"] as? Bool == true)
         #expect(settings["views_per_step"] as? Int == 8)
+        // Its default noise: one image per azimuth, eight azimuths, nothing carried.
+        #expect(settings["noise"] as? String == "azimuth" && settings["azimuth_steps"] as? Int == 8)
+        #expect(settings["noise_correlation"] as? Double == 0)
         #expect(FileManager.default.fileExists(atPath: nerfOut.appendingPathComponent("turntable.png").path))
+
+        // Azimuth counts that do not hold quarter turns, or that no azimuth noise uses, are refused.
+        let notQuarterTurns = CLITest.errorMessage {
+            try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--azimuth-steps", "6",
+                                                      "--out", base.appendingPathComponent("nerf-az6").path]).run()
+        }
+        #expect(notQuarterTurns?.contains("--azimuth-steps 6: a multi-view model's views come in quarter turns") == true, "\(notQuarterTurns ?? "no error")")
+        let carried = CLITest.errorMessage {
+            try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--noise", "carried", "--azimuth-steps", "8",
+                                                      "--out", base.appendingPathComponent("nerf-carried").path]).run()
+        }
+        #expect(carried?.contains("--azimuth-steps applies to --noise azimuth or azimuth-shared-mean") == true, "\(carried ?? "no error")")
 
         let message = CLITest.errorMessage {
             try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--views-per-step", "6",

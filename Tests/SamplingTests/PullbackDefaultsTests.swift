@@ -21,10 +21,28 @@ import Sampling
         want.resample = 2
         want.viewsPerStep = 6
         #expect(config.settings(for: Self.nerf()) == want)
-        // A multi-view model's views: two groups of four a quarter turn apart, one carried image per tile slot.
+        // A multi-view model's views: two groups of four a quarter turn apart, azimuth noise (ρ = 0).
         want.viewsPerStep = 8
         want.carriedNoiseImages = 4
-        #expect(config.settings(for: Self.nerf(quarterTurns: true)) == want)
+        want.viewConsistentNoise = true
+        want.noiseCorrelation = 0
+        let multiView = Self.nerf(quarterTurns: true)
+        #expect(config.settings(for: multiView) == want)
+        #expect(multiView.azimuthSteps == NeRFDiffrep.quarterTurnAzimuthSteps && Self.nerf().azimuthSteps == nil)
+    }
+
+    /// Views in quarter turns take eight azimuths unless the caller chose others first.
+    @Test func quarterTurnsKeepAnAzimuthCountAlreadyChosen() {
+        let nerf = Self.nerf()
+        nerf.azimuthSteps = 16
+        nerf.viewsInQuarterTurns = true
+        #expect(nerf.azimuthSteps == 16)
+        var rng = RandomGenerator(seed: 3)
+        let fresh = Self.nerf(quarterTurns: true)
+        let azimuths = fresh.sampleViews(count: 40, using: &rng).map { $0.azimuth }
+        // Every view at a multiple of 45° (azimuths run past 360° by the quarter turns added).
+        #expect(azimuths.allSatisfy { a in abs(a / (.pi / 4) - (a / (.pi / 4)).rounded()) < 1e-4 })
+        #expect(Set(azimuths.map { NeRFDiffrep.azimuthIndex($0, steps: 8) }).count == 8)
     }
 
     @Test func theConfigurationsOwnValuesWin() {

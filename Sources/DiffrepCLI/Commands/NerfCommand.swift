@@ -42,10 +42,12 @@ struct NerfCommand: ParsableCommand {
     var gridRender: GridRenderPath = .fused
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = NerfCommand.defaults.state
-    @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step).")
-    var noiseCorrelation: Float = 1
-    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation), surface-shared-mean (surface noise with the carried image's per-channel mean), azimuth (views at 16 azimuths 22.5° apart, each with its own noise image for the whole run; mixed with the carried image by --noise-correlation) or azimuth-shared-mean (azimuth noise with the carried image's per-channel mean). All but carried are experimental.")
-    var noise: NoiseSource = .carried
+    @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step, or only the --noise source's). Default: 1, and 0 with a multi-view model (its azimuth noise alone).")
+    var noiseCorrelation: Float?
+    @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation; the default for a single-view model), azimuth (views at --azimuth-steps azimuths, each with its own noise image for the whole run, mixed with the carried image by --noise-correlation; the default for a multi-view model), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation), surface-shared-mean (surface noise with the carried image's per-channel mean) or azimuth-shared-mean (azimuth noise with the carried image's per-channel mean). The shared-mean and surface sources are experimental.")
+    var noise: NoiseSource?
+    @Option(parsing: .unconditional, help: "With azimuth noise: the number of azimuths views are drawn at, 360°/N apart, each with its own noise image (default 8 for a multi-view model, whose quarter turns need a multiple of 4; 16 for a single-view one).")
+    var azimuthSteps: Int?
     @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
     var tileNoise: TileNoise = .independent
     @Option(parsing: .unconditional, help: "Denoised state: above this σ every view takes its carried noise image alone (the run's high-noise choices, such as colour, shared by every step); at and below it, --noise and --noise-correlation. Default: one rule at every level.")
@@ -82,9 +84,15 @@ struct NerfCommand: ParsableCommand {
         if field == .hash && resolution != nil {
             throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
         }
+        if let azimuthSteps {
+            guard noise == nil || noise == .azimuth || noise == .azimuthSharedMean else {
+                throw ValidationError("--azimuth-steps applies to --noise azimuth or azimuth-shared-mean")
+            }
+            try OptionCheck.range("--azimuth-steps", azimuthSteps, 1...360)
+        }
         if initial == .blobs && field != .grid { throw ValidationError("--initial blobs needs --field grid") }
         if let startSigma, !(startSigma > 0 && startSigma.isFinite) { throw ValidationError("--start-sigma must be a positive number") }
-        guard noiseCorrelation >= 0, noiseCorrelation <= 1 else { throw ValidationError("--noise-correlation must be in [0, 1]") }
+        if let noiseCorrelation, !(noiseCorrelation >= 0 && noiseCorrelation <= 1) { throw ValidationError("--noise-correlation must be in [0, 1]") }
         guard smoothness >= 0, sparsity >= 0, smoothness.isFinite, sparsity.isFinite else {
             throw ValidationError("--smoothness and --sparsity must be finite and ≥ 0")
         }
@@ -105,17 +113,34 @@ struct NerfCommand: ParsableCommand {
         }
     }
 
-    var settings: [String: JSONValue] {
+    /// Where each view's noise comes from: `--noise`, else the model's default (carried for a
+    /// single-view model, azimuth for a multi-view one).
+    func noiseSource(multiView: Bool) -> NoiseSource { noise ?? (multiView ? .azimuth : .carried) }
+    /// `--noise-correlation`, else the library's default for the model's views.
+    func noiseCorrelation(multiView: Bool) -> Float {
+        noiseCorrelation ?? (multiView ? Self.multiViewDefaults : Self.defaults).noiseCorrelation
+    }
+    /// The azimuth count of azimuth noise (`nil` for the other sources).
+    func azimuthCount(multiView: Bool) -> Int? {
+        let source = noiseSource(multiView: multiView)
+        guard source == .azimuth || source == .azimuthSharedMean else { return nil }
+        return azimuthSteps ?? (multiView ? NeRFDiffrep.quarterTurnAzimuthSteps : 16)
+    }
+
+    /// The run's settings as the manifest and a checkpoint's identity record them; the noise
+    /// settings depend on whether the model is multi-view.
+    func settings(multiView: Bool) -> [String: JSONValue] {
         sampling.settings.merging([
             // The single-view default even for a multi-view model (the manifest then records the
             // views used): checkpoints made so far carry this value and still resume.
             "views_per_step": .int(sampling.viewsPerStep ?? Self.defaults.viewsPerStep),
             "resample": .int(sampling.resample ?? Self.defaults.resample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
-            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noise.rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
+            "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation(multiView: multiView)), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noiseSource(multiView: multiView).rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings) { $1 }
+            .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
     }
 
     func run() throws {
@@ -126,16 +151,24 @@ struct NerfCommand: ParsableCommand {
         let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true)
         let viewsPerStep = try self.viewsPerStep(multiView: m.viewTiles)
         try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config, views: viewsPerStep))
-        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings.merging([
+        let noise = noiseSource(multiView: m.viewTiles)
+        if let azimuthSteps, noise != .azimuth && noise != .azimuthSharedMean {
+            throw ValidationError("--azimuth-steps \(azimuthSteps) applies to azimuth noise; this run's noise is \(noise.rawValue)")
+        }
+        if m.viewTiles, let n = azimuthCount(multiView: true), n % QuarterTurnTiles.viewCount != 0 {
+            throw ValidationError("--azimuth-steps \(n): a multi-view model's views come in quarter turns, so the azimuth count must be a multiple of 4")
+        }
+        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings(multiView: m.viewTiles).merging([
             "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
-        let identity = checkpointSettings(modelFiles: manifest.modelFiles)
+        let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness
-        if noise == .azimuth || noise == .azimuthSharedMean { nerf.azimuthSteps = 16 }
         nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
+        // Azimuth noise draws pullback views at its azimuths; nil (other noise, SDS, SJC): any azimuth.
+        nerf.azimuthSteps = sampling.sampler == .pullback ? azimuthCount(multiView: m.viewTiles) : nil
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
         let startStep = resume ? try NerfRunCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
@@ -164,7 +197,7 @@ struct NerfCommand: ParsableCommand {
             let sigmas = config.sigmas
             let firstLevel = startSigma.map { s in sigmas.firstIndex { $0 <= s } ?? 0 } ?? 0
             config.startStep = Swift.max(startStep, Swift.min(firstLevel, sigmas.count - 2))
-            config.noiseCorrelation = noiseCorrelation
+            config.noiseCorrelation = noiseCorrelation(multiView: m.viewTiles)
             config.carriedAboveSigma = carriedAboveSigma
             config.carriedNoiseImages = tileNoise == .shared ? 1 : nil     // nil: one per tile slot for a multi-view model
             config.viewConsistentNoise = noise != .carried
@@ -258,8 +291,8 @@ struct NerfCommand: ParsableCommand {
 extension NerfCommand {
     /// The settings a checkpoint must match to be resumed: every sampling setting plus the seed
     /// and the model's file digests (a resume with another seed or model is refused).
-    func checkpointSettings(modelFiles: [String: String]) -> [String: JSONValue] {
-        settings.merging(["seed": .string("\(sampling.seed)"),
+    func checkpointSettings(modelFiles: [String: String], multiView: Bool) -> [String: JSONValue] {
+        settings(multiView: multiView).merging(["seed": .string("\(sampling.seed)"),
                           "model_files": JSONValue(object: modelFiles.mapValues(JSONValue.string))]) { $1 }
     }
 
@@ -365,7 +398,8 @@ enum InitialField: String, ExpressibleByArgument, CaseIterable {
 /// `--noise`: where the denoised state's per-view noise comes from.
 enum NoiseSource: String, ExpressibleByArgument, CaseIterable {
     case carried, surface
-    /// Views at 16 azimuths (the camera bins' centres), each with its own noise image.
+    /// Views at `--azimuth-steps` azimuths, each with its own noise image for the run (the
+    /// default for a multi-view model).
     case azimuth
     /// Azimuth noise with the carried image's per-channel mean (experimental).
     case azimuthSharedMean = "azimuth-shared-mean"

@@ -55,11 +55,25 @@ public final class NeRFDiffrep: Diffrep {
     /// Whether views come in groups of four a quarter turn apart (`a, a + 90°, a + 180°,
     /// a + 270°` at one elevation), the input a multi-view model denoises together (Diffusion's
     /// `QuarterTurnTiles`); `false` (the default) draws every view independently.
-    public var viewsInQuarterTurns = false
+    ///
+    /// Turning it on also sets ``azimuthSteps`` to ``quarterTurnAzimuthSteps`` (8) when it is
+    /// `nil`: a multi-view model samples best with its views at eight azimuths 45° apart, each with
+    /// its own noise image (docs/DESIGN.md, "Azimuth noise for multi-view models").
+    ///
+    /// ```swift
+    /// nerf.viewsInQuarterTurns = true      // nerf.azimuthSteps == 8 now
+    /// ```
+    public var viewsInQuarterTurns = false {
+        didSet { if viewsInQuarterTurns && azimuthSteps == nil { azimuthSteps = Self.quarterTurnAzimuthSteps } }
+    }
+    /// The azimuths a multi-view NeRF's views are drawn at by default: two quarter-turn groups
+    /// (0°, 90°, 180°, 270° and 45°, 135°, …). Measured against 4 (lumpy between the four
+    /// azimuths) and 16 (each group's noise picks its own colour and shape, averaged away).
+    public static let quarterTurnAzimuthSteps = 8
     /// `n`: views are drawn at the `n` azimuths `2πj/n` only (elevations stay continuous), and
     /// ``viewConsistentNoise(_:seed:)`` gives each azimuth its own white-noise image, fixed for
     /// the run — noise attached to the direction a view looks from rather than to the surface.
-    /// `nil` (the default): any azimuth, surface noise.
+    /// `nil` (the default for single views): any azimuth, surface noise.
     public var azimuthSteps: Int? = nil
 
     /// The index `j` of the azimuth step `2πj/steps` nearest to `azimuth`.
