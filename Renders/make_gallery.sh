@@ -2,13 +2,13 @@
 # Regenerates the gallery the README shows (Renders/), with the embedded default model and fixed
 # seeds: plain samples, images / panoramas / NeRFs from pullback vs SDS vs SJC on the same seeds.
 # Each run also leaves its manifest.json (settings, timings, diversity) beside the copies.
-# Usage: bash Renders/make_gallery.sh [sample|image|panorama|nerf ...]   (default: all)
+# Usage: bash Renders/make_gallery.sh [sample|image|panorama|nerf|multiview ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product diffrep >/dev/null
 bin=.build/release/diffrep
 work=out/gallery
-parts=("${@:-sample image panorama nerf}")
+parts=("${@:-sample image panorama nerf multiview}")
 # The gallery's NeRF rows show the class-only model (as the README says); the camera-aware default
 # of `diffrep nerf` has its own per-class gallery, made by Benchmarks/compare_samplers.sh.
 nerf_model="--model Assets/toys-unet"
@@ -57,6 +57,18 @@ if want nerf; then
     $bin nerf $nerf_model --field hash --views-per-step 4 --samples-per-ray 32 --resample 1 --class sphere --seed 30 --out "$work/nerf-hash"
     cp "$work/nerf-hash/turntable.png" Renders/nerf_sphere_hash.png
     cp "$work/nerf-hash/manifest.json" Renders/nerf_sphere_hash.json
+fi
+
+if want multiview; then
+    # `diffrep nerf`'s default (the multi-view model, azimuth noise): the README's sheet, every 45°.
+    runs=()
+    for run in none:0 torus:41 box:41 cone:41 cylinder:40; do
+        c=${run%%:*} seed=${run##*:}
+        class_flag=""; [ "$c" = none ] || class_flag="--class $c"
+        $bin nerf $class_flag --seed "$seed" --out "$work/mv-$c-$seed"
+        runs+=("$work/mv-$c-$seed")
+    done
+    python3 Renders/frames_sheet.py Renders/nerf_multiview.png "${runs[@]}"
 fi
 
 echo "gallery written to Renders/"
