@@ -40,6 +40,12 @@ import Testing
         #expect(settings["noise_correlation"] as? Double == 0)
         #expect(FileManager.default.fileExists(atPath: nerfOut.appendingPathComponent("turntable.png").path))
 
+        // SDS with its views at the eight azimuths (the like-for-like check of docs/DESIGN.md).
+        let sdsOut = base.appendingPathComponent("nerf-sds")
+        try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--sampler", "sds", "--iterations", "2",
+                                                  "--azimuth-steps", "8", "--out", sdsOut.path]).run()
+        #expect(FileManager.default.fileExists(atPath: sdsOut.appendingPathComponent("turntable.png").path))
+
         // Azimuth counts that do not hold quarter turns, or that no azimuth noise uses, are refused.
         let notQuarterTurns = CLITest.errorMessage {
             try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--azimuth-steps", "6",

@@ -46,7 +46,7 @@ struct NerfCommand: ParsableCommand {
     var noiseCorrelation: Float?
     @Option(help: "Denoised state: where each view's noise comes from — carried (one noise image, correlated across views by --noise-correlation; the default for a single-view model), azimuth (views at --azimuth-steps azimuths, each with its own noise image for the whole run, mixed with the carried image by --noise-correlation; the default for a multi-view model), surface (a 3D noise field seen through the NeRF: it turns with the object; mixed with the carried image by --noise-correlation), surface-shared-mean (surface noise with the carried image's per-channel mean) or azimuth-shared-mean (azimuth noise with the carried image's per-channel mean). The shared-mean and surface sources are experimental.")
     var noise: NoiseSource?
-    @Option(parsing: .unconditional, help: "With azimuth noise: the number of azimuths views are drawn at, 360°/N apart, each with its own noise image (default 8 for a multi-view model, whose quarter turns need a multiple of 4; 16 for a single-view one).")
+    @Option(parsing: .unconditional, help: "With azimuth noise: the number of azimuths views are drawn at, 360°/N apart, each with its own noise image (default 8 for a multi-view model, whose quarter turns need a multiple of 4; 16 for a single-view one). With --sampler sds or sjc: their views at those azimuths (default: any azimuth).")
     var azimuthSteps: Int?
     @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
     var tileNoise: TileNoise = .independent
@@ -167,8 +167,9 @@ struct NerfCommand: ParsableCommand {
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness
         nerf.viewsInQuarterTurns = m.viewTiles         // a multi-view model denoises four views a quarter turn apart together
-        // Azimuth noise draws pullback views at its azimuths; nil (other noise, SDS, SJC): any azimuth.
-        nerf.azimuthSteps = sampling.sampler == .pullback ? azimuthCount(multiView: m.viewTiles) : nil
+        // Azimuth noise draws pullback views at its azimuths; SDS and SJC only with --azimuth-steps
+        // given (their views at those azimuths, for a like-for-like check); otherwise any azimuth.
+        nerf.azimuthSteps = sampling.sampler == .pullback ? azimuthCount(multiView: m.viewTiles) : azimuthSteps
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
         let startStep = resume ? try NerfRunCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0
