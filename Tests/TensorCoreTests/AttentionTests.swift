@@ -82,4 +82,16 @@ import TestSupport
         checkDerivatives([v]) { t in Tensor.attention(query: qc, key: kc, value: t[0]) }
         checkDerivatives([q]) { t in Tensor.attention(query: t[0], key: kc, value: vc) }
     }
+
+    @Test func causalAttentionSeesEarlierKeysOnly() {
+        // Row r of a causal call equals a plain call on keys 0…r; values and derivatives.
+        let q = randomParameter([2, 5, 4], seed: 90), k = randomParameter([2, 5, 4], seed: 91), v = randomParameter([2, 5, 3], seed: 92)
+        let causal = Tensor.attention(query: q, key: k, value: v, causal: true)
+        for r in 0..<5 {
+            let row = Tensor.attention(query: q.slice(axis: 1, r..<(r + 1)), key: k.slice(axis: 1, 0..<(r + 1)),
+                                       value: v.slice(axis: 1, 0..<(r + 1)))
+            assertClose(causal.slice(axis: 1, r..<(r + 1)), row, rtol: 1e-5, atol: 1e-6, "row \(r)")
+        }
+        checkDerivatives([q, k, v], "causal attention") { t in Tensor.attention(query: t[0], key: t[1], value: t[2], causal: true) }
+    }
 }

@@ -53,15 +53,15 @@ struct Conv2dLayer {
     func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding) }
 }
 
-/// Fully connected layer (`weight [out, in]`, `bias [out]`), PyTorch's `nn.Linear`.
+/// Fully connected layer (`weight [out, in]`, `bias [out]` unless `bias: false`), PyTorch's `nn.Linear`.
 struct LinearLayer {
     let weight: Tensor
-    let bias: Tensor
+    let bias: Tensor?
 
-    init(_ b: ParameterBuilder, _ name: String, in cin: Int, out cout: Int) {
+    init(_ b: ParameterBuilder, _ name: String, in cin: Int, out cout: Int, bias hasBias: Bool = true) {
         let bound = 1 / Float(cin).squareRoot()
         weight = b.uniform(name + ".weight", [cout, cin], bound: bound)
-        bias = b.uniform(name + ".bias", [cout], bound: bound)
+        bias = hasBias ? b.uniform(name + ".bias", [cout], bound: bound) : nil
     }
 
     /// `[..., in] → [..., out]`
@@ -83,4 +83,19 @@ struct GroupNormLayer {
 
     /// `[N, C, ...] → [N, C, ...]`
     func callAsFunction(_ x: Tensor) -> Tensor { x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps) }
+}
+
+/// Layer normalisation over the last axis with a per-feature affine map, PyTorch's `nn.LayerNorm`.
+struct LayerNormLayer {
+    let eps: Float
+    let weight: Tensor, bias: Tensor
+
+    init(_ b: ParameterBuilder, _ name: String, features: Int, eps: Float) {
+        self.eps = eps
+        weight = b.constant(name + ".weight", [features], 1)
+        bias = b.constant(name + ".bias", [features], 0)
+    }
+
+    /// `[..., D] → [..., D]`
+    func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, eps: eps) }
 }
