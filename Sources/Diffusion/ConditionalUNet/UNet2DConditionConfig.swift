@@ -70,7 +70,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
     /// ```swift
     /// let c = try UNet2DConditionConfig(json: Data(#"{"use_linear_projection": true}"#.utf8), source: "unet/config.json")
     /// _ = try UNet2DConditionConfig(json: Data(#"{"class_embed_type": "timestep"}"#.utf8), source: "unet/config.json")
-    /// // throws UNetConfigError.unsupported("unet/config.json", key: "class_embed_type", value: "\"timestep\"")
+    /// // throws UNetConfigError.unsupported("unet/config.json", key: "class_embed_type", value: "'timestep'")
     /// ```
     public init(json data: Data, source: String = "config.json") throws {
         let root: JSONValue
