@@ -16,7 +16,7 @@ extension UNet2DCondition {
     /// ```
     public convenience init(contentsOf folder: URL) throws {
         let config = try UNet2DConditionConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        self.init(config: config, seed: 0)
+        self.init(config: config, builder: .placeholders())
         let file = folder.appendingPathComponent(Self.weightsFileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw UNetLoadError.missingWeights(file.path)

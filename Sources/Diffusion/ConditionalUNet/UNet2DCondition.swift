@@ -31,9 +31,13 @@ public final class UNet2DCondition: @unchecked Sendable {
     let convOut: Conv2dLayer
 
     /// A randomly initialised UNet (PyTorch's default initialisation, seeded).
-    public init(config c: UNet2DConditionConfig, seed: UInt64 = 0) {
+    public convenience init(config c: UNet2DConditionConfig, seed: UInt64 = 0) {
+        self.init(config: c, builder: ParameterBuilder(seed: seed))
+    }
+
+    /// The architecture with `b`'s tensors (random, or placeholders for loaded weights).
+    init(config c: UNet2DConditionConfig, builder b: ParameterBuilder) {
         config = c
-        let b = ParameterBuilder(seed: seed)
         let ch = c.blockOutChannels
         convIn = Conv2dLayer(b, "conv_in", in: c.inChannels, out: ch[0], kernel: c.convInKernel, padding: (c.convInKernel - 1) / 2)
         timeLinear1 = LinearLayer(b, "time_embedding.linear_1", in: ch[0], out: c.timeEmbedDim)

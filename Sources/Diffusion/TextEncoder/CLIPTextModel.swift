@@ -28,9 +28,14 @@ public final class CLIPTextModel: @unchecked Sendable {
     public static let namePrefix = "text_model."
 
     /// A randomly initialised encoder (seeded).
-    public init(config c: CLIPTextConfig, seed: UInt64 = 0) {
+    public convenience init(config c: CLIPTextConfig, seed: UInt64 = 0) {
+        self.init(config: c, builder: ParameterBuilder(seed: seed))
+    }
+
+    /// The architecture with `b`'s tensors (random, or placeholders for loaded weights).
+    init(config c: CLIPTextConfig, builder b: ParameterBuilder) {
         config = c
-        let b = ParameterBuilder(seed: seed), p = Self.namePrefix
+        let p = Self.namePrefix
         tokenEmbedding = b.normal(p + "embeddings.token_embedding.weight", [c.vocabSize, c.hiddenSize], std: 0.02)
         positionEmbedding = b.normal(p + "embeddings.position_embedding.weight", [c.maxPositionEmbeddings, c.hiddenSize], std: 0.01)
         layers = (0..<c.numHiddenLayers).map { CLIPEncoderLayer(b, "\(p)encoder.layers.\($0)", config: c) }
@@ -75,7 +80,7 @@ extension CLIPTextModel {
     /// ```
     public convenience init(contentsOf folder: URL) throws {
         let config = try CLIPTextConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        self.init(config: config, seed: 0)
+        self.init(config: config, builder: .placeholders())
         let file = folder.appendingPathComponent(Self.weightsFileName)
         guard FileManager.default.fileExists(atPath: file.path) else { throw UNetLoadError.missingWeights(file.path) }
         try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)

@@ -12,12 +12,20 @@ import TensorCore
 public final class ParameterBuilder {
     public private(set) var parameters = Parameters()
     private var rng: RandomGenerator
+    /// False: every tensor is zeros (placeholders that loaded weights replace; no time spent on
+    /// random numbers for a model of a billion weights).
+    private let random: Bool
 
-    public init(seed: UInt64) { rng = RandomGenerator(seed: seed) }
+    public init(seed: UInt64) { rng = RandomGenerator(seed: seed); random = true }
+
+    /// A builder whose tensors are zeros, for a model whose weights are loaded next.
+    static func placeholders() -> ParameterBuilder { ParameterBuilder(seed: 0, random: false) }
+
+    private init(seed: UInt64, random: Bool) { rng = RandomGenerator(seed: seed); self.random = random }
 
     /// Uniform in `[-bound, bound]` (PyTorch's Linear/Conv default uses `bound = 1/√fan_in`).
     func uniform(_ name: String, _ shape: [Int], bound: Float) -> Tensor {
-        add(name, rng.uniform(shape, in: -bound...bound))
+        add(name, random ? rng.uniform(shape, in: -bound...bound) : Tensor.zeros(shape))
     }
 
     func constant(_ name: String, _ shape: [Int], _ value: Float) -> Tensor {
@@ -25,7 +33,7 @@ public final class ParameterBuilder {
     }
 
     func normal(_ name: String, _ shape: [Int], std: Float = 1) -> Tensor {
-        add(name, rng.normal(shape).scaled(by: std).detached())
+        add(name, random ? rng.normal(shape).scaled(by: std).detached() : Tensor.zeros(shape))
     }
 
     private func add(_ name: String, _ t: Tensor) -> Tensor {
