@@ -35,6 +35,14 @@ public final class UNet2DCondition: @unchecked Sendable {
         self.init(config: c, builder: ParameterBuilder(seed: seed))
     }
 
+    /// Every parameter's name and shape for `config`, without allocating the weights
+    /// (checks a full-size architecture against diffusers' state dict).
+    static func parameterShapes(_ config: UNet2DConditionConfig) -> [String: [Int]] {
+        let b = ParameterBuilder(fill: .shapesOnly)
+        _ = UNet2DCondition(config: config, builder: b)
+        return b.shapes
+    }
+
     /// The architecture with `b`'s tensors (random, or placeholders for loaded weights).
     init(config c: UNet2DConditionConfig, builder b: ParameterBuilder) {
         config = c

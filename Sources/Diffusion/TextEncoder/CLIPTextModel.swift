@@ -32,6 +32,13 @@ public final class CLIPTextModel: @unchecked Sendable {
         self.init(config: c, builder: ParameterBuilder(seed: seed))
     }
 
+    /// Every parameter's name and shape for `config`, without allocating the weights.
+    static func parameterShapes(_ config: CLIPTextConfig) -> [String: [Int]] {
+        let b = ParameterBuilder(fill: .shapesOnly)
+        _ = CLIPTextModel(config: config, builder: b)
+        return b.shapes
+    }
+
     /// The architecture with `b`'s tensors (random, or placeholders for loaded weights).
     init(config c: CLIPTextConfig, builder b: ParameterBuilder) {
         config = c

@@ -11,33 +11,51 @@ import TensorCore
 /// ```
 public final class ParameterBuilder {
     public private(set) var parameters = Parameters()
+    /// Every parameter's shape by name (kept in every mode, the only record in ``Fill/shapesOnly``).
+    private(set) var shapes: [String: [Int]] = [:]
     private var rng: RandomGenerator
-    /// False: every tensor is zeros (placeholders that loaded weights replace; no time spent on
-    /// random numbers for a model of a billion weights).
-    private let random: Bool
+    private let fill: Fill
 
-    public init(seed: UInt64) { rng = RandomGenerator(seed: seed); random = true }
+    /// What the tensors hold.
+    enum Fill {
+        /// PyTorch's default initialisation, seeded.
+        case random
+        /// Zeros: placeholders that loaded weights replace (no random numbers for a model of a billion weights).
+        case zeros
+        /// Empty tensors: only ``shapes`` is meaningful (checks a full-size architecture's names and
+        /// shapes without its memory); the model cannot run.
+        case shapesOnly
+    }
+
+    public init(seed: UInt64) { rng = RandomGenerator(seed: seed); fill = .random }
+
+    init(fill: Fill, seed: UInt64 = 0) { rng = RandomGenerator(seed: seed); self.fill = fill }
 
     /// A builder whose tensors are zeros, for a model whose weights are loaded next.
-    static func placeholders() -> ParameterBuilder { ParameterBuilder(seed: 0, random: false) }
-
-    private init(seed: UInt64, random: Bool) { rng = RandomGenerator(seed: seed); self.random = random }
+    static func placeholders() -> ParameterBuilder { ParameterBuilder(fill: .zeros) }
 
     /// Uniform in `[-bound, bound]` (PyTorch's Linear/Conv default uses `bound = 1/√fan_in`).
     func uniform(_ name: String, _ shape: [Int], bound: Float) -> Tensor {
-        add(name, random ? rng.uniform(shape, in: -bound...bound) : Tensor.zeros(shape))
+        add(name, shape) { $0.uniform(shape, in: -bound...bound) }
     }
 
     func constant(_ name: String, _ shape: [Int], _ value: Float) -> Tensor {
-        add(name, Tensor(shape, repeating: value))
+        add(name, shape) { _ in Tensor(shape, repeating: value) }
     }
 
     func normal(_ name: String, _ shape: [Int], std: Float = 1) -> Tensor {
-        add(name, random ? rng.normal(shape).scaled(by: std).detached() : Tensor.zeros(shape))
+        add(name, shape) { $0.normal(shape).scaled(by: std).detached() }
     }
 
-    private func add(_ name: String, _ t: Tensor) -> Tensor {
-        precondition(parameters[name] == nil, "duplicate parameter name \(name)")
+    private func add(_ name: String, _ shape: [Int], _ make: (inout RandomGenerator) -> Tensor) -> Tensor {
+        precondition(shapes[name] == nil, "duplicate parameter name \(name)")
+        shapes[name] = shape
+        let t: Tensor
+        switch fill {
+        case .random: t = make(&rng)
+        case .zeros: t = Tensor.zeros(shape)
+        case .shapesOnly: t = Tensor([0], data: [])
+        }
         parameters[name] = t
         return t
     }

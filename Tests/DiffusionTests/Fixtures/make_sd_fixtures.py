@@ -19,12 +19,16 @@ Tiny random-weight configurations that differ from each other the way SD 1.x and
                       weights (names in the metadata); for one timestep t = 500 and latents
                       `xt_500` also the scheduler's pred_original_sample `x0_500`.
 
+  sd_full_size_shapes.json: the configs of the released SD 1.5 and SD 2.1 `unet/` and
+                     `text_encoder/` folders (written out below) and every parameter's name and
+                     shape as diffusers/transformers build them (on the meta device: no memory)
+
 Weights stored in F16/BF16 are rounded to that type first, so the float32 reference outputs are
 exactly what the stored weights compute.
 
-Usage: python3 make_sd_fixtures.py   (torch + diffusers + transformers + safetensors)
+Usage: python3 make_sd_fixtures.py [--shapes-only]   (torch + diffusers + transformers + safetensors)
 """
-import json, os
+import json, os, sys
 import torch
 from diffusers import UNet2DConditionModel, DDIMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel
@@ -145,7 +149,50 @@ def make_unet(name, cfg, prediction, dtype):
           float(out.std()))
 
 
+# The released configurations (stable-diffusion-v1-5 and stable-diffusion-2-1, as their folders ship them).
+SD15_UNET = {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.6.0", "act_fn": "silu",
+             "attention_head_dim": 8, "block_out_channels": [320, 640, 1280, 1280], "center_input_sample": False,
+             "cross_attention_dim": 768,
+             "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+             "downsample_padding": 1, "flip_sin_to_cos": True, "freq_shift": 0, "in_channels": 4, "layers_per_block": 2,
+             "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 64,
+             "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]}
+SD21_UNET = dict(SD15_UNET, _diffusers_version="0.10.0.dev0", attention_head_dim=[5, 10, 20, 20],
+                 cross_attention_dim=1024, dual_cross_attention=False, num_class_embeds=None,
+                 only_cross_attention=False, sample_size=96, upcast_attention=True, use_linear_projection=True)
+SD15_TEXT = {"_name_or_path": "openai/clip-vit-large-patch14", "architectures": ["CLIPTextModel"],
+             "attention_dropout": 0.0, "bos_token_id": 0, "dropout": 0.0, "eos_token_id": 2, "hidden_act": "quick_gelu",
+             "hidden_size": 768, "initializer_factor": 1.0, "initializer_range": 0.02, "intermediate_size": 3072,
+             "layer_norm_eps": 1e-05, "max_position_embeddings": 77, "model_type": "clip_text_model",
+             "num_attention_heads": 12, "num_hidden_layers": 12, "pad_token_id": 1, "projection_dim": 768,
+             "torch_dtype": "float32", "transformers_version": "4.22.0.dev0", "vocab_size": 49408}
+SD21_TEXT = dict(SD15_TEXT, _name_or_path="hf-models/stable-diffusion-v2-768x768/text_encoder", hidden_act="gelu",
+                 hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=23,
+                 projection_dim=512, transformers_version="4.25.0.dev0")
+
+
+def make_full_size_shapes():
+    out = {}
+    for name, cfg in [("sd15", SD15_UNET), ("sd21", SD21_UNET)]:
+        with torch.device("meta"):
+            model = UNet2DConditionModel.from_config(cfg)
+        out["unet_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
+    for name, cfg in [("sd15", SD15_TEXT), ("sd21", SD21_TEXT)]:
+        kwargs = {k: v for k, v in cfg.items()
+                  if not k.startswith("_") and k not in ("architectures", "model_type", "transformers_version", "torch_dtype")}
+        with torch.device("meta"):
+            model = CLIPTextModel(CLIPTextConfig(**kwargs))
+        out["text_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
+    for k, v in out.items():
+        print(k, len(v["shapes"]), "tensors,", sum(int(torch.tensor(s).prod()) for s in v["shapes"].values()), "parameters")
+    with open(os.path.join(HERE, "sd_full_size_shapes.json"), "w") as f:
+        json.dump(out, f, separators=(",", ":"), sort_keys=True)
+
+
 def main():
+    make_full_size_shapes()
+    if "--shapes-only" in sys.argv:
+        return
     for name, (cfg, dtype) in CLIP_CONFIGS.items():
         make_clip(name, cfg, dtype)
     for name, (cfg, prediction, dtype) in UNET_CONFIGS.items():
