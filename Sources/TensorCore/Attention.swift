@@ -29,6 +29,13 @@ extension Tensor {
         let geo = AttentionGeometry(b: b, lq: lq, lk: lk, d: d, dv: dv, scale: scale ?? 1 / Float(Swift.max(d, 1)).squareRoot(),
                                     causal: causal)
 
+        // Nothing will ask for P (inference): query blocks through a small scratch instead of
+        // keeping B·Lq·Lk probabilities (1 GiB for SD's 64×64 latents).
+        let parents = [q, k, v]
+        if !(GradMode.isEnabled && parents.contains(where: \.requiresGrad)) && !parents.contains(where: { $0.tangent != nil }) {
+            return Tensor.makeResult(op: "attention", shape: [b, lq, dv], data: geo.forwardInBlocks(q: q.data, k: k.data, v: v.data),
+                                     parents: parents, backward: nil, jvp: nil)
+        }
         var probs = [Float]()
         let out = geo.forward(q: q.data, k: k.data, v: v.data, probs: &probs)
         return Tensor.makeResult(
@@ -84,6 +91,41 @@ struct AttentionGeometry {
             } }
         }
         return batchedProduct(probs, v)
+    }
+
+    /// Query rows per block of ``forwardInBlocks(q:k:v:)``: a block's scores (`rows × Lk`) stay near 1 MiB.
+    var blockRows: Int { Swift.max(16, Swift.min(lq, 262_144 / Swift.max(lk, 1))) }
+
+    /// `O` `[B, Lq, Dv]` without keeping `P`: per entry and block of query rows, scores, row
+    /// softmax and `P·V` through one scratch block. The same arithmetic as ``forward(q:k:v:probs:)``.
+    func forwardInBlocks(q: [Float], k: [Float], v: [Float]) -> [Float] {
+        let rows = blockRows, dv = dv
+        return uninitializedFloats(b * lq * dv) { op in
+            nonisolated(unsafe) let o = op
+            q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!
+                forEachEntry(scratchCount: rows * lk) { i, s in
+                    var r0 = 0
+                    while r0 < lq {
+                        let n = Swift.min(rows, lq - r0)
+                        BLAS.gemm(transB: true, m: n, n: lk, k: d, alpha: scale, a: qp + (i &* lq &+ r0) &* d,
+                                  b: kp + i &* lk &* d, c: s)
+                        for r in 0..<n {
+                            let row = s + r &* lk
+                            if causal {
+                                let seen = Swift.min(r0 &+ r &+ 1, lk)
+                                Softmax.normalise(row, row, seen, 1, log: false)
+                                (row + seen).update(repeating: 0, count: lk &- seen)
+                            } else {
+                                Softmax.normalise(row, row, lk, 1, log: false)
+                            }
+                        }
+                        BLAS.gemm(m: n, n: dv, k: lk, a: s, b: vp + i &* lk &* dv, c: o + (i &* lq &+ r0) &* dv)
+                        r0 &+= n
+                    }
+                }
+            } } }
+        }
     }
 
     /// `P·X` per entry for `P` `[B, Lq, Lk]` and `X` `[B, Lk, Dv]`.
