@@ -2,7 +2,9 @@
 // conversions to and from Float32 (little-endian).
 
 extension SafeTensors {
-    /// A safetensors element type readable as Float32.
+    /// A safetensors element type readable as Float32. `I64` is there for the integer buffers
+    /// older transformers checkpoints carry (a CLIP text encoder's `position_ids`): read as
+    /// Float32 (exact up to 2²⁴), written rounded to the nearest integer.
     ///
     /// ```swift
     /// try SafeTensors.save(weights, dtype: .f16, to: url)   // half the size; read back as Float32
@@ -14,9 +16,17 @@ extension SafeTensors {
         case f16 = "F16"
         /// bfloat16 (the top half of a Float32).
         case bf16 = "BF16"
+        /// Signed 64-bit integers.
+        case i64 = "I64"
 
         /// Bytes per element.
-        public var byteSize: Int { self == .f32 ? 4 : 2 }
+        public var byteSize: Int {
+            switch self {
+            case .f32: return 4
+            case .f16, .bf16: return 2
+            case .i64: return 8
+            }
+        }
     }
 
     /// Every dtype name the safetensors format defines (so an error can tell an unsupported
@@ -36,6 +46,8 @@ extension SafeTensors {
                 for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))) }
             case .bf16:
                 for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))) << 16) }
+            case .i64:
+                for i in 0..<count { out[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: i &* 8, as: Int64.self))) }
             }
             initialized = count
         }
@@ -52,6 +64,12 @@ extension SafeTensors {
                 for i in 0..<v.count { dst.storeBytes(of: Float16(v[i]).bitPattern.littleEndian, toByteOffset: i &* 2, as: UInt16.self) }
             case .bf16:
                 for i in 0..<v.count { dst.storeBytes(of: bfloat16Bits(v[i]).littleEndian, toByteOffset: i &* 2, as: UInt16.self) }
+            case .i64:
+                for i in 0..<v.count {
+                    let x = v[i].rounded()
+                    let n: Int64 = x.isNaN ? 0 : (x >= 0x1p63 ? .max : (x < -0x1p63 ? .min : Int64(x)))
+                    dst.storeBytes(of: n.littleEndian, toByteOffset: i &* 8, as: Int64.self)
+                }
             }
         }
     }

@@ -3,18 +3,22 @@
 //   S = s·Q·Kᵀ [Lq, Lk],  P = softmax(S) (rows),  O = P·V [Lq, Dv]
 //   dP = dO·Vᵀ,  dV = Pᵀ·dO,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = s·dS·K,  dK = s·dSᵀ·Q
 //   Ṡ = s·(Q̇·Kᵀ + Q·K̇ᵀ),  Ṗ = P ⊙ (Ṡ − rowsum(Ṡ ⊙ P)),  Ȯ = Ṗ·V + P·V̇
-// The probabilities P (B·Lq·Lk values) are kept for the backward pass.
+// The probabilities P (B·Lq·Lk values) are kept for the backward pass. A causal call gives
+// query row r the keys 0…r only (P is 0 beyond): dS and Ṗ are P ⊙ (…), so both derivatives
+// need no mask of their own.
 
 extension Tensor {
     /// `softmax(scale·query·keyᵀ)·value` with `query` `[B, Lq, D]`, `key` `[B, Lk, D]`,
     /// `value` `[B, Lk, Dv]` → `[B, Lq, Dv]`; `scale` defaults to `1/√D`. Multi-head attention
-    /// folds the heads into `B`.
+    /// folds the heads into `B`. With `causal`, query `r` attends to keys `0…r` only (PyTorch's
+    /// `is_causal`, a text encoder's mask).
     ///
     /// ```swift
     /// let q = Tensor.zeros([2, 4, 8]), kv = Tensor.ones([2, 6, 8])
     /// Tensor.attention(query: q, key: kv, value: kv).shape   // [2, 4, 8]
+    /// Tensor.attention(query: kv, key: kv, value: kv, causal: true).shape   // [2, 6, 8]
     /// ```
-    public static func attention(query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil) -> Tensor {
+    public static func attention(query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil, causal: Bool = false) -> Tensor {
         let q = query, k = key, v = value
         precondition(q.rank == 3 && k.rank == 3 && v.rank == 3,
                      "attention needs rank-3 [B, L, D] operands, got \(q.shape), \(k.shape), \(v.shape)")
@@ -22,8 +26,16 @@ extension Tensor {
         precondition(k.shape[0] == b && v.shape[0] == b, "attention batch sizes differ: \(q.shape), \(k.shape), \(v.shape)")
         precondition(k.shape[2] == d, "attention: query \(q.shape) and key \(k.shape) feature sizes differ")
         precondition(v.shape[1] == lk, "attention: key \(k.shape) and value \(v.shape) lengths differ")
-        let geo = AttentionGeometry(b: b, lq: lq, lk: lk, d: d, dv: dv, scale: scale ?? 1 / Float(Swift.max(d, 1)).squareRoot())
+        let geo = AttentionGeometry(b: b, lq: lq, lk: lk, d: d, dv: dv, scale: scale ?? 1 / Float(Swift.max(d, 1)).squareRoot(),
+                                    causal: causal)
 
+        // Nothing will ask for P (inference): query blocks through a small scratch instead of
+        // keeping B·Lq·Lk probabilities (1 GiB for SD's 64×64 latents).
+        let parents = [q, k, v]
+        if !(GradMode.isEnabled && parents.contains(where: \.requiresGrad)) && !parents.contains(where: { $0.tangent != nil }) {
+            return Tensor.makeResult(op: "attention", shape: [b, lq, dv], data: geo.forwardInBlocks(q: q.data, k: k.data, v: v.data),
+                                     parents: parents, backward: nil, jvp: nil)
+        }
         var probs = [Float]()
         let out = geo.forward(q: q.data, k: k.data, v: v.data, probs: &probs)
         return Tensor.makeResult(
@@ -43,6 +55,8 @@ extension Tensor {
 struct AttentionGeometry {
     let b, lq, lk, d, dv: Int
     let scale: Float
+    /// Query row `r` sees keys `0…r` only.
+    var causal = false
 
     /// Runs `body(batch entry, scratch)` for every entry in parallel; `scratch` holds `scratchCount` floats.
     func forEachEntry(scratchCount: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
@@ -64,11 +78,54 @@ struct AttentionGeometry {
                     let s = p + i &* lq &* lk
                     BLAS.gemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: qp + i &* lq &* d,
                               b: kp + i &* lk &* d, c: s)
-                    for r in 0..<lq { Softmax.normalise(s + r &* lk, s + r &* lk, lk, 1, log: false) }
+                    if causal {
+                        for r in 0..<lq {
+                            let seen = Swift.min(r &+ 1, lk), row = s + r &* lk
+                            Softmax.normalise(row, row, seen, 1, log: false)
+                            (row + seen).update(repeating: 0, count: lk &- seen)
+                        }
+                    } else {
+                        for r in 0..<lq { Softmax.normalise(s + r &* lk, s + r &* lk, lk, 1, log: false) }
+                    }
                 }
             } }
         }
         return batchedProduct(probs, v)
+    }
+
+    /// Query rows per block of ``forwardInBlocks(q:k:v:)``: a block's scores (`rows × Lk`) stay near 1 MiB.
+    var blockRows: Int { Swift.max(16, Swift.min(lq, 262_144 / Swift.max(lk, 1))) }
+
+    /// `O` `[B, Lq, Dv]` without keeping `P`: per entry and block of query rows, scores, row
+    /// softmax and `P·V` through one scratch block. The same arithmetic as ``forward(q:k:v:probs:)``.
+    func forwardInBlocks(q: [Float], k: [Float], v: [Float]) -> [Float] {
+        let rows = blockRows, dv = dv
+        return uninitializedFloats(b * lq * dv) { op in
+            nonisolated(unsafe) let o = op
+            q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!
+                forEachEntry(scratchCount: rows * lk) { i, s in
+                    var r0 = 0
+                    while r0 < lq {
+                        let n = Swift.min(rows, lq - r0)
+                        BLAS.gemm(transB: true, m: n, n: lk, k: d, alpha: scale, a: qp + (i &* lq &+ r0) &* d,
+                                  b: kp + i &* lk &* d, c: s)
+                        for r in 0..<n {
+                            let row = s + r &* lk
+                            if causal {
+                                let seen = Swift.min(r0 &+ r &+ 1, lk)
+                                Softmax.normalise(row, row, seen, 1, log: false)
+                                (row + seen).update(repeating: 0, count: lk &- seen)
+                            } else {
+                                Softmax.normalise(row, row, lk, 1, log: false)
+                            }
+                        }
+                        BLAS.gemm(m: n, n: dv, k: lk, a: s, b: vp + i &* lk &* dv, c: o + (i &* lq &+ r0) &* dv)
+                        r0 &+= n
+                    }
+                }
+            } } }
+        }
     }
 
     /// `P·X` per entry for `P` `[B, Lq, Lk]` and `X` `[B, Lk, Dv]`.

@@ -181,3 +181,22 @@ private extension Data {
         return d
     }
 }
+
+/// Integer buffers of older transformers checkpoints (`position_ids`, I64) read as Float32.
+@Suite struct SafeTensorsInt64Tests {
+    @Test func readsAndWritesInt64() throws {
+        // A file as PyTorch writes `torch.arange(4).unsqueeze(0)` in I64 (little-endian).
+        var header = Data(#"{"position_ids":{"dtype":"I64","shape":[1,4],"data_offsets":[0,32]}}"#.utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var file = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(header)
+        for v: Int64 in [0, 1, 2, -76] { withUnsafeBytes(of: v.littleEndian) { file.append(contentsOf: $0) } }
+        let contents = try SafeTensors.parseContents(file)
+        #expect(contents.tensors[0].tensor.shape == [1, 4])
+        #expect(contents.tensors[0].tensor.data == [0, 1, 2, -76])
+        #expect(contents.dtypes["position_ids"] == .i64)
+        let again = try SafeTensors.parseContents(try SafeTensors.serialize(contents.tensors, dtypes: contents.dtypes))
+        #expect(again.tensors[0].tensor.data == [0, 1, 2, -76] && again.dtypes["position_ids"] == .i64)
+    }
+}

@@ -82,4 +82,31 @@ import TestSupport
         checkDerivatives([v]) { t in Tensor.attention(query: qc, key: kc, value: t[0]) }
         checkDerivatives([q]) { t in Tensor.attention(query: t[0], key: kc, value: vc) }
     }
+
+    @Test func causalAttentionSeesEarlierKeysOnly() {
+        // Row r of a causal call equals a plain call on keys 0…r; values and derivatives.
+        let q = randomParameter([2, 5, 4], seed: 90), k = randomParameter([2, 5, 4], seed: 91), v = randomParameter([2, 5, 3], seed: 92)
+        let causal = Tensor.attention(query: q, key: k, value: v, causal: true)
+        for r in 0..<5 {
+            let row = Tensor.attention(query: q.slice(axis: 1, r..<(r + 1)), key: k.slice(axis: 1, 0..<(r + 1)),
+                                       value: v.slice(axis: 1, 0..<(r + 1)))
+            assertClose(causal.slice(axis: 1, r..<(r + 1)), row, rtol: 1e-5, atol: 1e-6, "row \(r)")
+        }
+        checkDerivatives([q, k, v], "causal attention") { t in Tensor.attention(query: t[0], key: t[1], value: t[2], causal: true) }
+    }
+
+    /// Off the tape (inference) attention runs in blocks of query rows without keeping the
+    /// probabilities: the same values as the recorded path, causal or not, over several blocks.
+    @Test(arguments: [false, true])
+    func inferenceBlocksEqualRecordedAttention(_ causal: Bool) {
+        let q = randomParameter([2, 37, 3], seed: 100), k = randomParameter([2, 20_000, 3], seed: 101)
+        let v = randomParameter([2, 20_000, 2], seed: 102)
+        let geo = AttentionGeometry(b: 2, lq: 37, lk: 20_000, d: 3, dv: 2, scale: 0.5, causal: causal)
+        #expect(geo.blockRows == 16)                                                   // blocks of 16, 16, 5 rows
+        let recorded = Tensor.attention(query: q, key: k, value: v, scale: 0.5, causal: causal)
+        #expect(recorded.requiresGrad)
+        let inference = GradMode.withoutGrad { Tensor.attention(query: q, key: k, value: v, scale: 0.5, causal: causal) }
+        #expect(!inference.requiresGrad)
+        assertClose(inference, recorded, rtol: 1e-6, atol: 1e-7)
+    }
 }

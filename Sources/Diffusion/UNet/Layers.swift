@@ -11,25 +11,51 @@ import TensorCore
 /// ```
 public final class ParameterBuilder {
     public private(set) var parameters = Parameters()
+    /// Every parameter's shape by name (kept in every mode, the only record in ``Fill/shapesOnly``).
+    private(set) var shapes: [String: [Int]] = [:]
     private var rng: RandomGenerator
+    private let fill: Fill
 
-    public init(seed: UInt64) { rng = RandomGenerator(seed: seed) }
+    /// What the tensors hold.
+    enum Fill {
+        /// PyTorch's default initialisation, seeded.
+        case random
+        /// Zeros: placeholders that loaded weights replace (no random numbers for a model of a billion weights).
+        case zeros
+        /// Empty tensors: only ``shapes`` is meaningful (checks a full-size architecture's names and
+        /// shapes without its memory); the model cannot run.
+        case shapesOnly
+    }
+
+    public init(seed: UInt64) { rng = RandomGenerator(seed: seed); fill = .random }
+
+    init(fill: Fill, seed: UInt64 = 0) { rng = RandomGenerator(seed: seed); self.fill = fill }
+
+    /// A builder whose tensors are zeros, for a model whose weights are loaded next.
+    static func placeholders() -> ParameterBuilder { ParameterBuilder(fill: .zeros) }
 
     /// Uniform in `[-bound, bound]` (PyTorch's Linear/Conv default uses `bound = 1/√fan_in`).
     func uniform(_ name: String, _ shape: [Int], bound: Float) -> Tensor {
-        add(name, rng.uniform(shape, in: -bound...bound))
+        add(name, shape) { $0.uniform(shape, in: -bound...bound) }
     }
 
     func constant(_ name: String, _ shape: [Int], _ value: Float) -> Tensor {
-        add(name, Tensor(shape, repeating: value))
+        add(name, shape) { _ in Tensor(shape, repeating: value) }
     }
 
     func normal(_ name: String, _ shape: [Int], std: Float = 1) -> Tensor {
-        add(name, rng.normal(shape).scaled(by: std).detached())
+        add(name, shape) { $0.normal(shape).scaled(by: std).detached() }
     }
 
-    private func add(_ name: String, _ t: Tensor) -> Tensor {
-        precondition(parameters[name] == nil, "duplicate parameter name \(name)")
+    private func add(_ name: String, _ shape: [Int], _ make: (inout RandomGenerator) -> Tensor) -> Tensor {
+        precondition(shapes[name] == nil, "duplicate parameter name \(name)")
+        shapes[name] = shape
+        let t: Tensor
+        switch fill {
+        case .random: t = make(&rng)
+        case .zeros: t = Tensor.zeros(shape)
+        case .shapesOnly: t = Tensor([0], data: [])
+        }
         parameters[name] = t
         return t
     }
@@ -53,15 +79,15 @@ struct Conv2dLayer {
     func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding) }
 }
 
-/// Fully connected layer (`weight [out, in]`, `bias [out]`), PyTorch's `nn.Linear`.
+/// Fully connected layer (`weight [out, in]`, `bias [out]` unless `bias: false`), PyTorch's `nn.Linear`.
 struct LinearLayer {
     let weight: Tensor
-    let bias: Tensor
+    let bias: Tensor?
 
-    init(_ b: ParameterBuilder, _ name: String, in cin: Int, out cout: Int) {
+    init(_ b: ParameterBuilder, _ name: String, in cin: Int, out cout: Int, bias hasBias: Bool = true) {
         let bound = 1 / Float(cin).squareRoot()
         weight = b.uniform(name + ".weight", [cout, cin], bound: bound)
-        bias = b.uniform(name + ".bias", [cout], bound: bound)
+        bias = hasBias ? b.uniform(name + ".bias", [cout], bound: bound) : nil
     }
 
     /// `[..., in] → [..., out]`
@@ -83,4 +109,19 @@ struct GroupNormLayer {
 
     /// `[N, C, ...] → [N, C, ...]`
     func callAsFunction(_ x: Tensor) -> Tensor { x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps) }
+}
+
+/// Layer normalisation over the last axis with a per-feature affine map, PyTorch's `nn.LayerNorm`.
+struct LayerNormLayer {
+    let eps: Float
+    let weight: Tensor, bias: Tensor
+
+    init(_ b: ParameterBuilder, _ name: String, features: Int, eps: Float) {
+        self.eps = eps
+        weight = b.constant(name + ".weight", [features], 1)
+        bias = b.constant(name + ".bias", [features], 0)
+    }
+
+    /// `[..., D] → [..., D]`
+    func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, eps: eps) }
 }

@@ -190,17 +190,8 @@ extension UNet2D {
     /// Copies named tensors into the parameters; every parameter must be present with its shape,
     /// and no extra tensor may be left over.
     public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
-        var byName: [String: Tensor] = [:]
-        for (name, t) in weights { byName[Self.modernName(name)] = t }
-        for (name, p) in parameters {
-            guard let t = byName.removeValue(forKey: name) else { throw UNetLoadError.missingTensor(source, name) }
-            // Old checkpoints store attention projections as 1×1 convs or linears: same values.
-            guard t.count == p.count, t.shape.filter({ $0 != 1 }) == p.shape.filter({ $0 != 1 }) else {
-                throw UNetLoadError.shapeMismatch(source, name, expected: p.shape, found: t.shape)
-            }
-            p.data = t.data
-        }
-        if let extra = byName.keys.sorted().first { throw UNetLoadError.unexpectedTensor(source, extra) }
+        // Old checkpoints store attention projections as 1×1 convs or linears: same values.
+        try copyWeights(weights, into: parameters, source: source, rename: Self.modernName)
     }
 
     /// Writes `config.json` and the safetensors weights into `folder` (created if missing).

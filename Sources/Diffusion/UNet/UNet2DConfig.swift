@@ -303,7 +303,7 @@ public enum UNetConfigError: Error, CustomStringConvertible, Equatable, Localize
         case let .outOfRange(f, key, value, allowed):
             return "UNet config '\(f)': \(key) = \(value) is out of range (allowed: \(allowed))"
         case let .unsupported(f, key, value):
-            return "UNet config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements UNet2DModel with DownBlock2D/AttnDownBlock2D/UpBlock2D/AttnUpBlock2D, positional time embedding, SiLU)"
+            return "UNet config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements UNet2DModel with DownBlock2D/AttnDownBlock2D/UpBlock2D/AttnUpBlock2D and UNet2DConditionModel with DownBlock2D/CrossAttnDownBlock2D/UpBlock2D/CrossAttnUpBlock2D/UNetMidBlock2DCrossAttn, positional time embedding, SiLU)"
         case let .unknownKey(f, key): return "UNet config '\(f)': unknown key '\(key)' is not supported"
         case let .duplicateKey(f, key): return "UNet config '\(f)': key '\(key)' appears more than once"
         case let .inconsistent(f, why): return "UNet config '\(f)': \(why)"

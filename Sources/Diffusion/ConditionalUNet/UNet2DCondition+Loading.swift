@@ -1,0 +1,41 @@
+import Foundation
+import SafeTensors
+import TensorCore
+
+// Loading and saving diffusers `unet/` folders, as ``UNet2D`` does for `UNet2DModel`.
+
+extension UNet2DCondition {
+    /// The weights file diffusers writes.
+    public static let weightsFileName = UNet2D.weightsFileName
+
+    /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`,
+    /// F32, F16 or BF16).
+    ///
+    /// ```swift
+    /// let unet = try UNet2DCondition(contentsOf: URL(fileURLWithPath: "sd15/unet"))
+    /// ```
+    public convenience init(contentsOf folder: URL) throws {
+        let config = try UNet2DConditionConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        self.init(config: config, builder: .placeholders())
+        let file = folder.appendingPathComponent(Self.weightsFileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw UNetLoadError.missingWeights(file.path)
+        }
+        try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)
+    }
+
+    /// Copies named tensors into the parameters; every parameter must be present with its shape
+    /// (a 1×1 convolution and a linear layer are interchangeable), and no tensor may be left over.
+    public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
+        try copyWeights(weights, into: parameters, source: source)
+    }
+
+    /// Writes `config.json` and the safetensors weights into `folder` (created if missing).
+    public func save(to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let json = try config.configJSON().encoded([.prettyPrinted, .sortedKeys])
+        try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1) }, metadata: ["format": "pt"],
+                             to: folder.appendingPathComponent(Self.weightsFileName))
+    }
+}
