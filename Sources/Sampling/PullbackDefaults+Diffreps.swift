@@ -10,9 +10,14 @@ extension PixelImage: PullbackDefaults {
 }
 
 extension FourierFieldImage: PullbackDefaults {
-    /// As ``Diffreps/PixelImage`` (the noisy state, which `diffrep image --representation field`
-    /// keeps, although the field follows the grid only in the denoised state: docs/DESIGN.md §2).
-    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+    /// As ``Diffreps/SirenImage``: the denoised state with one carried noise image, conjugate
+    /// gradients, one view. A field cannot hold σ_max-sized white noise: in the noisy state it
+    /// diverges to saturated noise (docs/DESIGN.md §2, "Fields sample in the denoised state").
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings {
+        var s = PullbackSampler.DiffrepSettings.general.withViews(1)
+        s.state = .denoised
+        return s
+    }
 }
 
 extension SirenImage: PullbackDefaults {

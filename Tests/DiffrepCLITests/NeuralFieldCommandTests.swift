@@ -23,6 +23,16 @@ import Testing
         #expect(s["state"] as? String == "denoised")
     }
 
+    /// The Fourier-feature field keeps the denoised state too (in the noisy one it diverged).
+    @Test func fourierFieldImagesSampleInTheDenoisedState() throws {
+        let out = CLITest.temporaryFolder("fourier-image")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try ImageCommand.parse(CLITest.tinyImage + ["--representation", "field", "--out", out.path]).run()
+        let s = try settings(out)
+        #expect(s["representation"] as? String == "field")
+        #expect(s["state"] as? String == "denoised" && s["noise"] as? String == "carried")
+    }
+
     @Test func panoramaFieldsRunEndToEnd() throws {
         let out = CLITest.temporaryFolder("panorama-field")
         defer { try? FileManager.default.removeItem(at: out) }
