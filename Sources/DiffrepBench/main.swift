@@ -71,6 +71,12 @@ let convCases = [
     ConvCase(label: "32x32 64->64", batch: 8, cin: 64, cout: 64, size: 32),
     ConvCase(label: "16x16 64->64", batch: 8, cin: 64, cout: 64, size: 16),
     ConvCase(label: "16x16 128->128", batch: 8, cin: 128, cout: 128, size: 16),
+    // google/ddpm-cifar10-32's levels
+    ConvCase(label: "32x32 128->128", batch: 8, cin: 128, cout: 128, size: 32),
+    ConvCase(label: "16x16 256->256", batch: 8, cin: 256, cout: 256, size: 16),
+    ConvCase(label: "8x8 256->256", batch: 8, cin: 256, cout: 256, size: 8),
+    ConvCase(label: "4x4 256->256", batch: 8, cin: 256, cout: 256, size: 4),
+    ConvCase(label: "4x4 512->256", batch: 8, cin: 512, cout: 256, size: 4),
 ]
 
 /// PyTorch measuring the same cases on request (`conv_bench.py --serve`), so that its timings
