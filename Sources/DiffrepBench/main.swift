@@ -18,9 +18,11 @@ usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
        diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
        diffrep-bench solve [--reps N] [--threads T]
+       diffrep-bench train [--compare-torch] [--steps N] [--batch B] [--threads T] [--config FILE]
   nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)
   solve            one pullback step's Adam solve on a voxel grid: fused render path vs tape path
-  unet             UNet2D forward / forward+backward at batch 8, 32×32 (small config and google/ddpm-cifar10-32)
+  unet             UNet2D forward / forward+backward at batch 8, 32×32 (toys, multi-view default, google/ddpm-cifar10-32)
+  train            one `diffrep train` step vs the same PyTorch + diffusers training loop
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
   --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
@@ -241,6 +243,10 @@ if command == "unet" {
 }
 if command == "nerf" {
     runNeRFBenchmark(arguments: args)
+    exit(0)
+}
+if command == "train" {
+    runTrainBenchmark(arguments: args)
     exit(0)
 }
 if command == "solve" {
