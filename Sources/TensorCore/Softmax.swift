@@ -92,8 +92,15 @@ enum Softmax {
     static func normaliseContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, log: Bool) {
         let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
         let n8 = n & ~7
+        // the maximum eight lanes at a time (compare and select: a serial max chain is latency-bound)
+        var m8 = SIMD8<Float>(repeating: -.infinity)
+        for k in stride(from: 0, to: n8, by: 8) {
+            let v = xr.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+            m8.replace(with: v, where: v .> m8)
+        }
         var mx = -Float.infinity
-        for k in 0..<n { mx = Swift.max(mx, x[k]) }
+        for l in 0..<8 where m8[l] > mx { mx = m8[l] }
+        for k in n8..<n where x[k] > mx { mx = x[k] }
         if mx == -.infinity { mx = 0 }
         var s8 = SIMD8<Float>()
         var s: Float = 0
