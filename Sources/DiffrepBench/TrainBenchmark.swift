@@ -118,7 +118,7 @@ enum TrainBenchmark {
         print("diffrep-bench train — \(URL(fileURLWithPath: configPath).deletingLastPathComponent().lastPathComponent) "
               + "architecture (\(String(format: "%.2fM", Double(unet.parameters.scalarCount) / 1e6)) params, random weights), "
               + "batch \(options.batch), \(config.sampleSize)×\(config.sampleSize); \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-              + "\(options.threads) threads, \(clockName); median ms of \(options.steps) steps"
+              + "\(options.threads) threads, OpenBLAS \(BLAS.coreName) kernels, \(clockName); median ms of \(options.steps) steps"
               + (torch != nil ? ", each Swift step followed by one PyTorch step\n" : "\n"))
         for _ in 0..<2 { trainer.trainStep() }                   // warm-up (train_bench.py warms up twice too)
         var ours: [Double] = [], theirs: [Double] = []

@@ -130,7 +130,7 @@ enum UNetBenchmark {
         let tiled = QuarterTurnTiles.tile(x)                                   // [2, 3, 64, 64]: 8 views, 2 scenes
         let clockName = threadClock ? "thread CPU time" : "wall clock"
         print("diffrep-bench unet — UNet2D batch \(batch), 3×\(size)×\(size); \(ProcessInfo.processInfo.activeProcessorCount) "
-              + "cores, \(options.threads) threads, \(clockName); median ms of \(options.reps) reps"
+              + "cores, \(options.threads) threads, OpenBLAS \(BLAS.coreName) kernels, \(clockName); median ms of \(options.reps) reps"
               + (options.compareTorch ? ", each Swift repetition followed by the same PyTorch one\n" : "\n"))
 
         var torch: TorchServer? = nil

@@ -162,7 +162,7 @@ func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
     let threads = oneThread ? 1 : ProcessInfo.processInfo.activeProcessorCount
     let clock = oneThread ? "thread CPU time" : "wall clock"
     print("diffrep-bench tensor — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.workers) workers, "
-          + "OpenBLAS \(BLAS.threads) threads, \(clock), median of \(reps) after warm-up\n")
+          + "OpenBLAS \(BLAS.threads) threads (\(BLAS.coreName) kernels), \(clock), median of \(reps) after warm-up\n")
 
     // (1) matmul: Tensor.matmul vs raw cblas_sgemm, interleaved.
     print("\(pad("matmul n×n·n×n", 16, right: false))\(pad("Tensor GFLOP/s", 16))\(pad("sgemm GFLOP/s", 16))\(pad("ratio", 8))")
