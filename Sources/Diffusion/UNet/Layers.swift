@@ -83,4 +83,7 @@ struct GroupNormLayer {
 
     /// `[N, C, ...] → [N, C, ...]`
     func callAsFunction(_ x: Tensor) -> Tensor { x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps) }
+
+    /// `silu(self(x))` as one fused op: `[N, C, ...] → [N, C, ...]`
+    func silu(_ x: Tensor) -> Tensor { x.groupNormSiLU(groups: groups, weight: weight, bias: bias, eps: eps) }
 }
