@@ -54,21 +54,36 @@ struct AttentionGeometry {
         }
     }
 
-    /// `O` `[B, Lq, Dv]`; fills `probs` with `P` `[B, Lq, Lk]`.
+    /// Query rows per block of the forward pass: about 64 K scores (256 KB), so that a block's
+    /// scores stay in the L2 cache from their gemm through the softmax to `P·V` (whole entries of
+    /// 1024×1024 scores went through memory three times more: 17 % of a multi-view UNet forward).
+    var blockRows: Int { Swift.max(1, Swift.min(lq, 65_536 / Swift.max(lk, 1))) }
+
+    /// `O` `[B, Lq, Dv]`; fills `probs` with `P` `[B, Lq, Lk]`. Each entry runs in blocks of
+    /// query rows: scores `s·Q·Kᵀ`, their softmax in place, then `P·V` for those rows.
     func forward(q: [Float], k: [Float], v: [Float], probs: inout [Float]) -> [Float] {
+        let rowsPerBlock = blockRows, dvN = dv
+        var out = [Float]()
         probs = uninitializedFloats(b * lq * lk) { pp in
             nonisolated(unsafe) let p = pp
-            q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in
-                nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!
-                forEachEntry(scratchCount: 0) { i, _ in
-                    let s = p + i &* lq &* lk
-                    BLAS.gemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: qp + i &* lq &* d,
-                              b: kp + i &* lk &* d, c: s)
-                    for r in 0..<lq { Softmax.normalise(s + r &* lk, s + r &* lk, lk, 1, log: false) }
-                }
-            } }
+            out = uninitializedFloats(b * lq * dvN) { op in
+                nonisolated(unsafe) let o = op
+                q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                    nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!
+                    forEachEntry(scratchCount: 0) { i, _ in
+                        for r0 in stride(from: 0, to: lq, by: rowsPerBlock) {
+                            let rows = Swift.min(rowsPerBlock, lq - r0), row0 = i &* lq &+ r0
+                            let s = p + row0 &* lk
+                            BLAS.gemm(transB: true, m: rows, n: lk, k: d, alpha: scale, a: qp + row0 &* d,
+                                      b: kp + i &* lk &* d, c: s)
+                            for r in 0..<rows { Softmax.normalise(s + r &* lk, s + r &* lk, lk, 1, log: false) }
+                            BLAS.gemm(m: rows, n: dvN, k: lk, a: s, b: vp + i &* lk &* dvN, c: o + row0 &* dvN)
+                        }
+                    }
+                } } }
+            }
         }
-        return batchedProduct(probs, v)
+        return out
     }
 
     /// `P·X` per entry for `P` `[B, Lq, Lk]` and `X` `[B, Lk, Dv]`.
