@@ -96,10 +96,25 @@ struct ConvGeometry {
     /// (Tile sizes from 16 to all rows measured within 5 % of each other on the benchmark shapes.)
     var tileRows: Int {
         // OpenBLAS packs the weight again for every tile: keep tiles well taller than Cout.
-        let target = Swift.max(1, Swift.min(p, Swift.max(64, 2 * cout, 65_536 / Swift.max(k, 1))))
+        let target = Swift.max(1, Swift.min(p, rowTarget))
         let tiles = (p + target - 1) / target
         return Swift.max(1, (p + tiles - 1) / Swift.max(tiles, 1))   // equal tiles, no short last one
     }
+
+    /// The patch-matrix rows a tile aims at: about 64 K values, at least 64 rows and 2·Cout rows.
+    var rowTarget: Int { Swift.max(64, 2 * cout, 65_536 / Swift.max(k, 1)) }
+
+    /// Images whose patch matrices the forward pass stacks into one tile (one gemm): more than
+    /// one when an image has fewer output pixels than a tile aims at (the 8×8 and 4×4 levels of
+    /// a UNet, where a gemm per image is a few rows tall), but no fewer groups than workers.
+    var imagesPerTile: Int {
+        guard p < rowTarget, !isPointwise else { return 1 }
+        let perWorker = (n + Parallel.workers - 1) / Swift.max(Parallel.workers, 1)
+        return Swift.max(1, Swift.min(rowTarget / Swift.max(p, 1), perWorker))
+    }
+
+    /// Rows the per-worker patch and output scratch tiles hold.
+    var scratchRows: Int { Swift.max(tileRows, imagesPerTile * p) }
 }
 
 /// An array of `count` floats whose every element `body` writes (no zero-fill first).
@@ -158,17 +173,17 @@ struct ConvScratch {
     let image: UnsafeMutablePointer<Float>
     /// `dxᵀ` `[H·W, Cin]`.
     let imageGrad: UnsafeMutablePointer<Float>
-    /// A tile of the patch matrix `[tileRows, K]`.
+    /// A tile of the patch matrix `[scratchRows, K]`.
     let patches: UnsafeMutablePointer<Float>
-    /// A tile of the patch-matrix gradient `[tileRows, K]`.
+    /// A tile of the patch-matrix gradient `[scratchRows, K]`.
     let patchGrad: UnsafeMutablePointer<Float>
-    /// A tile of `yᵀ` `[tileRows, Cout]`.
+    /// A tile of `yᵀ` `[scratchRows, Cout]`.
     let output: UnsafeMutablePointer<Float>
     private let block: (UnsafeMutablePointer<Float>, Int)
 
     init(_ geo: ConvGeometry) {
-        let tile = geo.tileRows * geo.k
-        block = ScratchPool.shared.take(2 * geo.imageSize + 2 * tile + geo.tileRows * geo.cout)
+        let tile = geo.scratchRows * geo.k
+        block = ScratchPool.shared.take(2 * geo.imageSize + 2 * tile + geo.scratchRows * geo.cout)
         image = block.0
         imageGrad = image + geo.imageSize
         patches = imageGrad + geo.imageSize
@@ -217,6 +232,27 @@ enum Convolution {
                         for i in images {
                             BLAS.gemm(m: cout, n: p, k: k, a: wp, b: xp + i * geo.imageSize,
                                       beta: bias == nil ? 0 : 1, c: y + i * geo.outputSize)
+                        }
+                    }
+                    return
+                }
+                let group = geo.imagesPerTile
+                if group > 1 {
+                    // Small images: the patch matrices of `group` images stacked, one gemm for all.
+                    let groups = (geo.n + group - 1) / group
+                    forEachChunk(groups) { _, items in
+                        let s = ConvScratch(geo)
+                        defer { s.release() }
+                        for item in items {
+                            let i0 = item * group, count = Swift.min(group, geo.n - i0)
+                            for j in 0..<count {
+                                transpose(xp + (i0 + j) * geo.imageSize, rows: geo.cin, cols: geo.hw, into: s.image, ld: geo.cin, bias: nil)
+                                patches(geo, pixels: 0..<p, from: s.image, into: s.patches + j * p * k)
+                            }
+                            sgemm(transB: true, m: count * p, n: cout, k: k, a: s.patches, lda: k, b: wp, ldb: k, c: s.output, ldc: cout)
+                            for j in 0..<count {
+                                transpose(s.output + j * p * cout, rows: p, cols: cout, into: y + (i0 + j) * geo.outputSize, ld: p, bias: bias)
+                            }
                         }
                     }
                     return
@@ -392,9 +428,16 @@ enum Convolution {
     /// reading its transpose `scratch.image` `[H·W, Cin]`: row `(oh, ow)`, column `(ki, kj, c)`,
     /// zeros where the tap falls in the padding.
     static func patches(_ geo: ConvGeometry, pixels: Range<Int>, scratch: ConvScratch) {
+        patches(geo, pixels: pixels, from: scratch.image, into: scratch.patches)
+    }
+
+    /// Writes rows `pixels` of the patch matrix of the image whose transpose is `xt` `[H·W, Cin]`
+    /// into `patches` (from row 0).
+    static func patches(_ geo: ConvGeometry, pixels: Range<Int>, from xt: UnsafeMutablePointer<Float>,
+                        into patches: UnsafeMutablePointer<Float>) {
         let cin = geo.cin, w = geo.w, s = geo.stride, pad = geo.pad, kw = geo.kw
-        let xt = UnsafePointer(scratch.image)
-        var dst = scratch.patches
+        let xt = UnsafePointer(xt)
+        var dst = patches
         for px in pixels {
             let oh = px / geo.wo, ow = px % geo.wo
             let iw0 = ow &* s &- pad
