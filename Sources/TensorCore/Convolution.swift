@@ -284,7 +284,9 @@ enum Convolution {
     static func backward(_ geo: ConvGeometry, g: [Float], x: Tensor, weight: Tensor) {
         let k = geo.k, p = geo.p, cout = geo.cout, cin = geo.cin, hw = geo.hw, rows = geo.tileRows
         if geo.n == 0 { return }
-        let chunks = chunkCount(geo.n)
+        // Work units: images, or groups of small images stacked as in the forward pass.
+        let group = geo.imagesPerTile, units = (geo.n + group - 1) / group
+        let chunks = chunkCount(units)
         let wt = geo.isPointwise ? weight.data : patchOrder(geo, weight.data)
         // dW' partial sums, one per chunk, added up afterwards
         let dwSum: [Float]? = ScratchPool.shared.with(weight.requiresGrad ? chunks * cout * k : 0) { partials in
@@ -293,9 +295,40 @@ enum Convolution {
                 nonisolated(unsafe) let gp = gb.baseAddress!, xp = xb.baseAddress!, wp = wb.baseAddress!
                 withGradPointer(x) { dxp, fresh in
                     nonisolated(unsafe) let dx = dxp
-                    forEachChunk(geo.n) { c, images in
+                    forEachChunk(units) { c, images in
                         let dw = part.map { $0 + c * cout * k }
                         dw?.initialize(repeating: 0, count: cout * k)
+                        if group > 1 {
+                            // Small images: gᵀ of the group [count·P, Cout] pixel-major, then one gemm
+                            // for dW' and one for the patch gradients of the whole group.
+                            let s = ConvScratch(geo)
+                            defer { s.release() }
+                            for item in images {
+                                let i0 = item * group, count = Swift.min(group, geo.n - i0), r = count * p
+                                for j in 0..<count {
+                                    Transpose.run(gp + (i0 + j) * geo.outputSize, rows: cout, cols: p, srcLd: p,
+                                                  s.output + j * p * cout, dstLd: cout, bias: nil, add: false)
+                                }
+                                if let dw {   // dW' += gᵀᵀ · patches
+                                    for j in 0..<count {
+                                        transpose(xp + (i0 + j) * geo.imageSize, rows: cin, cols: hw, into: s.image, ld: cin, bias: nil)
+                                        patches(geo, pixels: 0..<p, from: s.image, into: s.patches + j * p * k)
+                                    }
+                                    sgemm(transA: true, m: cout, n: k, k: r, a: s.output, lda: cout, b: s.patches, ldb: k,
+                                          beta: 1, c: dw, ldc: k)
+                                }
+                                if let dx {   // patch gradients = gᵀ · W', then col2im per image
+                                    sgemm(m: r, n: k, k: cout, a: s.output, lda: cout, b: wp, ldb: k, c: s.patchGrad, ldc: k)
+                                    for j in 0..<count {
+                                        s.imageGrad.initialize(repeating: 0, count: hw * cin)
+                                        patchesBackward(geo, pixels: 0..<p, from: s.patchGrad + j * p * k, into: s.imageGrad)
+                                        Transpose.run(s.imageGrad, rows: hw, cols: cin, srcLd: cin, dx + (i0 + j) * geo.imageSize,
+                                                      dstLd: hw, bias: nil, add: !fresh)
+                                    }
+                                }
+                            }
+                            return
+                        }
                         if geo.isPointwise {
                             for i in images {
                                 let gi = gp + i * geo.outputSize, xi = xp + i * geo.imageSize
@@ -463,9 +496,15 @@ enum Convolution {
     /// Adds rows `pixels` of the patch-matrix gradient (`scratch.patchGrad`, from row 0) onto
     /// `scratch.imageGrad` `[H·W, Cin]`.
     static func patchesBackward(_ geo: ConvGeometry, pixels: Range<Int>, scratch: ConvScratch) {
+        patchesBackward(geo, pixels: pixels, from: scratch.patchGrad, into: scratch.imageGrad)
+    }
+
+    /// Adds rows `pixels` of the patch-matrix gradient `patchGrad` (from row 0) onto one image's
+    /// transposed gradient `dxt` `[H·W, Cin]`.
+    static func patchesBackward(_ geo: ConvGeometry, pixels: Range<Int>, from patchGrad: UnsafeMutablePointer<Float>,
+                                into dxt: UnsafeMutablePointer<Float>) {
         let cin = geo.cin, w = geo.w, s = geo.stride, pad = geo.pad, kw = geo.kw
-        let dxt = scratch.imageGrad
-        var src = UnsafePointer(scratch.patchGrad)
+        var src = UnsafePointer(patchGrad)
         for px in pixels {
             let oh = px / geo.wo, ow = px % geo.wo
             let iw0 = ow &* s &- pad
