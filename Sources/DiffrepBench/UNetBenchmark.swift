@@ -1,11 +1,15 @@
-// diffrep-bench unet: UNet2D forward and forward+backward at batch 8, 3×32×32, in two
+// diffrep-bench unet: UNet2D forward and forward+backward at batch 8, 3×32×32, in three
 // configurations, optionally against diffusers' UNet2DModel in PyTorch on the CPU
-// (Benchmarks/unet_bench.py) measured in the same run, interleaved: Swift, PyTorch, Swift, …
+// (Benchmarks/unet_bench.py --serve) measured in the same run, repetition by repetition: each
+// Swift repetition is followed by the same PyTorch one. With one thread both sides are timed in
+// their thread's CPU time, which stays comparable on a machine shared with other work.
 //
-//   swift run -c release diffrep-bench unet [--compare-torch] [--reps N] [--rounds R] [--configs toys,cifar10]
+//   swift run -c release diffrep-bench unet [--compare-torch] [--reps N] [--configs toys,mv,cifar10] [--threads T]
 //
 // (a) toys:    block_out_channels (32, 64, 64), one layer per block, attention at 16×16
 //              (the shipped default model's architecture, without its class embedding);
+// (m) mv:      the multi-view default of `diffrep nerf` (Assets/toys-unet-mv/config.json): the
+//              same with 343 class rows, 8 views = 2 scenes whose attention joins their 4 views;
 // (b) cifar10: the google/ddpm-cifar10-32 configuration (35.7 M parameters).
 import Foundation
 import Diffusion
@@ -20,14 +24,15 @@ func runUNetBenchmark(arguments: [String]) {
 /// The UNet benchmark (namespaced so its helpers never clash with other benchmarks').
 enum UNetBenchmark {
     static let usage = """
-        usage: diffrep-bench unet [--compare-torch] [--reps N] [--rounds R] [--configs toys,cifar10] [--threads T]
+        usage: diffrep-bench unet [--compare-torch] [--reps N] [--configs toys,mv,cifar10] [--threads T] [--wall-clock]
           UNet2D forward (no tape) and forward+backward (sum loss, gradients to every parameter),
-          batch 8, 3×32×32; milliseconds, median over every repetition of every round
-          --compare-torch  also time diffusers' UNet2DModel (Benchmarks/unet_bench.py, python3 + torch),
-                           interleaved: Swift, PyTorch, Swift, … (R PyTorch rounds, R + 1 Swift rounds)
-          --reps N         timed repetitions per measurement and round (default 3)
-          --rounds R       PyTorch rounds with --compare-torch (default 1)
-          --configs LIST   toys (channels 32,64,64), cifar10 (google/ddpm-cifar10-32); default both
+          batch 8, 3×32×32; milliseconds, median over the repetitions
+          --compare-torch  also time diffusers' UNet2DModel (Benchmarks/unet_bench.py --serve, python3 + torch),
+                           each Swift repetition followed by the same PyTorch one
+          --reps N         timed repetitions per measurement (default 3)
+          --configs LIST   toys (channels 32,64,64), mv (the multi-view nerf default: toys + 343 classes,
+                           4 views attending together), cifar10 (google/ddpm-cifar10-32); default all three
+          --wall-clock     time the wall clock with one thread too (default there: the thread's CPU time)
           --threads T      threads on both sides (default 2): OpenBLAS and Parallel.workers in Swift,
                            torch.set_num_threads in PyTorch (run with OMP_WAIT_POLICY=PASSIVE unless set:
                            spinning OpenMP threads slow PyTorch down many times on a busy machine)
@@ -66,13 +71,18 @@ enum UNetBenchmark {
         cifar.freqShift = 1
         cifar.normNumGroups = 32
         cifar.normEps = 1e-6
+        var multiView = toys
+        multiView.sampleSize = 2 * toys.sampleSize
+        multiView.viewTiles = true
+        multiView.numClassEmbeds = 343
         return [Case(name: "toys", title: "(a) 32,64,64 L1 attn@16", config: toys),
+                Case(name: "mv", title: "(m) multi-view default", config: multiView),
                 Case(name: "cifar10", title: "(b) ddpm-cifar10-32", config: cifar)]
     }()
 
     struct Options {
-        var compareTorch = false, reps = 3, rounds = 1, threads = 2
-        var configs = ["toys", "cifar10"]
+        var compareTorch = false, wallClock = false, reps = 3, threads = 2
+        var configs = ["toys", "mv", "cifar10"]
 
         /// Parses the arguments; prints the usage (or the problem) and returns nil when it should not run.
         init?(parsing arguments: [String]) {
@@ -88,12 +98,12 @@ enum UNetBenchmark {
                 switch a {
                 case "--compare-torch": compareTorch = true
                 case "--reps": guard let v = positive(a) else { return nil }; reps = v
-                case "--rounds": guard let v = positive(a) else { return nil }; rounds = v
+                case "--wall-clock": wallClock = true
                 case "--threads": guard let v = positive(a) else { return nil }; threads = v
                 case "--configs":
                     let list = (args.popFirst() ?? "").split(separator: ",").map(String.init)
                     guard !list.isEmpty, list.allSatisfy({ n in UNetBenchmark.cases.contains { $0.name == n } }) else {
-                        print("--configs takes a comma-separated list of: toys, cifar10\n\n\(UNetBenchmark.usage)")
+                        print("--configs takes a comma-separated list of: toys, mv, cifar10\n\n\(UNetBenchmark.usage)")
                         return nil
                     }
                     configs = list
@@ -109,70 +119,69 @@ enum UNetBenchmark {
         var forward: [String: [Double]] = [:], forwardBackward: [String: [Double]] = [:]
     }
 
-    /// What unet_bench.py --json prints.
-    struct TorchRun: Decodable {
-        struct Config: Decodable {
-            let name: String
-            let params: Int
-            let forward_ms: [Double]
-            let forward_backward_ms: [Double]
-        }
-        let torch: String
-        let diffusers: String
-        let threads: Int
-        let configs: [Config]
-    }
-
     static func run(_ options: Options) {
         BLAS.threads = options.threads
         Parallel.workers = options.threads
+        let threadClock = options.threads == 1 && !options.wallClock
         let chosen = cases.filter { options.configs.contains($0.name) }
         let unets = chosen.map { UNet2D(config: $0.config, seed: 0) }
         var rng = RandomGenerator(seed: 0)
         let x = rng.normal([batch, 3, size, size])                              // [8, 3, 32, 32]
-        let order = options.compareTorch
-            ? "interleaved S" + String(repeating: " P S", count: options.rounds) : "Swift only"
+        let tiled = QuarterTurnTiles.tile(x)                                   // [2, 3, 64, 64]: 8 views, 2 scenes
+        let clockName = threadClock ? "thread CPU time" : "wall clock"
         print("diffrep-bench unet — UNet2D batch \(batch), 3×\(size)×\(size); \(ProcessInfo.processInfo.activeProcessorCount) "
-              + "cores, \(options.threads) threads; median ms of \(options.reps) reps per round, \(order)\n")
+              + "cores, \(options.threads) threads, OpenBLAS \(BLAS.coreName) kernels, \(clockName); median ms of \(options.reps) reps"
+              + (options.compareTorch ? ", each Swift repetition followed by the same PyTorch one\n" : "\n"))
 
-        var swift = Timings(), torch = Timings()
-        var torchRun: TorchRun?
-        var torchNote: String?
-        func swiftRound() {
-            for (c, unet) in zip(chosen, unets) {
-                let forward = { _ = GradMode.withoutGrad { unet.predict(x, timesteps: timesteps, classLabels: nil) } }
-                let forwardBackward = {
-                    unet.parameters.zeroGrad()
-                    unet.predict(x, timesteps: timesteps, classLabels: nil).sum().backward()
-                }
-                forward()
-                swift.forward[c.name, default: []] += (0..<options.reps).map { _ in milliseconds(forward) }
-                forwardBackward()
-                swift.forwardBackward[c.name, default: []] += (0..<options.reps).map { _ in milliseconds(forwardBackward) }
-                unet.parameters.zeroGrad()
-            }
-        }
-
-        swiftRound()
+        var torch: TorchServer? = nil
+        var torchNote: String? = nil
         if options.compareTorch {
-            for _ in 0..<options.rounds {
-                switch torchReference(options) {
-                case .success(let r):
-                    torchRun = r
-                    for c in r.configs {
-                        torch.forward[c.name, default: []] += c.forward_ms
-                        torch.forwardBackward[c.name, default: []] += c.forward_backward_ms
-                    }
-                case .failure(let e):
-                    torchNote = "PyTorch columns skipped: \(e)"
+            do {
+                torch = try TorchServer(script: "unet_bench.py", arguments: ["--threads", "\(options.threads)"])
+            } catch { torchNote = "PyTorch columns skipped: \(error)" }
+        }
+        var swift = Timings(), reference = Timings()
+        var torchParams: [String: Int] = [:]
+        let clock = threadClock ? "thread" : "wall"
+        for (c, unet) in zip(chosen, unets) {
+            let forward: () -> Void, forwardBackward: () -> Void
+            if c.config.viewTiles {
+                let labels = [Int](repeating: 0, count: tiled.shape[0]), ts = Array(timesteps.prefix(tiled.shape[0]))
+                forward = { _ = GradMode.withoutGrad { unet.predict(tiled, timesteps: ts, classLabels: labels) } }
+                forwardBackward = {
+                    unet.parameters.zeroGrad()
+                    unet.predict(tiled, timesteps: ts, classLabels: labels).sum().backward()
                 }
-                if torchNote != nil { break }
-                swiftRound()
+            } else {
+                let labels = c.config.numClassEmbeds.map { _ in [Int](repeating: 0, count: batch) }
+                forward = { _ = GradMode.withoutGrad { unet.predict(x, timesteps: timesteps, classLabels: labels) } }
+                forwardBackward = {
+                    unet.parameters.zeroGrad()
+                    unet.predict(x, timesteps: timesteps, classLabels: labels).sum().backward()
+                }
             }
+            for (mode, body) in [("fwd", forward), ("fwd+bwd", forwardBackward)] {
+                body()                                                             // warm-up, both sides
+                _ = torch?.request(["config": c.name, "mode": mode, "reps": 1, "warmup": 1, "clock": clock])
+                for _ in 0..<options.reps {
+                    let ms = timed(threadClock, body)
+                    let theirs = torch?.milliseconds(["config": c.name, "mode": mode, "reps": 1, "clock": clock]) ?? []
+                    if mode == "fwd" {
+                        swift.forward[c.name, default: []].append(ms)
+                        reference.forward[c.name, default: []] += theirs
+                    } else {
+                        swift.forwardBackward[c.name, default: []].append(ms)
+                        reference.forwardBackward[c.name, default: []] += theirs
+                    }
+                }
+            }
+            unet.parameters.zeroGrad()
+            if let reply = torch?.request(["config": c.name, "mode": "fwd", "reps": 0, "clock": clock]),
+               let p = reply["params"] as? Int { torchParams[c.name] = p }
         }
 
         var header = col("config", 26, left: true) + col("params", 9) + col("fwd ms", 10) + col("f+b ms", 10)
-        if torchRun != nil { header += col("torch fwd", 11) + col("torch f+b", 11) + col("fwd ×", 8) + col("f+b ×", 8) }
+        if torch != nil { header += col("torch fwd", 11) + col("torch f+b", 11) + col("fwd ×", 8) + col("f+b ×", 8) }
         print(header)
         var notes: [String] = []
         for (c, unet) in zip(chosen, unets) {
@@ -180,72 +189,35 @@ enum UNetBenchmark {
             let (f, fb) = (median(swift.forward[c.name] ?? []), median(swift.forwardBackward[c.name] ?? []))
             var line = col(c.title, 26, left: true) + col(String(format: "%.2fM", Double(params) / 1e6), 9)
                 + col(fmt(f, 1), 10) + col(fmt(fb, 1), 10)
-            if let torchRun, let tc = torchRun.configs.first(where: { $0.name == c.name }) {
-                let (tf, tfb) = (median(torch.forward[c.name] ?? []), median(torch.forwardBackward[c.name] ?? []))
+            if torch != nil {
+                let (tf, tfb) = (median(reference.forward[c.name] ?? []), median(reference.forwardBackward[c.name] ?? []))
                 line += col(fmt(tf, 1), 11) + col(fmt(tfb, 1), 11) + col(fmt(f / tf), 8) + col(fmt(fb / tfb), 8)
-                if tc.params != params { notes.append("\(c.name): PyTorch has \(tc.params) parameters, Swift \(params)") }
+                if let p = torchParams[c.name], p != params { notes.append("\(c.name): PyTorch has \(p) parameters, Swift \(params)") }
             }
             print(line)
         }
-        if let torchRun {
+        if let torch {
             let policy = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "PASSIVE"
-            print("\n× = Swift / PyTorch (\(torchRun.torch), diffusers \(torchRun.diffusers), \(torchRun.threads) threads, "
-                  + "OMP_WAIT_POLICY=\(policy)); "
-                  + "Swift \(options.reps * (options.rounds + 1)) and PyTorch \(options.reps * options.rounds) samples per cell")
+            print("\n× = Swift / PyTorch (\(torch.ready["torch"] ?? "?"), diffusers \(torch.ready["diffusers"] ?? "?"), "
+                  + "\(torch.ready["threads"] ?? "?") threads, OMP_WAIT_POLICY=\(policy)); \(options.reps) samples per cell and side")
+            torch.close()
         }
         for n in notes { print("WARNING: \(n)") }
         if let torchNote { print("\n\(torchNote)") }
-    }
-
-    /// Runs Benchmarks/unet_bench.py --json once, or says why it could not.
-    static func torchReference(_ options: Options) -> Result<TorchRun, Failure> {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [root.appendingPathComponent("Benchmarks/unet_bench.py").path,
-                          FileManager.default.currentDirectoryPath + "/Benchmarks/unet_bench.py"]
-        guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            return .failure(Failure(description: "Benchmarks/unet_bench.py not found"))
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--json", "--threads", "\(options.threads)", "--reps", "\(options.reps)",
-                             "--configs", options.configs.joined(separator: ",")]
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("unet_bench-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errURL) }
-        let out = Pipe()
-        var environment = ProcessInfo.processInfo.environment
-        if environment["OMP_WAIT_POLICY"] == nil { environment["OMP_WAIT_POLICY"] = "PASSIVE" }
-        process.environment = environment
-        process.standardOutput = out
-        guard let errHandle = try? FileHandle(forWritingTo: errURL) else {
-            return .failure(Failure(description: "cannot create a temporary file for python's messages"))
-        }
-        process.standardError = errHandle
-        do { try process.run() } catch {
-            return .failure(Failure(description: "could not start python3 (\(error))"))
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errHandle.close()
-        guard process.terminationStatus == 0 else {
-            let errText = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            let last = errText.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            return .failure(Failure(description: "python3 + torch + diffusers not usable: \(last)"))
-        }
-        do { return .success(try JSONDecoder().decode(TorchRun.self, from: data)) } catch {
-            return .failure(Failure(description: "unreadable output from unet_bench.py (\(error))"))
-        }
     }
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     // MARK: - Small helpers
 
-    static func milliseconds(_ body: () -> Void) -> Double {
-        let t0 = DispatchTime.now().uptimeNanoseconds
+    /// Milliseconds of `body`: this thread's CPU time (one thread: robust on a shared machine) or the wall clock.
+    static func timed(_ threadClock: Bool, _ body: () -> Void) -> Double {
+        var a = timespec(), b = timespec()
+        let clock = threadClock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC
+        clock_gettime(clock, &a)
         body()
-        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        clock_gettime(clock, &b)
+        return Double(b.tv_sec - a.tv_sec) * 1e3 + Double(b.tv_nsec - a.tv_nsec) / 1e6
     }
 
     static func median(_ xs: [Double]) -> Double {

@@ -18,9 +18,11 @@ usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
        diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
        diffrep-bench solve [--reps N] [--threads T]
+       diffrep-bench train [--compare-torch] [--steps N] [--batch B] [--threads T] [--config FILE]
   nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)
   solve            one pullback step's Adam solve on a voxel grid: fused render path vs tape path
-  unet             UNet2D forward / forward+backward at batch 8, 32×32 (small config and google/ddpm-cifar10-32)
+  unet             UNet2D forward / forward+backward at batch 8, 32×32 (toys, multi-view default, google/ddpm-cifar10-32)
+  train            one `diffrep train` step vs the same PyTorch + diffusers training loop
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
   --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
@@ -71,6 +73,12 @@ let convCases = [
     ConvCase(label: "32x32 64->64", batch: 8, cin: 64, cout: 64, size: 32),
     ConvCase(label: "16x16 64->64", batch: 8, cin: 64, cout: 64, size: 16),
     ConvCase(label: "16x16 128->128", batch: 8, cin: 128, cout: 128, size: 16),
+    // google/ddpm-cifar10-32's levels
+    ConvCase(label: "32x32 128->128", batch: 8, cin: 128, cout: 128, size: 32),
+    ConvCase(label: "16x16 256->256", batch: 8, cin: 256, cout: 256, size: 16),
+    ConvCase(label: "8x8 256->256", batch: 8, cin: 256, cout: 256, size: 8),
+    ConvCase(label: "4x4 256->256", batch: 8, cin: 256, cout: 256, size: 4),
+    ConvCase(label: "4x4 512->256", batch: 8, cin: 512, cout: 256, size: 4),
 ]
 
 /// PyTorch measuring the same cases on request (`conv_bench.py --serve`), so that its timings
@@ -154,7 +162,7 @@ func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
     let threads = oneThread ? 1 : ProcessInfo.processInfo.activeProcessorCount
     let clock = oneThread ? "thread CPU time" : "wall clock"
     print("diffrep-bench tensor — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.workers) workers, "
-          + "OpenBLAS \(BLAS.threads) threads, \(clock), median of \(reps) after warm-up\n")
+          + "OpenBLAS \(BLAS.threads) threads (\(BLAS.coreName) kernels), \(clock), median of \(reps) after warm-up\n")
 
     // (1) matmul: Tensor.matmul vs raw cblas_sgemm, interleaved.
     print("\(pad("matmul n×n·n×n", 16, right: false))\(pad("Tensor GFLOP/s", 16))\(pad("sgemm GFLOP/s", 16))\(pad("ratio", 8))")
@@ -235,6 +243,10 @@ if command == "unet" {
 }
 if command == "nerf" {
     runNeRFBenchmark(arguments: args)
+    exit(0)
+}
+if command == "train" {
+    runTrainBenchmark(arguments: args)
     exit(0)
 }
 if command == "solve" {

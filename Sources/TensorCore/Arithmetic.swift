@@ -6,23 +6,27 @@ extension Tensor {
     @inline(__always)
     static func broadcastMap(_ a: Tensor, _ b: Tensor, _ outShape: [Int],
                              _ f: (Float, Float) -> Float) -> [Float] {
-        var out = [Float](repeating: 0, count: outShape.reduce(1, *))
+        let count = outShape.reduce(1, *)
         let sa = Broadcast.stridesInto(a.shape, outShape)
         let sb = Broadcast.stridesInto(b.shape, outShape)
-        out.withUnsafeMutableBufferPointer { op in
+        return uninitializedFloats(count) { op in    // every value is written below
             a.data.withUnsafeBufferPointer { ap in
                 b.data.withUnsafeBufferPointer { bp in
                     if a.shape == outShape && b.shape == outShape {
-                        for i in 0..<op.count { op[i] = f(ap[i], bp[i]) }
+                        for i in 0..<count { op[i] = f(ap[i], bp[i]) }
                         return
                     }
                     Broadcast.forEachRun(outShape, sa, sb) { o, ai, bi, n, aStep, bStep in
-                        for k in 0..<n { op[o &+ k] = f(ap[ai &+ k &* aStep], bp[bi &+ k &* bStep]) }
+                        if bStep == 0 && aStep == 1 {      // a row plus one value (a bias per channel)
+                            let v = bp[bi]
+                            for k in 0..<n { op[o &+ k] = f(ap[ai &+ k], v) }
+                        } else {
+                            for k in 0..<n { op[o &+ k] = f(ap[ai &+ k &* aStep], bp[bi &+ k &* bStep]) }
+                        }
                     }
                 }
             }
         }
-        return out
     }
 
     /// Elementwise sum with broadcasting.

@@ -68,33 +68,47 @@ struct AttentionGeometry {
         }
     }
 
-    /// `O` `[B, Lq, Dv]`; fills `probs` with `P` `[B, Lq, Lk]`.
-    func forward(q: [Float], k: [Float], v: [Float], probs: inout [Float]) -> [Float] {
-        probs = uninitializedFloats(b * lq * lk) { pp in
-            nonisolated(unsafe) let p = pp
-            q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in
-                nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!
-                forEachEntry(scratchCount: 0) { i, _ in
-                    let s = p + i &* lq &* lk
-                    BLAS.gemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: qp + i &* lq &* d,
-                              b: kp + i &* lk &* d, c: s)
-                    if causal {
-                        for r in 0..<lq {
-                            let seen = Swift.min(r &+ 1, lk), row = s + r &* lk
-                            Softmax.normalise(row, row, seen, 1, log: false)
-                            (row + seen).update(repeating: 0, count: lk &- seen)
-                        }
-                    } else {
-                        for r in 0..<lq { Softmax.normalise(s + r &* lk, s + r &* lk, lk, 1, log: false) }
-                    }
-                }
-            } }
-        }
-        return batchedProduct(probs, v)
+    /// Query rows per block of both forward passes: about 64 K scores (256 KB), so that a block's
+    /// scores stay in the L2 cache from their gemm through the softmax to `P·V` (whole entries of
+    /// 1024×1024 scores went through memory three times more: 17 % of a multi-view UNet forward).
+    var blockRows: Int { Swift.max(1, Swift.min(lq, 65_536 / Swift.max(lk, 1))) }
+
+    /// Softmax of one row of scores in place; with ``causal``, query row `r` keeps keys `0…r`
+    /// and the rest of its row is 0.
+    @inline(__always)
+    func normaliseScores(_ row: UnsafeMutablePointer<Float>, queryRow r: Int) {
+        guard causal else { Softmax.normalise(row, row, lk, 1, log: false); return }
+        let seen = Swift.min(r &+ 1, lk)
+        Softmax.normalise(row, row, seen, 1, log: false)
+        (row + seen).update(repeating: 0, count: lk &- seen)
     }
 
-    /// Query rows per block of ``forwardInBlocks(q:k:v:)``: a block's scores (`rows × Lk`) stay near 1 MiB.
-    var blockRows: Int { Swift.max(16, Swift.min(lq, 262_144 / Swift.max(lk, 1))) }
+    /// `O` `[B, Lq, Dv]`; fills `probs` with `P` `[B, Lq, Lk]`. Each entry runs in blocks of
+    /// query rows: scores `s·Q·Kᵀ`, their softmax in place, then `P·V` for those rows.
+    func forward(q: [Float], k: [Float], v: [Float], probs: inout [Float]) -> [Float] {
+        let rowsPerBlock = blockRows, dvN = dv
+        var out = [Float]()
+        probs = uninitializedFloats(b * lq * lk) { pp in
+            nonisolated(unsafe) let p = pp
+            out = uninitializedFloats(b * lq * dvN) { op in
+                nonisolated(unsafe) let o = op
+                q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                    nonisolated(unsafe) let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!
+                    forEachEntry(scratchCount: 0) { i, _ in
+                        for r0 in stride(from: 0, to: lq, by: rowsPerBlock) {
+                            let rows = Swift.min(rowsPerBlock, lq - r0), row0 = i &* lq &+ r0
+                            let s = p + row0 &* lk
+                            BLAS.gemm(transB: true, m: rows, n: lk, k: d, alpha: scale, a: qp + row0 &* d,
+                                      b: kp + i &* lk &* d, c: s)
+                            for r in 0..<rows { normaliseScores(s + r &* lk, queryRow: r0 &+ r) }
+                            BLAS.gemm(m: rows, n: dvN, k: lk, a: s, b: vp + i &* lk &* dvN, c: o + row0 &* dvN)
+                        }
+                    }
+                } } }
+            }
+        }
+        return out
+    }
 
     /// `O` `[B, Lq, Dv]` without keeping `P`: per entry and block of query rows, scores, row
     /// softmax and `P·V` through one scratch block. The same arithmetic as ``forward(q:k:v:probs:)``.
@@ -110,16 +124,7 @@ struct AttentionGeometry {
                         let n = Swift.min(rows, lq - r0)
                         BLAS.gemm(transB: true, m: n, n: lk, k: d, alpha: scale, a: qp + (i &* lq &+ r0) &* d,
                                   b: kp + i &* lk &* d, c: s)
-                        for r in 0..<n {
-                            let row = s + r &* lk
-                            if causal {
-                                let seen = Swift.min(r0 &+ r &+ 1, lk)
-                                Softmax.normalise(row, row, seen, 1, log: false)
-                                (row + seen).update(repeating: 0, count: lk &- seen)
-                            } else {
-                                Softmax.normalise(row, row, lk, 1, log: false)
-                            }
-                        }
+                        for r in 0..<n { normaliseScores(s + r &* lk, queryRow: r0 &+ r) }
                         BLAS.gemm(m: n, n: dv, k: lk, a: s, b: vp + i &* lk &* dv, c: o + (i &* lq &+ r0) &* dv)
                         r0 &+= n
                     }

@@ -14,6 +14,9 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
     }
 
+    /// The CPU core whose kernels OpenBLAS chose at load time (e.g. "Haswell", "SkylakeX").
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
     /// OpenBLAS's thread count (set it to 1 inside parallel loops).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

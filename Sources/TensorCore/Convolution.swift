@@ -96,10 +96,25 @@ struct ConvGeometry {
     /// (Tile sizes from 16 to all rows measured within 5 % of each other on the benchmark shapes.)
     var tileRows: Int {
         // OpenBLAS packs the weight again for every tile: keep tiles well taller than Cout.
-        let target = Swift.max(1, Swift.min(p, Swift.max(64, 2 * cout, 65_536 / Swift.max(k, 1))))
+        let target = Swift.max(1, Swift.min(p, rowTarget))
         let tiles = (p + target - 1) / target
         return Swift.max(1, (p + tiles - 1) / Swift.max(tiles, 1))   // equal tiles, no short last one
     }
+
+    /// The patch-matrix rows a tile aims at: about 64 K values, at least 64 rows and 2·Cout rows.
+    var rowTarget: Int { Swift.max(64, 2 * cout, 65_536 / Swift.max(k, 1)) }
+
+    /// Images whose patch matrices the forward pass stacks into one tile (one gemm): more than
+    /// one when an image has fewer output pixels than a tile aims at (the 8×8 and 4×4 levels of
+    /// a UNet, where a gemm per image is a few rows tall), but no fewer groups than workers.
+    var imagesPerTile: Int {
+        guard p < rowTarget, !isPointwise else { return 1 }
+        let perWorker = (n + Parallel.workers - 1) / Swift.max(Parallel.workers, 1)
+        return Swift.max(1, Swift.min(rowTarget / Swift.max(p, 1), perWorker))
+    }
+
+    /// Rows the per-worker patch and output scratch tiles hold.
+    var scratchRows: Int { Swift.max(tileRows, imagesPerTile * p) }
 }
 
 /// An array of `count` floats whose every element `body` writes (no zero-fill first).
@@ -158,17 +173,17 @@ struct ConvScratch {
     let image: UnsafeMutablePointer<Float>
     /// `dxᵀ` `[H·W, Cin]`.
     let imageGrad: UnsafeMutablePointer<Float>
-    /// A tile of the patch matrix `[tileRows, K]`.
+    /// A tile of the patch matrix `[scratchRows, K]`.
     let patches: UnsafeMutablePointer<Float>
-    /// A tile of the patch-matrix gradient `[tileRows, K]`.
+    /// A tile of the patch-matrix gradient `[scratchRows, K]`.
     let patchGrad: UnsafeMutablePointer<Float>
-    /// A tile of `yᵀ` `[tileRows, Cout]`.
+    /// A tile of `yᵀ` `[scratchRows, Cout]`.
     let output: UnsafeMutablePointer<Float>
     private let block: (UnsafeMutablePointer<Float>, Int)
 
     init(_ geo: ConvGeometry) {
-        let tile = geo.tileRows * geo.k
-        block = ScratchPool.shared.take(2 * geo.imageSize + 2 * tile + geo.tileRows * geo.cout)
+        let tile = geo.scratchRows * geo.k
+        block = ScratchPool.shared.take(2 * geo.imageSize + 2 * tile + geo.scratchRows * geo.cout)
         image = block.0
         imageGrad = image + geo.imageSize
         patches = imageGrad + geo.imageSize
@@ -221,6 +236,27 @@ enum Convolution {
                     }
                     return
                 }
+                let group = geo.imagesPerTile
+                if group > 1 {
+                    // Small images: the patch matrices of `group` images stacked, one gemm for all.
+                    let groups = (geo.n + group - 1) / group
+                    forEachChunk(groups) { _, items in
+                        let s = ConvScratch(geo)
+                        defer { s.release() }
+                        for item in items {
+                            let i0 = item * group, count = Swift.min(group, geo.n - i0)
+                            for j in 0..<count {
+                                transpose(xp + (i0 + j) * geo.imageSize, rows: geo.cin, cols: geo.hw, into: s.image, ld: geo.cin, bias: nil)
+                                patches(geo, pixels: 0..<p, from: s.image, into: s.patches + j * p * k)
+                            }
+                            sgemm(transB: true, m: count * p, n: cout, k: k, a: s.patches, lda: k, b: wp, ldb: k, c: s.output, ldc: cout)
+                            for j in 0..<count {
+                                transpose(s.output + j * p * cout, rows: p, cols: cout, into: y + (i0 + j) * geo.outputSize, ld: p, bias: bias)
+                            }
+                        }
+                    }
+                    return
+                }
                 // Work items are (image, tile) pairs, so that a batch smaller than the worker
                 // count still runs in parallel; a worker re-transposes x only when its image changes.
                 let tiles = (p + rows - 1) / rows
@@ -248,7 +284,9 @@ enum Convolution {
     static func backward(_ geo: ConvGeometry, g: [Float], x: Tensor, weight: Tensor) {
         let k = geo.k, p = geo.p, cout = geo.cout, cin = geo.cin, hw = geo.hw, rows = geo.tileRows
         if geo.n == 0 { return }
-        let chunks = chunkCount(geo.n)
+        // Work units: images, or groups of small images stacked as in the forward pass.
+        let group = geo.imagesPerTile, units = (geo.n + group - 1) / group
+        let chunks = chunkCount(units)
         let wt = geo.isPointwise ? weight.data : patchOrder(geo, weight.data)
         // dW' partial sums, one per chunk, added up afterwards
         let dwSum: [Float]? = ScratchPool.shared.with(weight.requiresGrad ? chunks * cout * k : 0) { partials in
@@ -257,9 +295,40 @@ enum Convolution {
                 nonisolated(unsafe) let gp = gb.baseAddress!, xp = xb.baseAddress!, wp = wb.baseAddress!
                 withGradPointer(x) { dxp, fresh in
                     nonisolated(unsafe) let dx = dxp
-                    forEachChunk(geo.n) { c, images in
+                    forEachChunk(units) { c, images in
                         let dw = part.map { $0 + c * cout * k }
                         dw?.initialize(repeating: 0, count: cout * k)
+                        if group > 1 {
+                            // Small images: gᵀ of the group [count·P, Cout] pixel-major, then one gemm
+                            // for dW' and one for the patch gradients of the whole group.
+                            let s = ConvScratch(geo)
+                            defer { s.release() }
+                            for item in images {
+                                let i0 = item * group, count = Swift.min(group, geo.n - i0), r = count * p
+                                for j in 0..<count {
+                                    Transpose.run(gp + (i0 + j) * geo.outputSize, rows: cout, cols: p, srcLd: p,
+                                                  s.output + j * p * cout, dstLd: cout, bias: nil, add: false)
+                                }
+                                if let dw {   // dW' += gᵀᵀ · patches
+                                    for j in 0..<count {
+                                        transpose(xp + (i0 + j) * geo.imageSize, rows: cin, cols: hw, into: s.image, ld: cin, bias: nil)
+                                        patches(geo, pixels: 0..<p, from: s.image, into: s.patches + j * p * k)
+                                    }
+                                    sgemm(transA: true, m: cout, n: k, k: r, a: s.output, lda: cout, b: s.patches, ldb: k,
+                                          beta: 1, c: dw, ldc: k)
+                                }
+                                if let dx {   // patch gradients = gᵀ · W', then col2im per image
+                                    sgemm(m: r, n: k, k: cout, a: s.output, lda: cout, b: wp, ldb: k, c: s.patchGrad, ldc: k)
+                                    for j in 0..<count {
+                                        s.imageGrad.initialize(repeating: 0, count: hw * cin)
+                                        patchesBackward(geo, pixels: 0..<p, from: s.patchGrad + j * p * k, into: s.imageGrad)
+                                        Transpose.run(s.imageGrad, rows: hw, cols: cin, srcLd: cin, dx + (i0 + j) * geo.imageSize,
+                                                      dstLd: hw, bias: nil, add: !fresh)
+                                    }
+                                }
+                            }
+                            return
+                        }
                         if geo.isPointwise {
                             for i in images {
                                 let gi = gp + i * geo.outputSize, xi = xp + i * geo.imageSize
@@ -392,9 +461,16 @@ enum Convolution {
     /// reading its transpose `scratch.image` `[H·W, Cin]`: row `(oh, ow)`, column `(ki, kj, c)`,
     /// zeros where the tap falls in the padding.
     static func patches(_ geo: ConvGeometry, pixels: Range<Int>, scratch: ConvScratch) {
+        patches(geo, pixels: pixels, from: scratch.image, into: scratch.patches)
+    }
+
+    /// Writes rows `pixels` of the patch matrix of the image whose transpose is `xt` `[H·W, Cin]`
+    /// into `patches` (from row 0).
+    static func patches(_ geo: ConvGeometry, pixels: Range<Int>, from xt: UnsafeMutablePointer<Float>,
+                        into patches: UnsafeMutablePointer<Float>) {
         let cin = geo.cin, w = geo.w, s = geo.stride, pad = geo.pad, kw = geo.kw
-        let xt = UnsafePointer(scratch.image)
-        var dst = scratch.patches
+        let xt = UnsafePointer(xt)
+        var dst = patches
         for px in pixels {
             let oh = px / geo.wo, ow = px % geo.wo
             let iw0 = ow &* s &- pad
@@ -420,9 +496,15 @@ enum Convolution {
     /// Adds rows `pixels` of the patch-matrix gradient (`scratch.patchGrad`, from row 0) onto
     /// `scratch.imageGrad` `[H·W, Cin]`.
     static func patchesBackward(_ geo: ConvGeometry, pixels: Range<Int>, scratch: ConvScratch) {
+        patchesBackward(geo, pixels: pixels, from: scratch.patchGrad, into: scratch.imageGrad)
+    }
+
+    /// Adds rows `pixels` of the patch-matrix gradient `patchGrad` (from row 0) onto one image's
+    /// transposed gradient `dxt` `[H·W, Cin]`.
+    static func patchesBackward(_ geo: ConvGeometry, pixels: Range<Int>, from patchGrad: UnsafeMutablePointer<Float>,
+                                into dxt: UnsafeMutablePointer<Float>) {
         let cin = geo.cin, w = geo.w, s = geo.stride, pad = geo.pad, kw = geo.kw
-        let dxt = scratch.imageGrad
-        var src = UnsafePointer(scratch.patchGrad)
+        var src = UnsafePointer(patchGrad)
         for px in pixels {
             let oh = px / geo.wo, ow = px % geo.wo
             let iw0 = ow &* s &- pad

@@ -54,24 +54,7 @@ struct NormalizationLayout {
     func apply(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float, op: String) -> Tensor {
         if let weight { precondition(weight.shape == [channels], "\(op) weight must be [\(channels)], got \(weight.shape)") }
         if let bias { precondition(bias.shape == [channels], "\(op) bias must be [\(channels)], got \(bias.shape)") }
-        let m = rowLength, n = rows
-        var mean = [Float](repeating: 0, count: n), rstd = [Float](repeating: 0, count: n)
-        // Statistics per row.
-        x.data.withUnsafeBufferPointer { xb in mean.withUnsafeMutableBufferPointer { mb in
-            rstd.withUnsafeMutableBufferPointer { rb in
-                nonisolated(unsafe) let xp = xb.baseAddress!, mp = mb.baseAddress!, rp = rb.baseAddress!
-                Parallel.forEach(n, minChunk: minChunk) { r in
-                    let row = xp + r &* m
-                    var s: Float = 0
-                    for j in 0..<m { s = Relaxed.sum(s, row[j]) }
-                    let mu = s / Float(Swift.max(m, 1))
-                    var v: Float = 0
-                    for j in 0..<m { let d = row[j] - mu; v = Relaxed.multiplyAdd(d, d, v) }
-                    mp[r] = mu
-                    rp[r] = 1 / (v / Float(Swift.max(m, 1)) + eps).squareRoot()
-                }
-            }
-        } }
+        let (mean, rstd) = statistics(x.data, eps: eps)
         let y = affine(x.data, mean: mean, rstd: rstd, weight: weight?.data, bias: bias?.data)
         let parents = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         return Tensor.makeResult(
@@ -105,6 +88,28 @@ struct NormalizationLayout {
                 }
                 return t
             })
+    }
+
+    /// Mean and reciprocal standard deviation `1/√(σ² + ε)` (biased variance) of every row of `x`.
+    func statistics(_ x: [Float], eps: Float) -> (mean: [Float], rstd: [Float]) {
+        let m = rowLength, n = rows
+        var mean = [Float](repeating: 0, count: n), rstd = [Float](repeating: 0, count: n)
+        x.withUnsafeBufferPointer { xb in mean.withUnsafeMutableBufferPointer { mb in
+            rstd.withUnsafeMutableBufferPointer { rb in
+                nonisolated(unsafe) let xp = xb.baseAddress!, mp = mb.baseAddress!, rp = rb.baseAddress!
+                Parallel.forEach(n, minChunk: minChunk) { r in
+                    let row = xp + r &* m
+                    var s: Float = 0
+                    for j in 0..<m { s = Relaxed.sum(s, row[j]) }
+                    let mu = s / Float(Swift.max(m, 1))
+                    var v: Float = 0
+                    for j in 0..<m { let d = row[j] - mu; v = Relaxed.multiplyAdd(d, d, v) }
+                    mp[r] = mu
+                    rp[r] = 1 / (v / Float(Swift.max(m, 1)) + eps).squareRoot()
+                }
+            }
+        } }
+        return (mean, rstd)
     }
 
     /// Calls `body(channel, offset)` for each channel run of row `r`: `spatial` values from `offset`.

@@ -56,6 +56,18 @@ extension Tensor {
         let r = shape.count
         if r <= 1 || order == Array(0..<r) { return x }
         let outShape = order.map { shape[$0] }
+        if order == Array(0..<(r - 2)) + [r - 1, r - 2] {
+            // a batch of matrix transposes (attention's [N, C, L] ↔ [N, L, C]): 8×8 register blocks
+            let rows = shape[r - 2], cols = shape[r - 1], matrices = x.count / Swift.max(rows * cols, 1)
+            return uninitializedFloats(x.count) { op in
+                x.withUnsafeBufferPointer { xp in
+                    for m in 0..<matrices {
+                        Transpose.run(xp.baseAddress! + m &* rows &* cols, rows: rows, cols: cols, srcLd: cols,
+                                      op + m &* rows &* cols, dstLd: rows, bias: nil, add: false)
+                    }
+                }
+            }
+        }
         let inStrides = Tensor.strides(for: shape)
         let srcStrides = order.map { inStrides[$0] }   // input stride of each output axis
         var out = [Float](repeating: 0, count: x.count)

@@ -63,31 +63,39 @@ extension Tensor {
     /// uses it: the forward keeps `σ(x)` for the derivative `σ(x)·(1 + x·(1 − σ(x)))`.
     public func silu() -> Tensor {
         let n = count
-        var sig = [Float](repeating: 0, count: n), y = [Float](repeating: 0, count: n)
-        data.withUnsafeBufferPointer { x in
-            sig.withUnsafeMutableBufferPointer { s in
-                y.withUnsafeMutableBufferPointer { out in
-                    Tensor.sigmoid8(x.baseAddress!, s.baseAddress!, n)
-                    for i in 0..<n { out[i] = x[i] * s[i] }
-                }
-            }
+        let sig = uninitializedFloats(n) { s in data.withUnsafeBufferPointer { Tensor.sigmoid8($0.baseAddress!, s, n) } }
+        let y = uninitializedFloats(n) { out in
+            data.withUnsafeBufferPointer { xb in sig.withUnsafeBufferPointer { sb in
+                let x = xb.baseAddress!, s = sb.baseAddress!
+                for i in 0..<n { out[i] = x[i] * s[i] }
+            } }
         }
-        let derivative = { (x: UnsafeBufferPointer<Float>, i: Int) -> Float in
-            let si = sig[i]
-            return si * (1 + x[i] * (1 - si))
+        /// `out[i] (+)= t[i]·σ'(x[i])` with `σ' = σ·(1 + x·(1 − σ))`.
+        let derivative = { (t: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, add: Bool) in
+            self.data.withUnsafeBufferPointer { xb in sig.withUnsafeBufferPointer { sb in
+                let x = xb.baseAddress!, s = sb.baseAddress!
+                if add {
+                    for i in 0..<n { out[i] += t[i] * (s[i] * (1 + x[i] * (1 - s[i]))) }
+                } else {
+                    for i in 0..<n { out[i] = t[i] * (s[i] * (1 + x[i] * (1 - s[i]))) }
+                }
+            } }
         }
         return Tensor.makeResult(
             op: "silu", shape: shape, data: y, parents: [self],
             backward: { g in
-                self.accumulateGrad { dst in
-                    self.data.withUnsafeBufferPointer { x in
-                        for i in 0..<dst.count { dst[i] += g[i] * derivative(x, i) }
+                guard self.requiresGrad else { return }
+                g.withUnsafeBufferPointer { gb in
+                    if self.grad == nil {
+                        self.grad = uninitializedFloats(n) { derivative(gb.baseAddress!, $0, false) }
+                    } else {
+                        self.grad!.withUnsafeMutableBufferPointer { derivative(gb.baseAddress!, $0.baseAddress!, true) }
                     }
                 }
             },
             jvp: {
                 guard let t = self.tangent else { return [Float](repeating: 0, count: n) }
-                return self.data.withUnsafeBufferPointer { x in (0..<n).map { t[$0] * derivative(x, $0) } }
+                return t.withUnsafeBufferPointer { tb in uninitializedFloats(n) { derivative(tb.baseAddress!, $0, false) } }
             })
     }
 

@@ -102,7 +102,7 @@ import TestSupport
         let q = randomParameter([2, 37, 3], seed: 100), k = randomParameter([2, 20_000, 3], seed: 101)
         let v = randomParameter([2, 20_000, 2], seed: 102)
         let geo = AttentionGeometry(b: 2, lq: 37, lk: 20_000, d: 3, dv: 2, scale: 0.5, causal: causal)
-        #expect(geo.blockRows == 16)                                                   // blocks of 16, 16, 5 rows
+        #expect(geo.blockRows == 3)                                                    // 12 blocks of 3 rows and one of 1
         let recorded = Tensor.attention(query: q, key: k, value: v, scale: 0.5, causal: causal)
         #expect(recorded.requiresGrad)
         let inference = GradMode.withoutGrad { Tensor.attention(query: q, key: k, value: v, scale: 0.5, causal: causal) }

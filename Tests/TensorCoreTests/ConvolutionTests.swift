@@ -55,6 +55,8 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int, padding: I
         ([3, 13, 9, 10], [20, 13, 3, 3], 2, 1),    // channel counts off the 8×8 transpose blocks
         ([2, 13, 9, 10], [20, 13, 3, 3], 1, 0),
         ([3, 12, 8, 8], [10, 12, 1, 1], 1, 0),     // pointwise
+        ([10, 128, 4, 4], [32, 128, 3, 3], 1, 1),  // small images stacked into one gemm: groups of 4, 4, 2
+        ([6, 64, 8, 8], [48, 64, 3, 3], 2, 1),     // stacked, stride 2
     ]
 
     /// Larger channel counts against the direct loop; gradients through ⟨Jv,u⟩ = ⟨v,Jᵀu⟩

@@ -74,6 +74,21 @@ import TestSupport
         checkDerivatives([x], "sum all") { $0[0].sum() }
     }
 
+    @Test(arguments: [[3, 11, 13], [2, 16, 24], [5, 9], [2, 2, 8, 3]])
+    func batchedTransposeMatchesIndexing(_ shape: [Int]) {
+        // Swapping the last two axes takes the blocked transpose; compare with plain indexing.
+        let x = randomParameter(shape, seed: 9)
+        let r = shape.count, rows = shape[r - 2], cols = shape[r - 1]
+        var expected = [Float](repeating: 0, count: x.count)
+        for m in 0..<(x.count / (rows * cols)) {
+            for i in 0..<rows { for j in 0..<cols { expected[m * rows * cols + j * rows + i] = x.data[m * rows * cols + i * cols + j] } }
+        }
+        let y = x.transposed()
+        #expect(y.shape == Array(shape.dropLast(2)) + [cols, rows])
+        #expect(y.data == expected)
+        #expect(y.transposed().data == x.data)
+    }
+
     @Test func permuteAndReshape() {
         let x = Tensor([2, 3], data: [1, 2, 3, 4, 5, 6])
         #expect(x.transposed().data == [1, 4, 2, 5, 3, 6])

@@ -109,6 +109,9 @@ struct GroupNormLayer {
 
     /// `[N, C, ...] → [N, C, ...]`
     func callAsFunction(_ x: Tensor) -> Tensor { x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps) }
+
+    /// `silu(self(x))` as one fused op: `[N, C, ...] → [N, C, ...]`
+    func silu(_ x: Tensor) -> Tensor { x.groupNormSiLU(groups: groups, weight: weight, bias: bias, eps: eps) }
 }
 
 /// Layer normalisation over the last axis with a per-feature affine map, PyTorch's `nn.LayerNorm`.

@@ -22,10 +22,10 @@ struct ResnetBlock2D {
 
     /// x `[N, in, H, W]`, temb `[N, T]` → `[N, out, H, W]`
     func callAsFunction(_ x: Tensor, _ temb: Tensor) -> Tensor {
-        var h = conv1(norm1(x).silu())
+        var h = conv1(norm1.silu(x))
         let t = timeEmbProj(temb.silu())                       // [N, out]
         h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
-        h = conv2(norm2(h).silu())
+        h = conv2(norm2.silu(h))
         let skip = shortcut.map { $0(x) } ?? x
         let out = skip + h
         return outputScaleFactor == 1 ? out : out.scaled(by: 1 / outputScaleFactor)

@@ -165,7 +165,7 @@ public final class UNet2D: NoisePredictionNetwork, @unchecked Sendable {
         }
         h = midBlock(h, temb)
         for block in upBlocks { h = block(h, &skips, temb) }
-        return convOut(convNormOut(h).silu())
+        return convOut(convNormOut.silu(h))
     }
 }
 
