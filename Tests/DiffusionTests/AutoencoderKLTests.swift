@@ -150,22 +150,22 @@ import TensorCore
     }
 
     @Test func missingFilesAreNamed() throws {
-        let noWeights = try loadError { dir in
+        let noWeights = try loadError(files: { dir in
             try FileManager.default.removeItem(at: dir.appendingPathComponent(AutoencoderKL.weightsFileName))
-        }
+        })
         #expect(noWeights.contains("diffusion_pytorch_model.safetensors") && noWeights.contains("no weights"), "\(noWeights)")
-        let noConfig = try loadError { dir in try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json")) }
+        let noConfig = try loadError(files: { dir in try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json")) })
         #expect(noConfig.contains("config.json") && noConfig.contains("cannot read VAE config"), "\(noConfig)")
     }
 
     @Test func wrongShapeIsNamed() throws {
-        let text = try loadError { dir in
+        let text = try loadError(files: { dir in
             let file = dir.appendingPathComponent(AutoencoderKL.weightsFileName)
             var weights = try SafeTensors.load(contentsOf: file)
             let i = try #require(weights.firstIndex { $0.name == "decoder.conv_in.weight" })
             weights[i].tensor = Tensor([16, 4, 1, 9], data: weights[i].tensor.data)
             try SafeTensors.save(weights, to: file)
-        }
+        })
         #expect(text.contains("decoder.conv_in.weight") && text.contains("[16, 4, 1, 9]")
                 && text.contains("diffusion_pytorch_model.safetensors"), "\(text)")
     }
