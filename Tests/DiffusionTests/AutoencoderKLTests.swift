@@ -170,3 +170,20 @@ import TensorCore
                 && text.contains("diffusion_pytorch_model.safetensors"), "\(text)")
     }
 }
+
+/// The released SD 1.5 and SDXL `vae/` configs build exactly diffusers' parameters — every name and
+/// shape (Fixtures/vae_full_size_shapes.json, made on PyTorch's meta device by make_vae_fixtures.py).
+@Suite struct AutoencoderKLFullSizeArchitectureTests {
+    @Test(arguments: ["sd15", "sdxl"])
+    func vaeMatchesDiffusers(_ name: String) throws {
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("vae_full_size_shapes.json"))) as? [String: Any]
+        let item = try #require(root?["vae_\(name)"] as? [String: Any])
+        let json = try JSONSerialization.data(withJSONObject: try #require(item["config"]))
+        let shapes = try #require(item["shapes"] as? [String: [Int]])
+        let config = try AutoencoderKLConfig(json: json, source: "\(name) vae/config.json")
+        #expect(config.scalingFactor == (name == "sd15" ? 0.18215 : 0.13025))
+        let ours = AutoencoderKL.parameterShapes(config)
+        SDFullSizeArchitectureTests.compare(ours, shapes)
+        #expect(ours.values.reduce(0) { $0 + $1.reduce(1, *) } == 83_653_863)
+    }
+}

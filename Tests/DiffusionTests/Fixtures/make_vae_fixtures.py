@@ -12,12 +12,16 @@
                       sum(decoded · u) and its gradients `grad.latents`, `grad.<weight>`
                       (names in the metadata)
 
+  vae_full_size_shapes.json: the configs of the released SD 1.5 and SDXL `vae/` folders (written
+             out below) and every parameter's name and shape as diffusers builds them (on the
+             meta device: no memory)
+
 Weights stored in F16 are rounded to that type first, so the float32 reference outputs are
 exactly what the stored weights compute.
 
-Usage: python3 make_vae_fixtures.py   (torch + diffusers + safetensors)
+Usage: python3 make_vae_fixtures.py [--shapes-only]   (torch + diffusers + safetensors)
 """
-import json, os
+import json, os, sys
 import torch
 from diffusers import AutoencoderKL
 from safetensors.torch import save_file
@@ -80,10 +84,34 @@ def make_vae(name, cfg, dtype, image_shape):
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out_dir, "io.safetensors"),
               metadata={"grad_weights": json.dumps(weights)})
     print(f"vae_{name}", sum(p.numel() for p in model.parameters()), "parameters; decoded std",
-          float(decoded.std()), "mean std", float(posterior.mean.std()))
+          float(decoded.detach().std()), "mean std", float(posterior.mean.std()))
+
+
+# The released configurations (stable-diffusion-v1-5's and stable-diffusion-xl-base-1.0's `vae/`).
+SD15_VAE = {"_class_name": "AutoencoderKL", "_diffusers_version": "0.6.0", "act_fn": "silu",
+            "block_out_channels": [128, 256, 512, 512], "down_block_types": ["DownEncoderBlock2D"] * 4,
+            "in_channels": 3, "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32,
+            "out_channels": 3, "sample_size": 512, "up_block_types": ["UpDecoderBlock2D"] * 4}
+SDXL_VAE = dict(SD15_VAE, _diffusers_version="0.20.0.dev0", force_upcast=True, sample_size=1024,
+                scaling_factor=0.13025)
+
+
+def make_full_size_shapes():
+    out = {}
+    for name, cfg in [("sd15", SD15_VAE), ("sdxl", SDXL_VAE)]:
+        with torch.device("meta"):
+            model = AutoencoderKL.from_config(cfg)
+        out["vae_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
+    for k, v in out.items():
+        print(k, len(v["shapes"]), "tensors,", sum(int(torch.tensor(s).prod()) for s in v["shapes"].values()), "parameters")
+    with open(os.path.join(HERE, "vae_full_size_shapes.json"), "w") as f:
+        json.dump(out, f, separators=(",", ":"), sort_keys=True)
 
 
 def main():
+    make_full_size_shapes()
+    if "--shapes-only" in sys.argv:
+        return
     for name, (cfg, dtype, shape) in VAE_CONFIGS.items():
         make_vae(name, cfg, dtype, shape)
 
