@@ -1,0 +1,43 @@
+import Foundation
+import SafeTensors
+import TensorCore
+
+// Loading and saving diffusers `vae/` folders, as ``UNet2DCondition`` does for `unet/`.
+
+extension AutoencoderKL {
+    /// The weights file diffusers writes.
+    public static let weightsFileName = UNet2D.weightsFileName
+
+    /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`,
+    /// F32, F16 or BF16). Errors name the file and the key or tensor.
+    ///
+    /// ```swift
+    /// let vae = try AutoencoderKL(contentsOf: URL(fileURLWithPath: "sd15/vae"))
+    /// ```
+    public convenience init(contentsOf folder: URL) throws {
+        let config = try AutoencoderKLConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        self.init(config: config, builder: .placeholders())
+        let file = folder.appendingPathComponent(Self.weightsFileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw UNetLoadError.missingWeights(file.path)
+        }
+        try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)
+    }
+
+    /// Copies named tensors into the parameters; every parameter must be present with its shape
+    /// and no tensor may be left over. The mid-block attention's names from diffusers before 0.14
+    /// (`query`, `key`, `value`, `proj_attn`, still in the released SD 1.x `vae/` files) are read
+    /// as today's `to_q`, `to_k`, `to_v`, `to_out.0`.
+    public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
+        try copyWeights(weights, into: parameters, source: source, rename: Self.currentAttentionName)
+    }
+
+    /// `….attentions.0.query.weight` → `….attentions.0.to_q.weight` (and `key`, `value`,
+    /// `proj_attn`); any other name unchanged.
+    static func currentAttentionName(_ name: String) -> String {
+        let renames = [".query.": ".to_q.", ".key.": ".to_k.", ".value.": ".to_v.", ".proj_attn.": ".to_out.0."]
+        guard name.contains(".attentions.") else { return name }
+        for (old, new) in renames where name.contains(old) { return name.replacingOccurrences(of: old, with: new) }
+        return name
+    }
+}
