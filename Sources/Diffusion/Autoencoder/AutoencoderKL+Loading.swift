@@ -17,11 +17,8 @@ extension AutoencoderKL {
     public convenience init(contentsOf folder: URL) throws {
         let config = try AutoencoderKLConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let file = folder.appendingPathComponent(Self.weightsFileName)
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw UNetLoadError.missingWeights(file.path)
-        }
-        try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        try load(weights: weights, source: path)
     }
 
     /// Copies named tensors into the parameters; every parameter must be present with its shape

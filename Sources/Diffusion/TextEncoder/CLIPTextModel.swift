@@ -88,9 +88,8 @@ extension CLIPTextModel {
     public convenience init(contentsOf folder: URL) throws {
         let config = try CLIPTextConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let file = folder.appendingPathComponent(Self.weightsFileName)
-        guard FileManager.default.fileExists(atPath: file.path) else { throw UNetLoadError.missingWeights(file.path) }
-        try load(weights: try SafeTensors.load(contentsOf: file), source: file.path)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        try load(weights: weights, source: path)
     }
 
     /// Copies named tensors into the parameters. Names with or without the `text_model.` prefix
