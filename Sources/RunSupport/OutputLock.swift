@@ -45,7 +45,7 @@ public final class OutputLock: @unchecked Sendable {
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let failure = errno
-            let holder = readPID(fd)
+            let holder = failure == EWOULDBLOCK ? livePID(fd) : nil
             close(fd)
             if failure == EWOULDBLOCK {
                 let who = holder.map { "another diffrep run (PID \($0))" } ?? "another process"
@@ -53,10 +53,22 @@ public final class OutputLock: @unchecked Sendable {
             }
             throw OutputFolderError(path: asked, reason: "cannot lock '\(path)': " + String(cString: strerror(failure)))
         }
+        // Write first, then cut to length: the file never reads empty while held (a stale PID
+        // may show for an instant, which `livePID` waits out).
         let text = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+        _ = ftruncate(fd, off_t(text.count))
         return OutputLock(folder: folder, descriptor: fd)
+    }
+
+    /// The PID of the live holder of a lock file, waiting up to 0.2 s for a holder that has just
+    /// taken the lock to write it (nil when none is written by then).
+    static func livePID(_ fd: Int32) -> Int32? {
+        for attempt in 0..<40 {
+            if let pid = readPID(fd), kill(pid, 0) == 0 || errno == EPERM { return pid }
+            if attempt < 39 { usleep(5_000) }
+        }
+        return nil
     }
 
     /// The PID written in a lock file (nil when empty or unreadable).
