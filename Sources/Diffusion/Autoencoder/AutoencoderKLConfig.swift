@@ -47,11 +47,7 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
 
     /// Reads and validates a diffusers `config.json`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw AutoencoderKLConfigError.unreadable(url.path, FileReadFailure.reason(url, error))
-        }
-        try self.init(json: data, source: url.path)
+        try self.init(json: try ConfigReader<VAEConfigKind>.data(contentsOf: url), source: url.path)
     }
 
     /// Parses a config from JSON bytes (`source` names it in errors).
@@ -61,19 +57,8 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
     /// // throws AutoencoderKLConfigError.unsupported("vae/config.json", key: "act_fn", value: "relu")
     /// ```
     public init(json data: Data, source: String = "config.json") throws {
-        do { try self.init(parsing: data, source: source) } catch let e as UNetConfigError {
-            throw AutoencoderKLConfigError(e)
-        }
-    }
-
-    private init(parsing data: Data, source: String) throws {
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch { throw UNetConfigError.notJSON(source) }
-        guard case .object(let members) = root else { throw UNetConfigError.notJSON(source) }
-        var r = try ConfigReader(members: members, source: source)
-        if let name = r.peek("_class_name"), name != .string("AutoencoderKL") {
-            throw UNetConfigError.unsupported(source, key: "_class_name", value: name.brief)
-        }
+        var r = try ConfigReader<VAEConfigKind>(json: data, source: source)
+        try r.expectClass("AutoencoderKL")
         inChannels = try r.int("in_channels", default: 3, in: Limits.channels)
         outChannels = try r.int("out_channels", default: 3, in: Limits.channels)
         blockOutChannels = try r.ints("block_out_channels", default: [64], in: Limits.channels)
@@ -96,7 +81,7 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
         usePostQuantConv = try r.bool("use_post_quant_conv", default: true)
         midBlockAddAttention = try r.bool("mid_block_add_attention", default: true)
         r.markRead("sample_size")
-        if let extra = r.unreadKeys.first { throw UNetConfigError.unknownKey(source, extra) }
+        try r.finish()
         try validate(source: source)
     }
 
@@ -105,7 +90,7 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
         typealias E = AutoencoderKLConfigError
         if !Limits.levels.contains(blockOutChannels.count) {
             throw E.outOfRange(source, key: "block_out_channels", value: "\(blockOutChannels.count) entries",
-                               allowed: UNetConfigError.text(Limits.levels))
+                               allowed: E.text(Limits.levels))
         }
         if let (i, t) = downBlockTypes.enumerated().first(where: { $0.element != "DownEncoderBlock2D" }) {
             throw E.unsupported(source, key: "down_block_types[\(i)]", value: t)
@@ -127,52 +112,4 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
             throw E.outOfRange(source, key: "shift_factor", value: "\(s)", allowed: "a finite number")
         }
     }
-}
-
-/// A VAE `config.json` problem, naming the file, the key and (where there is one) the value.
-///
-/// ```swift
-/// do { _ = try AutoencoderKLConfig(contentsOf: url) }
-/// catch let e as AutoencoderKLConfigError { print(e) }   // "VAE config 'vae/config.json': act_fn = relu is not supported (…)"
-/// ```
-public enum AutoencoderKLConfigError: Error, CustomStringConvertible, Equatable, LocalizedError {
-    case unreadable(String, String)
-    case notJSON(String)
-    case wrongType(String, key: String, value: String, expected: String)
-    case outOfRange(String, key: String, value: String, allowed: String)
-    case unsupported(String, key: String, value: String)
-    case unknownKey(String, String)
-    case duplicateKey(String, String)
-    case inconsistent(String, String)
-
-    /// The same problem as the shared config reader reports it.
-    init(_ e: UNetConfigError) {
-        switch e {
-        case let .unreadable(f, why): self = .unreadable(f, why)
-        case let .notJSON(f): self = .notJSON(f)
-        case let .wrongType(f, key, value, expected): self = .wrongType(f, key: key, value: value, expected: expected)
-        case let .outOfRange(f, key, value, allowed): self = .outOfRange(f, key: key, value: value, allowed: allowed)
-        case let .unsupported(f, key, value): self = .unsupported(f, key: key, value: value)
-        case let .unknownKey(f, key): self = .unknownKey(f, key)
-        case let .duplicateKey(f, key): self = .duplicateKey(f, key)
-        case let .inconsistent(f, why): self = .inconsistent(f, why)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case let .unreadable(f, why): return "cannot read VAE config '\(f)': \(why)"
-        case let .notJSON(f): return "VAE config '\(f)' is not a JSON object"
-        case let .wrongType(f, key, value, expected): return "VAE config '\(f)': \(key) = \(value) should be \(expected)"
-        case let .outOfRange(f, key, value, allowed):
-            return "VAE config '\(f)': \(key) = \(value) is out of range (allowed: \(allowed))"
-        case let .unsupported(f, key, value):
-            return "VAE config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements diffusers' AutoencoderKL with DownEncoderBlock2D/UpDecoderBlock2D, act_fn silu, no latents_mean/latents_std)"
-        case let .unknownKey(f, key): return "VAE config '\(f)': unknown key '\(key)' is not supported"
-        case let .duplicateKey(f, key): return "VAE config '\(f)': key '\(key)' appears more than once"
-        case let .inconsistent(f, why): return "VAE config '\(f)': \(why)"
-        }
-    }
-
-    public var errorDescription: String? { description }
 }

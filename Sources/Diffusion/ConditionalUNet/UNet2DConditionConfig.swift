@@ -57,11 +57,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
 
     /// Reads and validates a diffusers `config.json`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw UNetConfigError.unreadable(url.path, FileReadFailure.reason(url, error))
-        }
-        try self.init(json: data, source: url.path)
+        try self.init(json: try ConfigReader<UNetConfigKind>.data(contentsOf: url), source: url.path)
     }
 
     /// Parses a config from JSON bytes (`source` names it in errors); the result is validated
@@ -73,13 +69,8 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
     /// // throws UNetConfigError.unsupported("unet/config.json", key: "class_embed_type", value: "'timestep'")
     /// ```
     public init(json data: Data, source: String = "config.json") throws {
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch { throw UNetConfigError.notJSON(source) }
-        guard case .object(let members) = root else { throw UNetConfigError.notJSON(source) }
-        var r = try ConfigReader(members: members, source: source)
-        if let cls = r.peek("_class_name"), cls != .string("UNet2DConditionModel") {
-            throw UNetConfigError.unsupported(source, key: "_class_name", value: cls.brief)
-        }
+        var r = try ConfigReader<UNetConfigKind>(json: data, source: source)
+        try r.expectClass("UNet2DConditionModel")
         typealias L = UNet2DConfig.Limits
         sampleSize = try r.int("sample_size", default: 64, in: L.sampleSize)
         inChannels = try r.int("in_channels", default: 4, in: L.channels)
@@ -126,7 +117,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
                     "cross_attention_norm", "addition_embed_type_num_heads"] {
             r.markRead(key)
         }
-        if let extra = r.unreadKeys.first { throw UNetConfigError.unknownKey(source, extra) }
+        try r.finish()
         try validate(source: source)
     }
 
@@ -223,24 +214,14 @@ extension ConfigReader {
         return [Int](repeating: try int(key, default: d, in: allowed), count: blocks)
     }
 
-    /// A string value (`default` when absent).
-    mutating func string(_ key: String, default d: String) throws -> String {
-        guard let v = peek(key), v != .null else { markRead(key); return d }
-        markRead(key)
-        guard case .string(let s) = v else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a string")
-        }
-        return s
-    }
-
     /// `false` (or absent/null); with `perBlock`, also a list of `false`.
     mutating func expectFalse(_ key: String, perBlock: Bool = false) throws {
         markRead(key)
         guard let v = peek(key), v != .null else { return }
         if case .bool(false) = v { return }
         if perBlock, case .array(let items) = v, items.allSatisfy({ $0 == .bool(false) }) { return }
-        if case .bool = v { throw UNetConfigError.unsupported(source, key: key, value: v.brief) }
-        if perBlock, case .array = v { throw UNetConfigError.unsupported(source, key: key, value: v.brief) }
-        throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: perBlock ? "false or a list of false" : "false")
+        if case .bool = v { throw Failure.unsupported(source, key: key, value: v.brief) }
+        if perBlock, case .array = v { throw Failure.unsupported(source, key: key, value: v.brief) }
+        throw Failure.wrongType(source, key: key, value: v.brief, expected: perBlock ? "false or a list of false" : "false")
     }
 }

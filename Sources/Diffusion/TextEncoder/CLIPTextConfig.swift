@@ -43,11 +43,7 @@ public struct CLIPTextConfig: Equatable, Sendable {
 
     /// Reads and validates a transformers `config.json`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CLIPTextConfigError.unreadable(url.path, FileReadFailure.reason(url, error))
-        }
-        try self.init(json: data, source: url.path)
+        try self.init(json: try ConfigReader<TextEncoderConfigKind>.data(contentsOf: url), source: url.path)
     }
 
     /// Parses a config from JSON bytes (`source` names it in errors).
@@ -57,22 +53,10 @@ public struct CLIPTextConfig: Equatable, Sendable {
     /// // throws CLIPTextConfigError.unsupported("text_encoder/config.json", key: "hidden_act", value: "'relu'")
     /// ```
     public init(json data: Data, source: String = "config.json") throws {
-        do { try self.init(parsing: data, source: source) } catch let e as UNetConfigError {
-            throw CLIPTextConfigError(e)
-        }
-    }
-
-    private init(parsing data: Data, source: String) throws {
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch { throw UNetConfigError.notJSON(source) }
-        guard case .object(let members) = root else { throw UNetConfigError.notJSON(source) }
-        var r = try ConfigReader(members: members, source: source)
-        if let type = r.peek("model_type"), type != .string("clip_text_model") {
-            throw UNetConfigError.unsupported(source, key: "model_type", value: type.brief)
-        }
-        r.markRead("model_type")
+        var r = try ConfigReader<TextEncoderConfigKind>(json: data, source: source)
+        try r.expectClass("clip_text_model", key: "model_type")
         if let archs = r.peek("architectures"), archs != .null, archs != .array([.string("CLIPTextModel")]) {
-            throw UNetConfigError.unsupported(source, key: "architectures", value: archs.brief)
+            throw CLIPTextConfigError.unsupported(source, key: "architectures", value: archs.brief)
         }
         r.markRead("architectures")
         vocabSize = try r.int("vocab_size", default: 49408, in: Limits.vocabSize)
@@ -83,15 +67,15 @@ public struct CLIPTextConfig: Equatable, Sendable {
         maxPositionEmbeddings = try r.int("max_position_embeddings", default: 77, in: Limits.positions)
         let act = try r.string("hidden_act", default: "quick_gelu")
         guard let activation = Activation(rawValue: act) else {
-            throw UNetConfigError.unsupported(source, key: "hidden_act", value: "'\(act)'")
+            throw CLIPTextConfigError.unsupported(source, key: "hidden_act", value: "'\(act)'")
         }
         hiddenAct = activation
         layerNormEps = try r.float("layer_norm_eps", default: 1e-5)
         if let pruned = r.peek("pruned_heads"), pruned != .null, pruned != .object([]) {
-            throw UNetConfigError.unsupported(source, key: "pruned_heads", value: pruned.brief)
+            throw CLIPTextConfigError.unsupported(source, key: "pruned_heads", value: pruned.brief)
         }
         for key in Self.ignoredKeys { r.markRead(key) }
-        if let extra = r.unreadKeys.first { throw UNetConfigError.unknownKey(source, extra) }
+        try r.finish()
         try validate(source: source)
     }
 
@@ -121,52 +105,4 @@ public struct CLIPTextConfig: Equatable, Sendable {
             throw CLIPTextConfigError.outOfRange(source, key: "layer_norm_eps", value: "\(layerNormEps)", allowed: "a finite number > 0")
         }
     }
-}
-
-/// A text encoder `config.json` problem, naming the file, the key and (where there is one) the value.
-///
-/// ```swift
-/// do { _ = try CLIPTextConfig(contentsOf: url) }
-/// catch let e as CLIPTextConfigError { print(e) }   // "text encoder config 'te/config.json': hidden_act = 'relu' is not supported (…)"
-/// ```
-public enum CLIPTextConfigError: Error, CustomStringConvertible, Equatable, LocalizedError {
-    case unreadable(String, String)
-    case notJSON(String)
-    case wrongType(String, key: String, value: String, expected: String)
-    case outOfRange(String, key: String, value: String, allowed: String)
-    case unsupported(String, key: String, value: String)
-    case unknownKey(String, String)
-    case duplicateKey(String, String)
-    case inconsistent(String, String)
-
-    /// The same problem as the shared config reader reports it.
-    init(_ e: UNetConfigError) {
-        switch e {
-        case let .unreadable(f, why): self = .unreadable(f, why)
-        case let .notJSON(f): self = .notJSON(f)
-        case let .wrongType(f, key, value, expected): self = .wrongType(f, key: key, value: value, expected: expected)
-        case let .outOfRange(f, key, value, allowed): self = .outOfRange(f, key: key, value: value, allowed: allowed)
-        case let .unsupported(f, key, value): self = .unsupported(f, key: key, value: value)
-        case let .unknownKey(f, key): self = .unknownKey(f, key)
-        case let .duplicateKey(f, key): self = .duplicateKey(f, key)
-        case let .inconsistent(f, why): self = .inconsistent(f, why)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case let .unreadable(f, why): return "cannot read text encoder config '\(f)': \(why)"
-        case let .notJSON(f): return "text encoder config '\(f)' is not a JSON object"
-        case let .wrongType(f, key, value, expected): return "text encoder config '\(f)': \(key) = \(value) should be \(expected)"
-        case let .outOfRange(f, key, value, allowed):
-            return "text encoder config '\(f)': \(key) = \(value) is out of range (allowed: \(allowed))"
-        case let .unsupported(f, key, value):
-            return "text encoder config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements transformers' CLIPTextModel with hidden_act quick_gelu or gelu)"
-        case let .unknownKey(f, key): return "text encoder config '\(f)': unknown key '\(key)' is not supported"
-        case let .duplicateKey(f, key): return "text encoder config '\(f)': key '\(key)' appears more than once"
-        case let .inconsistent(f, why): return "text encoder config '\(f)': \(why)"
-        }
-    }
-
-    public var errorDescription: String? { description }
 }

@@ -63,11 +63,7 @@ public struct UNet2DConfig: Equatable, Sendable {
 
     /// Reads and validates a diffusers `config.json`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw UNetConfigError.unreadable(url.path, FileReadFailure.reason(url, error))
-        }
-        try self.init(json: data, source: url.path)
+        try self.init(json: try ConfigReader<UNetConfigKind>.data(contentsOf: url), source: url.path)
     }
 
     /// Parses a config from JSON bytes (`source` names it in errors). Every value is checked
@@ -79,13 +75,8 @@ public struct UNet2DConfig: Equatable, Sendable {
     /// // throws UNetConfigError.outOfRange("m/config.json", key: "norm_num_groups", value: "0", allowed: "1…8192")
     /// ```
     public init(json data: Data, source: String = "config.json") throws {
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch { throw UNetConfigError.notJSON(source) }
-        guard case .object(let members) = root else { throw UNetConfigError.notJSON(source) }
-        var r = try ConfigReader(members: members, source: source)
-        if let cls = r.peek("_class_name"), cls != .string("UNet2DModel") {
-            throw UNetConfigError.unsupported(source, key: "_class_name", value: cls.brief)
-        }
+        var r = try ConfigReader<UNetConfigKind>(json: data, source: source)
+        try r.expectClass("UNet2DModel")
         typealias L = Limits
         sampleSize = try r.int("sample_size", default: 32, in: L.sampleSize)
         inChannels = try r.int("in_channels", default: 3, in: L.channels)
@@ -111,12 +102,12 @@ public struct UNet2DConfig: Equatable, Sendable {
                                                 expected: "an object with azimuth_bins, elevation_bins, elevation_min_degrees, elevation_max_degrees")
             }
             let where_ = "\(source) (\(CameraBins.configKey))"
-            var b = try ConfigReader(members: members, source: where_)
+            var b = try ConfigReader<UNetConfigKind>(members: members, source: where_)
             cameraBins = CameraBins(azimuthBins: try b.int("azimuth_bins", default: 16, in: 1...360),
                                     elevationBins: try b.int("elevation_bins", default: 3, in: 1...90),
                                     elevationMinDegrees: try b.float("elevation_min_degrees", default: -10),
                                     elevationMaxDegrees: try b.float("elevation_max_degrees", default: 45))
-            if let extra = b.unreadKeys.first { throw UNetConfigError.unknownKey(where_, extra) }
+            try b.finish()
         }
         if let v = r.peek(QuarterTurnTiles.configKey), v != .null {
             guard case .string(let text) = v, text == QuarterTurnTiles.cardValue else {
@@ -135,7 +126,7 @@ public struct UNet2DConfig: Equatable, Sendable {
         try r.expectNull("time_embedding_dim")
         try r.expectNull("num_train_timesteps")
         r.markRead("dropout")   // inference and our training use no dropout
-        if let extra = r.unreadKeys.first { throw UNetConfigError.unknownKey(source, extra) }
+        try r.finish()
         try validate(source: source)
     }
 
@@ -268,157 +259,6 @@ public struct UNet2DConfig: Equatable, Sendable {
             "class_embed_type": nil, "num_class_embeds": optional(numClassEmbeds),
             "num_train_timesteps": nil,
         ]
-    }
-}
-
-/// A `config.json` problem, naming the file, the key and (where there is one) the value.
-///
-/// ```swift
-/// do { _ = try UNet2DConfig(contentsOf: url) }
-/// catch let e as UNetConfigError { print(e) }   // "UNet config 'm/config.json': norm_num_groups = 0 is out of range (allowed: 1…8192)"
-/// ```
-public enum UNetConfigError: Error, CustomStringConvertible, Equatable, LocalizedError {
-    /// The file could not be read: path, reason.
-    case unreadable(String, String)
-    /// The file is not a JSON object.
-    case notJSON(String)
-    /// A key holds a value of the wrong JSON type (or a fractional number where an integer belongs).
-    case wrongType(String, key: String, value: String, expected: String)
-    /// A key holds a value outside what diffreps accepts.
-    case outOfRange(String, key: String, value: String, allowed: String)
-    /// A valid diffusers value this package does not implement.
-    case unsupported(String, key: String, value: String)
-    /// A key this package does not know.
-    case unknownKey(String, String)
-    /// A key written more than once (JSON readers disagree on which copy wins).
-    case duplicateKey(String, String)
-    /// Values that do not fit together (list lengths, divisibility).
-    case inconsistent(String, String)
-
-    public var description: String {
-        switch self {
-        case let .unreadable(f, why): return "cannot read UNet config '\(f)': \(why)"
-        case let .notJSON(f): return "UNet config '\(f)' is not a JSON object"
-        case let .wrongType(f, key, value, expected): return "UNet config '\(f)': \(key) = \(value) should be \(expected)"
-        case let .outOfRange(f, key, value, allowed):
-            return "UNet config '\(f)': \(key) = \(value) is out of range (allowed: \(allowed))"
-        case let .unsupported(f, key, value):
-            return "UNet config '\(f)': \(key) = \(value) is not supported (HINT: diffreps implements UNet2DModel with DownBlock2D/AttnDownBlock2D/UpBlock2D/AttnUpBlock2D and UNet2DConditionModel with DownBlock2D/CrossAttnDownBlock2D/UpBlock2D/CrossAttnUpBlock2D/UNetMidBlock2DCrossAttn, positional time embedding, SiLU)"
-        case let .unknownKey(f, key): return "UNet config '\(f)': unknown key '\(key)' is not supported"
-        case let .duplicateKey(f, key): return "UNet config '\(f)': key '\(key)' appears more than once"
-        case let .inconsistent(f, why): return "UNet config '\(f)': \(why)"
-        }
-    }
-
-    public var errorDescription: String? { description }
-
-    /// `a…b` (the range as error messages write it).
-    static func text(_ r: ClosedRange<Int>) -> String { "\(r.lowerBound)…\(r.upperBound)" }
-}
-
-/// Typed access to a JSON object's members that remembers which keys were read. Integers must
-/// be written as whole numbers; booleans are not numbers; every key may appear once.
-struct ConfigReader {
-    let dict: [String: JSONValue]
-    let source: String
-    private(set) var read: Set<String> = []
-
-    init(members: [(key: String, value: JSONValue)], source: String) throws {
-        var dict: [String: JSONValue] = [:]
-        for (k, v) in members {
-            if dict.updateValue(v, forKey: k) != nil { throw UNetConfigError.duplicateKey(source, k) }
-        }
-        self.dict = dict
-        self.source = source
-    }
-
-    var unreadKeys: [String] {
-        dict.keys.filter { !$0.hasPrefix("_") && !read.contains($0) }.sorted()
-    }
-
-    mutating func markRead(_ key: String) { read.insert(key) }
-
-    /// The value of `key` (null included) without marking it read.
-    func peek(_ key: String) -> JSONValue? { dict[key] }
-
-    private mutating func value(_ key: String) -> JSONValue? {
-        read.insert(key)
-        guard let v = dict[key], v != .null else { return nil }
-        return v
-    }
-
-    /// A whole number in `allowed` (written `32`, or as a float with no fraction such as `32.0`).
-    private func integer(_ v: JSONValue, key: String, in allowed: ClosedRange<Int>) throws -> Int {
-        guard case .number(let text) = v, let x = Double(text), x.isFinite, x == x.rounded() else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "an integer")
-        }
-        guard x >= Double(allowed.lowerBound), x <= Double(allowed.upperBound) else {
-            throw UNetConfigError.outOfRange(source, key: key, value: text, allowed: UNetConfigError.text(allowed))
-        }
-        return Int(x)
-    }
-
-    mutating func int(_ key: String, default d: Int, in allowed: ClosedRange<Int>) throws -> Int {
-        guard let v = value(key) else { return d }
-        return try integer(v, key: key, in: allowed)
-    }
-
-    mutating func optionalInt(_ key: String, default d: Int?, in allowed: ClosedRange<Int>) throws -> Int? {
-        guard dict.keys.contains(key) else { return d }
-        guard let v = value(key) else { return nil }
-        return try integer(v, key: key, in: allowed)
-    }
-
-    mutating func float(_ key: String, default d: Float) throws -> Float {
-        guard let v = value(key) else { return d }
-        guard let x = v.doubleValue else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a number")
-        }
-        guard Float(x).isFinite else {
-            throw UNetConfigError.outOfRange(source, key: key, value: v.brief, allowed: "a finite 32-bit float")
-        }
-        return Float(x)
-    }
-
-    mutating func bool(_ key: String, default d: Bool) throws -> Bool {
-        guard let v = value(key) else { return d }
-        guard case .bool(let b) = v else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "true or false")
-        }
-        return b
-    }
-
-    mutating func strings(_ key: String, default d: [String]) throws -> [String] {
-        guard let v = value(key) else { return d }
-        guard case .array(let items) = v else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a list of strings")
-        }
-        return try items.enumerated().map { i, item in
-            guard case .string(let s) = item else {
-                throw UNetConfigError.wrongType(source, key: "\(key)[\(i)]", value: item.brief, expected: "a string")
-            }
-            return s
-        }
-    }
-
-    mutating func ints(_ key: String, default d: [Int], in allowed: ClosedRange<Int>) throws -> [Int] {
-        guard let v = value(key) else { return d }
-        guard case .array(let items) = v else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a list of integers")
-        }
-        return try items.enumerated().map { i, item in try integer(item, key: "\(key)[\(i)]", in: allowed) }
-    }
-
-    mutating func expect(_ key: String, _ supported: String) throws {
-        guard let v = value(key) else { return }
-        guard case .string(let s) = v else {
-            throw UNetConfigError.wrongType(source, key: key, value: v.brief, expected: "a string")
-        }
-        if s != supported { throw UNetConfigError.unsupported(source, key: key, value: s) }
-    }
-
-    mutating func expectNull(_ key: String) throws {
-        if let v = value(key) { throw UNetConfigError.unsupported(source, key: key, value: v.brief) }
     }
 }
 
