@@ -26,15 +26,6 @@ extension AutoencoderKL {
     /// (`query`, `key`, `value`, `proj_attn`, still in the released SD 1.x `vae/` files) are read
     /// as today's `to_q`, `to_k`, `to_v`, `to_out.0`.
     public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
-        try copyWeights(weights, into: parameters, source: source, rename: Self.currentAttentionName)
-    }
-
-    /// `….attentions.0.query.weight` → `….attentions.0.to_q.weight` (and `key`, `value`,
-    /// `proj_attn`); any other name unchanged.
-    static func currentAttentionName(_ name: String) -> String {
-        let renames = [".query.": ".to_q.", ".key.": ".to_k.", ".value.": ".to_v.", ".proj_attn.": ".to_out.0."]
-        guard name.contains(".attentions.") else { return name }
-        for (old, new) in renames where name.contains(old) { return name.replacingOccurrences(of: old, with: new) }
-        return name
+        try copyWeights(weights, into: parameters, source: source, rename: currentAttentionName)
     }
 }

@@ -188,7 +188,7 @@ extension UNet2D {
     /// and no extra tensor may be left over.
     public func load(weights: [(name: String, tensor: Tensor)], source: String = "weights") throws {
         // Old checkpoints store attention projections as 1×1 convs or linears: same values.
-        try copyWeights(weights, into: parameters, source: source, rename: Self.modernName)
+        try copyWeights(weights, into: parameters, source: source, rename: currentAttentionName)
     }
 
     /// Writes `config.json` and the safetensors weights into `folder` (created if missing).
@@ -198,15 +198,6 @@ extension UNet2D {
         try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1) }, metadata: ["format": "pt"],
                              to: folder.appendingPathComponent(Self.weightsFileName))
-    }
-
-    /// Maps pre-0.14 diffusers attention names onto the current ones.
-    static func modernName(_ name: String) -> String {
-        for (old, new) in [(".query.", ".to_q."), (".key.", ".to_k."), (".value.", ".to_v."), (".proj_attn.", ".to_out.0.")]
-        where name.contains(old) {
-            return name.replacingOccurrences(of: old, with: new)
-        }
-        return name
     }
 }
 
