@@ -61,6 +61,23 @@ import TensorCore
         let b = GradMode.withoutGrad { again.predict(x, timesteps: t, classLabels: [2, 0]) }
         #expect(a.data == b.data)
     }
+
+    /// Checkpoints saved by diffusers before 0.14 name the attention `query`/`key`/`value`/`proj_attn`.
+    @Test func legacyAttentionNamesLoad() throws {
+        let (unet, io, _) = try Self.fixture("small")
+        let legacy = unet.parameters.map { name, t in
+            (name: name.replacingOccurrences(of: ".to_q.", with: ".query.").replacingOccurrences(of: ".to_k.", with: ".key.")
+                .replacingOccurrences(of: ".to_v.", with: ".value.").replacingOccurrences(of: ".to_out.0.", with: ".proj_attn."),
+             tensor: t.detached())
+        }
+        #expect(legacy.contains { $0.name == "mid_block.attentions.0.proj_attn.weight" })
+        let again = UNet2D(config: unet.config, seed: 9)
+        try again.load(weights: legacy, source: "legacy.safetensors")
+        let x = try #require(io["sample"]), t = try #require(io["timesteps"]).data
+        let a = GradMode.withoutGrad { unet.predict(x, timesteps: t, classLabels: [2, 0]) }
+        let b = GradMode.withoutGrad { again.predict(x, timesteps: t, classLabels: [2, 0]) }
+        #expect(a.data == b.data)
+    }
 }
 
 @Suite struct UNet2DConfigTests {
