@@ -20,6 +20,8 @@ import torch
 from diffusers import UNet2DModel
 from safetensors.torch import save_file
 
+from fixture_support import randomise
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINS = {"azimuth_bins": 4, "elevation_bins": 2, "elevation_min_degrees": -10.0, "elevation_max_degrees": 45.0}
 CLASSES = 3
@@ -45,12 +47,7 @@ def main():
                up_block_types=("AttnUpBlock2D", "UpBlock2D"), norm_num_groups=4,
                attention_head_dim=4, num_class_embeds=CLASSES * (k + 1))
     model = UNet2DModel(**cfg).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
-            else:
-                p.copy_(0.2 * torch.randn_like(p))
+    randomise(model)
     out_dir = os.path.join(HERE, "unet_camera_bins")
     model.save_pretrained(out_dir, safe_serialization=True)
     config_path = os.path.join(out_dir, "config.json")

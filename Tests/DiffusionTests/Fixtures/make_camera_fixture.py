@@ -15,6 +15,8 @@ import torch
 from diffusers import UNet2DModel
 from safetensors.torch import save_file
 
+from fixture_support import randomise
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -29,12 +31,7 @@ def main():
                up_block_types=("AttnUpBlock2D", "UpBlock2D"), norm_num_groups=4,
                attention_head_dim=4, num_class_embeds=3)
     model = UNet2DModel(**cfg).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
-            else:
-                p.copy_(0.2 * torch.randn_like(p))
+    randomise(model)
     out_dir = os.path.join(HERE, "unet_camera")
     model.save_pretrained(out_dir, safe_serialization=True)
 

@@ -34,6 +34,8 @@ from diffusers import UNet2DConditionModel, DDIMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel
 from safetensors.torch import save_file
 
+from fixture_support import randomise, write_full_size_shapes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CLIP_CONFIGS = {
@@ -73,23 +75,10 @@ GRAD_WEIGHTS = ["conv_in.weight",
                 "up_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight"]
 
 
-def randomise(model, dtype):
-    """Every parameter random (norm scales near 1), rounded to the storage dtype."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
-            elif "embedding" in name:
-                p.copy_(torch.randn_like(p))
-            else:
-                p.copy_(0.2 * torch.randn_like(p))
-            p.copy_(p.to(dtype).float())
-
-
 def make_clip(name, cfg, dtype):
     torch.manual_seed(0)
     model = CLIPTextModel(CLIPTextConfig(**cfg)).eval()
-    randomise(model, dtype)
+    randomise(model, dtype, embedding_scale=1.0)
     out_dir = os.path.join(HERE, f"clip_{name}")
     model.to(dtype).save_pretrained(out_dir)
     model.float()
@@ -108,7 +97,7 @@ def make_clip(name, cfg, dtype):
 def make_unet(name, cfg, prediction, dtype):
     torch.manual_seed(0)
     model = UNet2DConditionModel(**cfg).eval()
-    randomise(model, dtype)
+    randomise(model, dtype, embedding_scale=1.0)
     out_dir = os.path.join(HERE, f"sd_unet_{name}")
     model.to(dtype).save_pretrained(out_dir, safe_serialization=True)
     model.float()
@@ -171,22 +160,20 @@ SD21_TEXT = dict(SD15_TEXT, _name_or_path="hf-models/stable-diffusion-v2-768x768
                  projection_dim=512, transformers_version="4.25.0.dev0")
 
 
+def clip_from_config(cfg):
+    """transformers' CLIPTextModel for a saved text_encoder/config.json."""
+    kwargs = {k: v for k, v in cfg.items()
+              if not k.startswith("_") and k not in ("architectures", "model_type", "transformers_version", "torch_dtype")}
+    return CLIPTextModel(CLIPTextConfig(**kwargs))
+
+
 def make_full_size_shapes():
-    out = {}
+    builders = {}
     for name, cfg in [("sd15", SD15_UNET), ("sd21", SD21_UNET)]:
-        with torch.device("meta"):
-            model = UNet2DConditionModel.from_config(cfg)
-        out["unet_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
+        builders["unet_" + name] = (cfg, lambda cfg=cfg: UNet2DConditionModel.from_config(cfg))
     for name, cfg in [("sd15", SD15_TEXT), ("sd21", SD21_TEXT)]:
-        kwargs = {k: v for k, v in cfg.items()
-                  if not k.startswith("_") and k not in ("architectures", "model_type", "transformers_version", "torch_dtype")}
-        with torch.device("meta"):
-            model = CLIPTextModel(CLIPTextConfig(**kwargs))
-        out["text_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
-    for k, v in out.items():
-        print(k, len(v["shapes"]), "tensors,", sum(int(torch.tensor(s).prod()) for s in v["shapes"].values()), "parameters")
-    with open(os.path.join(HERE, "sd_full_size_shapes.json"), "w") as f:
-        json.dump(out, f, separators=(",", ":"), sort_keys=True)
+        builders["text_" + name] = (cfg, lambda cfg=cfg: clip_from_config(cfg))
+    write_full_size_shapes(os.path.join(HERE, "sd_full_size_shapes.json"), builders)
 
 
 def main():

@@ -12,6 +12,8 @@ import torch
 from diffusers import UNet2DModel
 from safetensors.torch import save_file
 
+from fixture_support import randomise
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CONFIGS = {
@@ -39,13 +41,7 @@ def main():
     for name, cfg in CONFIGS.items():
         torch.manual_seed(0)
         model = UNet2DModel(**cfg).eval()
-        # Randomise every parameter (norm scales near 1) so no layer is trivially identity/zero.
-        with torch.no_grad():
-            for pname, p in model.named_parameters():
-                if "norm" in pname and pname.endswith("weight"):
-                    p.copy_(1 + 0.2 * torch.randn_like(p))
-                else:
-                    p.copy_(0.2 * torch.randn_like(p))
+        randomise(model)
         out_dir = os.path.join(HERE, f"unet_{name}")
         model.save_pretrained(out_dir, safe_serialization=True)
 

@@ -26,6 +26,8 @@ import torch
 from diffusers import AutoencoderKL
 from safetensors.torch import save_file
 
+from fixture_support import randomise, write_full_size_shapes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 VAE_CONFIGS = {
@@ -43,17 +45,6 @@ VAE_CONFIGS = {
 GRAD_WEIGHTS = ["decoder.conv_in.weight", "decoder.mid_block.attentions.0.to_q.weight",
                 "decoder.up_blocks.0.resnets.0.conv1.weight", "post_quant_conv.weight",
                 "decoder.conv_out.bias"]
-
-
-def randomise(model, dtype):
-    """Every parameter random (norm scales near 1), rounded to the storage dtype."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
-            else:
-                p.copy_(0.2 * torch.randn_like(p))
-            p.copy_(p.to(dtype).float())
 
 
 def make_vae(name, cfg, dtype, image_shape):
@@ -97,15 +88,9 @@ SDXL_VAE = dict(SD15_VAE, _diffusers_version="0.20.0.dev0", force_upcast=True, s
 
 
 def make_full_size_shapes():
-    out = {}
-    for name, cfg in [("sd15", SD15_VAE), ("sdxl", SDXL_VAE)]:
-        with torch.device("meta"):
-            model = AutoencoderKL.from_config(cfg)
-        out["vae_" + name] = {"config": cfg, "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
-    for k, v in out.items():
-        print(k, len(v["shapes"]), "tensors,", sum(int(torch.tensor(s).prod()) for s in v["shapes"].values()), "parameters")
-    with open(os.path.join(HERE, "vae_full_size_shapes.json"), "w") as f:
-        json.dump(out, f, separators=(",", ":"), sort_keys=True)
+    write_full_size_shapes(os.path.join(HERE, "vae_full_size_shapes.json"),
+                           {"vae_" + name: (cfg, lambda cfg=cfg: AutoencoderKL.from_config(cfg))
+                            for name, cfg in [("sd15", SD15_VAE), ("sdxl", SDXL_VAE)]})
 
 
 def main():
