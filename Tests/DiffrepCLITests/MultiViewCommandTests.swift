@@ -38,6 +38,7 @@ import Testing
         // Its default noise: one image per azimuth, eight azimuths, nothing carried.
         #expect(settings["noise"] as? String == "azimuth" && settings["azimuth_steps"] as? Int == 8)
         #expect(settings["noise_correlation"] as? Double == 0)
+        #expect(settings["guidance"] as? Double == 2)          // pullback's guidance with a multi-view model
         #expect(FileManager.default.fileExists(atPath: nerfOut.appendingPathComponent("turntable.png").path))
 
         // SDS with its views at the eight azimuths (the like-for-like check of docs/DESIGN.md).
@@ -45,6 +46,8 @@ import Testing
         try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--sampler", "sds", "--iterations", "2",
                                                   "--azimuth-steps", "8", "--out", sdsOut.path]).run()
         #expect(FileManager.default.fileExists(atPath: sdsOut.appendingPathComponent("turntable.png").path))
+        let sdsManifest = try JSONSerialization.jsonObject(with: Data(contentsOf: sdsOut.appendingPathComponent("manifest.json"))) as! [String: Any]
+        #expect((sdsManifest["settings"] as! [String: Any])["guidance"] as? Double == 3)   // SDS keeps 3
 
         // Azimuth counts that do not hold quarter turns, or that no azimuth noise uses, are refused.
         let notQuarterTurns = CLITest.errorMessage {

@@ -37,7 +37,7 @@ struct ImageCommand: ParsableCommand {
         defer { output.end() }
         let m = try model.load()
         try resources.check(memoryEstimate(m))
-        var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
+        var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings(guidance: m.guidance)) { $1 }
             .merging(["representation": .string(representation.rawValue), "count": .int(count)]) { $1 })
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         var images: [Tensor] = [], shown: [Tensor] = []

@@ -127,9 +127,17 @@ struct NerfCommand: ParsableCommand {
         return azimuthSteps ?? (multiView ? NeRFDiffrep.quarterTurnAzimuthSteps : 16)
     }
 
+    /// The guidance weight without `--guidance`: 2 for pullback with a multi-view model, where it
+    /// gave lower KID on four of six classes, more diversity and more silhouette change on all six
+    /// than 3 (docs/DESIGN.md, "Guidance for multi-view NeRFs"); 3 otherwise (SDS and SJC degrade
+    /// at 2).
+    static func defaultGuidance(sampler: SamplerKind, multiView: Bool) -> Float {
+        sampler == .pullback && multiView ? 2 : ModelOptions.defaultGuidance
+    }
+
     /// The run's settings as the manifest and a checkpoint's identity record them; the noise
     /// settings depend on whether the model is multi-view.
-    func settings(multiView: Bool) -> [String: JSONValue] {
+    func settings(multiView: Bool, guidance: Float) -> [String: JSONValue] {
         sampling.settings.merging([
             // The single-view default even for a multi-view model (the manifest then records the
             // views used): checkpoints made so far carry this value and still resume.
@@ -139,7 +147,7 @@ struct NerfCommand: ParsableCommand {
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation(multiView: multiView)), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noiseSource(multiView: multiView).rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
             "initial": .string(initial.rawValue), "start_sigma": startSigma.map { JSONValue($0) } ?? .null,
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
-        ]) { $1 }.merging(model.settings) { $1 }
+        ]) { $1 }.merging(model.settings(guidance: guidance)) { $1 }
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
     }
 
@@ -148,7 +156,9 @@ struct NerfCommand: ParsableCommand {
         defer { output.end() }
         let outURL = output.folder
         let meshURL = try mesh.map { try Self.checkedMeshURL($0, in: outURL) }
-        let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true)
+        let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true) { multiView in
+            Self.defaultGuidance(sampler: sampling.sampler, multiView: multiView)
+        }
         let viewsPerStep = try self.viewsPerStep(multiView: m.viewTiles)
         try resources.check(memoryEstimate(imageSize: m.imageShape[1], unet: m.unet.config, views: viewsPerStep))
         let noise = noiseSource(multiView: m.viewTiles)
@@ -158,9 +168,9 @@ struct NerfCommand: ParsableCommand {
         if m.viewTiles, let n = azimuthCount(multiView: true), n % QuarterTurnTiles.viewCount != 0 {
             throw ValidationError("--azimuth-steps \(n): a multi-view model's views come in quarter turns, so the azimuth count must be a multiple of 4")
         }
-        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings(multiView: m.viewTiles).merging([
+        var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings(multiView: m.viewTiles, guidance: m.guidance).merging([
             "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
-        let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles)
+        let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
@@ -292,8 +302,8 @@ struct NerfCommand: ParsableCommand {
 extension NerfCommand {
     /// The settings a checkpoint must match to be resumed: every sampling setting plus the seed
     /// and the model's file digests (a resume with another seed or model is refused).
-    func checkpointSettings(modelFiles: [String: String], multiView: Bool) -> [String: JSONValue] {
-        settings(multiView: multiView).merging(["seed": .string("\(sampling.seed)"),
+    func checkpointSettings(modelFiles: [String: String], multiView: Bool, guidance: Float) -> [String: JSONValue] {
+        settings(multiView: multiView, guidance: guidance).merging(["seed": .string("\(sampling.seed)"),
                           "model_files": JSONValue(object: modelFiles.mapValues(JSONValue.string))]) { $1 }
     }
 

@@ -39,7 +39,7 @@ struct PanoramaCommand: ParsableCommand {
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         guard width >= w else { throw ValidationError("--width \(width) is out of range: allowed at least the model's image size \(w)") }
         try resources.check(memoryEstimate(m))
-        var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings) { $1 }
+        var manifest = try m.manifest("panorama", seed: sampling.seed, settings: sampling.settings.merging(model.settings(guidance: m.guidance)) { $1 }
             .merging(["width": .int(width), "representation": .string(representation.rawValue)]) { $1 })
         let report: SamplingReport, pixels: Tensor, perspectiveView: (Float) -> Tensor
         switch representation {

@@ -53,7 +53,7 @@ struct SampleCommand: ParsableCommand {
             }
             columns = count
             let guided = GuidedDenoiser(base: DDPMDenoiser(network: m.unet, schedule: m.schedule),
-                                        guidance: model.guidance, nullClass: m.nullClass)
+                                        guidance: m.guidance, nullClass: m.nullClass)
             let labels = (0..<classes).flatMap { [Int](repeating: $0, count: count) }
             images = try sample(guided, count: labels.count, condition: labels, sigmas: sigmas, m: m)
         } else if let views {

@@ -14,11 +14,16 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("class"), parsing: .unconditional, help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
     var classLabel: String?
 
-    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional.")
-    var guidance: Float = 3
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional. (default: 3; 2 for a NeRF sampled by pullback with a multi-view model)")
+    var guidance: Float?
+
+    /// The guidance weight without `--guidance`.
+    static let defaultGuidance: Float = 3
 
     func validate() throws {
-        guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance \(guidance) is out of range: allowed a finite number ≥ 0") }
+        if let guidance, !(guidance.isFinite && guidance >= 0) {
+            throw ValidationError("--guidance \(guidance) is out of range: allowed a finite number ≥ 0")
+        }
     }
 
     /// `--model`, or `defaultFolder` without it.
@@ -26,8 +31,9 @@ struct ModelOptions: ParsableArguments {
         model.map { URL(fileURLWithPath: $0) } ?? defaultFolder
     }
 
-    /// The model settings every sampling command records in its manifest.
-    var settings: [String: JSONValue] {
+    /// The model settings every sampling command records in its manifest, with the guidance
+    /// weight the run used.
+    func settings(guidance: Float) -> [String: JSONValue] {
         ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
     }
 
@@ -36,7 +42,10 @@ struct ModelOptions: ParsableArguments {
     /// command whose images are views of one scene), a multi-view model (its config or its
     /// training-data card marks ``QuarterTurnTiles``) becomes a per-view denoiser of groups of four views
     /// (``QuarterTurnTiledDenoiser``); elsewhere it is a plain model of its tiled images.
-    func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false) throws -> LoadedModel {
+    /// `defaultGuidance` gives the guidance weight without `--guidance`, from whether the model
+    /// was loaded as a multi-view one.
+    func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false,
+              defaultGuidance: (_ multiView: Bool) -> Float = { _ in ModelOptions.defaultGuidance }) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
@@ -48,11 +57,12 @@ struct ModelOptions: ParsableArguments {
         let base = DDPMDenoiser(network: unet, schedule: schedule)
         let label = try resolveClass(unet.config, names: Self.classNames(of: folder, classCount: unet.config.classCount.map { $0 - 1 }))
         let nullClass = unet.config.nullClass
-        var denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
         let tiled = try views && (unet.config.viewTiles || QuarterTurnTiles.marks(TrainingDataCard.read(modelFolder: folder)))
+        let guidance = self.guidance ?? defaultGuidance(tiled)
+        var denoiser: any Denoiser = label == nil ? base : GuidedDenoiser(base: base, guidance: guidance, nullClass: nullClass)
         if tiled { denoiser = QuarterTurnTiledDenoiser(base: denoiser) }
         return LoadedModel(folder: folder, unet: unet, schedule: schedule, denoiser: denoiser, classLabel: label,
-                           nullClass: nullClass, viewTiles: tiled)
+                           nullClass: nullClass, guidance: guidance, viewTiles: tiled)
     }
 
     /// The names `--class` accepts for the model in `folder`: the toys' class names for a model
@@ -86,6 +96,8 @@ struct LoadedModel {
     let denoiser: any Denoiser
     let classLabel: Int?
     let nullClass: Int?
+    /// The classifier-free guidance weight of ``denoiser`` (`--guidance`, or the command's default).
+    let guidance: Float
     /// Whether ``denoiser`` takes views in groups of four a quarter turn apart (a multi-view model).
     var viewTiles = false
 
