@@ -14,10 +14,10 @@ extension UNet2DCondition {
     /// ```swift
     /// let unet = try UNet2DCondition(contentsOf: URL(fileURLWithPath: "sd15/unet"))
     /// ```
-    public convenience init(contentsOf folder: URL) throws {
+    public convenience init(contentsOf folder: URL, variant: String? = nil) throws {
         let config = try UNet2DConditionConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder, variant: variant)
         try load(weights: weights, source: path)
     }
 

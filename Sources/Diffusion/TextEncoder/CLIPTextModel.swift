@@ -85,10 +85,10 @@ extension CLIPTextModel {
     /// ```swift
     /// let encoder = try CLIPTextModel(contentsOf: URL(fileURLWithPath: "sd15/text_encoder"))
     /// ```
-    public convenience init(contentsOf folder: URL) throws {
+    public convenience init(contentsOf folder: URL, variant: String? = nil) throws {
         let config = try CLIPTextConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder, variant: variant)
         try load(weights: weights, source: path)
     }
 
