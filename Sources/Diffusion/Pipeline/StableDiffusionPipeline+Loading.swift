@@ -40,7 +40,7 @@ extension StableDiffusionPipeline {
             throw PipelineError.missingFolder(file: index.path, key: "scheduler", path: schedulerFile.path)
         }
         let schedule = try DDPMSchedule(contentsOf: schedulerFile)
-        let setAlphaToOne = try Self.readSetAlphaToOne(schedulerFile)
+        let setAlphaToOne = try Self.checkedSetAlphaToOne(schedulerFile)
 
         let unetConfigFile = part("unet").appendingPathComponent("config.json")
         let vaeConfigFile = part("vae").appendingPathComponent("config.json")
@@ -136,13 +136,22 @@ extension StableDiffusionPipeline {
         return parts
     }
 
-    /// `set_alpha_to_one` from the scheduler config (DDIM's default, true, when absent).
-    static func readSetAlphaToOne(_ file: URL) throws -> Bool {
+    /// `set_alpha_to_one` from the scheduler config (DDIM's default, true, when absent), after
+    /// checking that the config asks for no clipping or thresholding of the denoised latents
+    /// (`clip_sample`, `thresholding`: diffreps never clips; released SD configs say false).
+    static func checkedSetAlphaToOne(_ file: URL) throws -> Bool {
         let root = try? JSONValue.parse(Data(contentsOf: file))        // DDPMSchedule has read it already
-        guard let v = root?["set_alpha_to_one"], v != .null else { return true }
-        guard case .bool(let b) = v else {
-            throw PipelineError.invalidScheduler(file: file.path, key: "set_alpha_to_one", value: v.brief, expected: "true or false")
+        func flag(_ key: String) throws -> Bool? {
+            guard let v = root?[key], v != .null else { return nil }
+            guard case .bool(let b) = v else {
+                throw PipelineError.invalidScheduler(file: file.path, key: key, value: v.brief, expected: "true or false")
+            }
+            return b
         }
-        return b
+        for key in ["clip_sample", "thresholding"] where try flag(key) == true {
+            throw PipelineError.invalidScheduler(file: file.path, key: key, value: "true",
+                                                 expected: "false (diffreps does not clip the denoised latents)")
+        }
+        return try flag("set_alpha_to_one") ?? true
     }
 }

@@ -121,6 +121,11 @@ def make(name, spec):
         shutil.rmtree(os.path.join(out_dir, "unet"))
         pipe.unet.save_pretrained(os.path.join(out_dir, "unet"), variant=spec["variant"],
                                   max_shard_size=spec["unet_shard"])
+    if kind == "pndm":   # PNDMScheduler has no clip_sample, but the released SD 1.5 config says false (DDIM's default is true)
+        cfg_path = os.path.join(out_dir, "scheduler", "scheduler_config.json")
+        cfg = json.load(open(cfg_path))
+        cfg["clip_sample"] = False
+        json.dump(cfg, open(cfg_path, "w"), indent=2, sort_keys=True)
     if spec["vocab_files"]:   # as the released SD folders ship it: vocab.json + merges.txt, no tokenizer.json
         os.remove(os.path.join(out_dir, "tokenizer", "tokenizer.json"))
         for f in ("vocab.json", "merges.txt"):
