@@ -6,10 +6,16 @@ import JSON
 import RunSupport
 import TensorCore
 
-/// `--model`, `--class`, `--guidance`: which denoiser a command samples with.
+/// `--model`, `--class`, `--guidance`, `--prompt`, `--negative-prompt`: which denoiser a command samples with.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
+    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json), or a Stable Diffusion pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/; sample and image only). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
     var model: String?
+
+    @Option(help: "Text prompt for a Stable Diffusion pipeline --model.")
+    var prompt: String?
+
+    @Option(help: "Negative prompt for a Stable Diffusion pipeline --model (the unconditional half of guidance; default: the empty prompt).")
+    var negativePrompt: String?
 
     @Option(name: .customLong("class"), parsing: .unconditional, help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
     var classLabel: String?
@@ -28,8 +34,14 @@ struct ModelOptions: ParsableArguments {
 
     /// The model settings every sampling command records in its manifest.
     var settings: [String: JSONValue] {
-        ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
+        var s: [String: JSONValue] = ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
+        if let prompt { s["prompt"] = .string(prompt) }
+        if let negativePrompt { s["negative_prompt"] = .string(negativePrompt) }
+        return s
     }
+
+    /// Whether `--model` is a Stable Diffusion pipeline folder (it holds `model_index.json`).
+    var isPipeline: Bool { model.map { StableDiffusionPipeline.isPipelineFolder(URL(fileURLWithPath: $0)) } ?? false }
 
     /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is
     /// given); `defaultFolder` is the model used without `--model`. With `views: true` (a
@@ -38,6 +50,12 @@ struct ModelOptions: ParsableArguments {
     /// (``QuarterTurnTiledDenoiser``); elsewhere it is a plain model of its tiled images.
     func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
+        if StableDiffusionPipeline.isPipelineFolder(folder) {
+            throw ValidationError("'\(folder.path)' is a Stable Diffusion pipeline folder: `diffrep sample` and `diffrep image` take it; panorama and nerf do not yet (latent panoramas and NeRFs are not implemented)")
+        }
+        if prompt != nil || negativePrompt != nil {
+            throw ValidationError("--prompt and --negative-prompt need a Stable Diffusion pipeline folder as --model (one with model_index.json)")
+        }
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
         }

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Diffusion
+import Foundation
+import JSON
+import RunSupport
+import SafeTensors
+import TensorCore
+
+/// A Stable Diffusion pipeline ready to sample a prompt with (`--model` a pipeline folder):
+/// the prompt and negative prompt encoded once, guidance `--guidance`.
+struct LoadedPipeline {
+    let folder: URL
+    let pipeline: StableDiffusionPipeline
+    /// Latents `[B, 4, h, w]` → their denoised estimate, guided toward the prompt.
+    let denoiser: any Denoiser
+
+    /// A manifest for a run with this pipeline: settings plus the folder's path and file digests.
+    func manifest(_ subcommand: String, seed: UInt64, settings: [String: JSONValue]) throws -> RunManifest {
+        var manifest = RunManifest(subcommand: subcommand, version: DiffrepVersion.string, seed: seed, settings: settings)
+        try manifest.recordModel(at: folder.path)
+        return manifest
+    }
+
+    /// A rough peak for sampling `count` images of `latentShape` `[…, 4, h, w]` and decoding them:
+    /// the weights, the guided UNet batch's activations, the decoder's activations at full size.
+    func memoryEstimate(latentShape: [Int], count: Int) -> MemoryEstimate {
+        var e = MemoryEstimate()
+        let (h, w) = (Double(latentShape[2]), Double(latentShape[3]))
+        let f = Double(pipeline.vae.downsamplingFactor)
+        let weights = [pipeline.unet.parameters, pipeline.vae.parameters, pipeline.textEncoder.parameters].map { Double($0.scalarCount) }.reduce(0, +)
+        e.add("pipeline weights", floats: weights)
+        // about 40 activations of the widest level per pixel of each level, two items per image (guidance)
+        let unetWidth = Double(pipeline.unet.config.blockOutChannels.max() ?? 0)
+        e.add("UNet activations", floats: 2 * Double(count) * 40 * unetWidth * h * w)
+        let vaeWidth = Double(pipeline.vae.config.blockOutChannels.first ?? 0)
+        e.add("VAE decoder activations", floats: 12 * vaeWidth * h * w * f * f)
+        e.add("latents and images", floats: Double(count) * (8 * 4 + 6 * f * f) * h * w)
+        return e
+    }
+}
+
+extension ModelOptions {
+    /// The pipeline `--model` names, or nil when it is not a pipeline folder (then `--prompt`
+    /// and `--negative-prompt` are refused by ``load(defaultFolder:views:)``). `--class` has no
+    /// meaning for a text model.
+    func loadPipeline() throws -> LoadedPipeline? {
+        guard isPipeline, let model else { return nil }
+        if classLabel != nil { throw ValidationError("--class is for class-conditional models; a Stable Diffusion pipeline takes --prompt") }
+        let folder = URL(fileURLWithPath: model)
+        let pipeline = try StableDiffusionPipeline(contentsOf: folder)
+        let denoiser = pipeline.denoiser(prompt: prompt ?? "", negativePrompt: negativePrompt, guidance: guidance)
+        return LoadedPipeline(folder: folder, pipeline: pipeline, denoiser: denoiser)
+    }
+}
+
+/// `diffrep sample --initial-noise FILE`: the tensor `latents` `[B, C, h, w]` of a safetensors file.
+enum InitialNoiseFile {
+    static func read(_ path: String, channels: Int, count: Int?) throws -> Tensor {
+        let tensors = try SafeTensors.loadDictionary(contentsOf: URL(fileURLWithPath: path))
+        guard let latents = tensors["latents"] else {
+            let names = tensors.keys.sorted()
+            throw ValidationError("--initial-noise '\(path)' has no tensor 'latents' (found: \(names.prefix(4).joined(separator: ", "))\(names.count > 4 ? ", … \(names.count) in all" : ""))")
+        }
+        guard latents.rank == 4, latents.shape[1] == channels, latents.shape[0] >= 1 else {
+            throw ValidationError("--initial-noise '\(path)': tensor 'latents' has shape \(latents.shape), expected [B, \(channels), h, w]")
+        }
+        if let count, count != latents.shape[0] {
+            throw ValidationError("--initial-noise '\(path)' holds \(latents.shape[0]) latents, but --count is \(count)")
+        }
+        guard latents.data.allSatisfy(\.isFinite) else { throw ValidationError("--initial-noise '\(path)': tensor 'latents' has values that are not finite") }
+        return latents
+    }
+}
