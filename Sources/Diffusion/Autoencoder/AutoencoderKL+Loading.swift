@@ -9,7 +9,8 @@ extension AutoencoderKL {
     public static let weightsFileName = UNet2D.weightsFileName
 
     /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`,
-    /// F32, F16 or BF16). Errors name the file and the key or tensor.
+    /// F32, F16 or BF16; one file or shards; a `variant` such as `"fp16"`, as for
+    /// ``UNet2DCondition/init(contentsOf:variant:)``). Errors name the file and the key or tensor.
     ///
     /// ```swift
     /// let vae = try AutoencoderKL(contentsOf: URL(fileURLWithPath: "sd15/vae"))

@@ -80,7 +80,9 @@ extension CLIPTextModel {
     /// The weights file transformers writes.
     public static let weightsFileName = "model.safetensors"
 
-    /// Loads a transformers `text_encoder/` folder (`config.json` + `model.safetensors`).
+    /// Loads a transformers `text_encoder/` folder (`config.json` + `model.safetensors`; one file
+    /// or shards with `model.safetensors.index.json`; a `variant` such as `"fp16"` reads
+    /// `model.fp16.safetensors`, and a folder with only one variant uses it).
     ///
     /// ```swift
     /// let encoder = try CLIPTextModel(contentsOf: URL(fileURLWithPath: "sd15/text_encoder"))
