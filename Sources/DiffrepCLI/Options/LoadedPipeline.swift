@@ -29,11 +29,13 @@ struct LoadedPipeline {
         let f = Double(pipeline.vae.downsamplingFactor)
         let weights = [pipeline.unet.parameters, pipeline.vae.parameters, pipeline.textEncoder.parameters].map { Double($0.scalarCount) }.reduce(0, +)
         e.add("pipeline weights", floats: weights)
-        // about 40 activations of the widest level per pixel of each level, two items per image (guidance)
-        let unetWidth = Double(pipeline.unet.config.blockOutChannels.max() ?? 0)
-        e.add("UNet activations", floats: 2 * Double(count) * 40 * unetWidth * h * w)
+        // off the tape: about 12 feature maps per level alive at once (skips, resnet and attention
+        // temporaries), level l at (h/2^l)·(w/2^l); two items per image (guidance)
+        let levels = pipeline.unet.config.blockOutChannels.enumerated().map { l, c in Double(c) * h * w / Double(1 << (2 * l)) }
+        e.add("UNet activations", floats: 2 * Double(count) * 12 * levels.reduce(0, +))
+        // one image at a time: the widest full-size feature maps and a 3×3 im2col buffer of them
         let vaeWidth = Double(pipeline.vae.config.blockOutChannels.first ?? 0)
-        e.add("VAE decoder activations", floats: 12 * vaeWidth * h * w * f * f)
+        e.add("VAE decoder activations", floats: (4 + 9) * vaeWidth * h * w * f * f)
         e.add("latents and images", floats: Double(count) * (8 * 4 + 6 * f * f) * h * w)
         return e
     }
