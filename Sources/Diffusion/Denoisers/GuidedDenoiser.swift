@@ -14,7 +14,7 @@ import TensorCore
 /// let guided = GuidedDenoiser(base: unetDenoiser, guidance: 3, nullClass: 10)
 /// let d = guided.denoise(x, sigma: 1.2, condition: [3, 3, 7, 7])   // [4, C, H, W]
 /// let texts = pipeline.encode(prompts: ["a cat", "blurry"])
-/// let g = GuidedDenoiser(base: pipeline.denoiser, guidance: 7.5, nullClass: nil, nullText: texts[1])
+/// let g = GuidedDenoiser(base: pipeline.textDenoiser(defaultText: texts[1]), guidance: 7.5, nullClass: nil, nullText: texts[1])
 /// let d2 = g.denoise(latents, sigma: 3, conditions: [DenoiserCondition(text: texts[0])])   // one UNet call of 2 items
 /// ```
 public struct GuidedDenoiser: Denoiser {

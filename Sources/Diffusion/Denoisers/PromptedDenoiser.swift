@@ -8,7 +8,7 @@ import TensorCore
 ///
 /// ```swift
 /// let texts = pipeline.encode(prompts: ["a red box", ""])
-/// let guided = GuidedDenoiser(base: pipeline.denoiser, guidance: 7.5, nullClass: nil, nullText: texts[1])
+/// let guided = GuidedDenoiser(base: pipeline.textDenoiser(defaultText: texts[1]), guidance: 7.5, nullClass: nil, nullText: texts[1])
 /// let d = PromptedDenoiser(base: guided, text: texts[0])
 /// let x0 = d.denoise(latents, sigma: 2, condition: nil)     // latents [B, 4, h, w]: guided toward "a red box"
 /// ```
