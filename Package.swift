@@ -48,8 +48,8 @@ let package = Package(
         .target(name: "PNGIO", dependencies: ["CPNG", "TensorCore"]),
         // Safetensors files and parameter checkpoints: weights for Diffusion, NeRF checkpoints for Diffreps.
         .target(name: "SafeTensors", dependencies: ["TensorCore", "JSON"]),
-        // Denoisers, noise schedules, samplers, UNet2D, Stable Diffusion's UNet2DCondition, CLIPTextModel and AutoencoderKL, training (PNGIO: PNG folders as training data; COpenBLAS: LAPACK for SymmetricEigen).
-        .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "PNGIO", "COpenBLAS"]),
+        // Denoisers, noise schedules, samplers, UNet2D, Stable Diffusion's UNet2DCondition, CLIPTextModel, AutoencoderKL and pipeline folders (Tokenizers: the prompt), training (PNGIO: PNG folders as training data; COpenBLAS: LAPACK for SymmetricEigen).
+        .target(name: "Diffusion", dependencies: ["TensorCore", "JSON", "SafeTensors", "PNGIO", "Tokenizers", "COpenBLAS"]),
         // The embedded default model (Assets/toys-unet) and toys classifier (Assets/toys-classifier), found at run time through Bundle.module.
         .target(name: "DefaultModel", path: "Assets", exclude: ["README.md"], resources: [.copy("toys-unet"), .copy("toys-unet-3d"), .copy("toys-unet-mv"), .copy("toys-classifier")]),
         // Differentiable representations: image grids and fields, panoramas, NeRFs (and their checkpoints).

@@ -9,6 +9,11 @@ extension PixelImage: PullbackDefaults {
     public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
 }
 
+extension LatentImage: PullbackDefaults {
+    /// As ``Diffreps/PixelImage``: the noisy state with conjugate gradients (DDIM in latent space exactly), one view.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+}
+
 extension FourierFieldImage: PullbackDefaults {
     /// As ``Diffreps/SirenImage``: the denoised state with one carried noise image, conjugate
     /// gradients, one view. A field cannot hold σ_max-sized white noise: in the noisy state it

@@ -35,6 +35,7 @@ struct ImageCommand: ParsableCommand {
     func run() throws {
         let output = try OutputRun.begin(out, staged: true)
         defer { output.end() }
+        if let pipeline = try model.loadPipeline() { return try run(pipeline, output: output) }
         let m = try model.load()
         try resources.check(memoryEstimate(m))
         var manifest = try m.manifest("image", seed: sampling.seed, settings: sampling.settings.merging(model.settings(guidance: m.guidance)) { $1 }

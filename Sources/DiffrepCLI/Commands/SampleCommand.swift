@@ -13,8 +13,10 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var resources: ResourceOptions
-    @Option(parsing: .unconditional, help: "Number of images.")
-    var count = 16
+    @Option(name: .customLong("count"), parsing: .unconditional, help: "Number of images (default: 16; with --initial-noise, the file's batch).")
+    var countOption: Int?
+    /// `--count`, 16 when not given.
+    var count: Int { countOption ?? 16 }
     @Option(parsing: .unconditional, help: "DDIM steps.")
     var steps = 50
     @Option(parsing: .unconditional, help: "DDIM stochasticity η (0 = deterministic).")
@@ -27,11 +29,13 @@ struct SampleCommand: ParsableCommand {
     var views: Int?
     @Option(parsing: .unconditional, help: "With --views: the cameras' elevation in degrees.")
     var elevation: Float = 20
+    @Option(help: "Stable Diffusion pipelines: start from these latents (a safetensors file with a tensor 'latents' [B, 4, h, w], diffusers' `latents=`) instead of seeded noise; with DDIM η = 0 the image is diffusers' StableDiffusionPipeline output for the same prompt, steps and guidance.")
+    var initialNoise: String?
     @Option(help: "Output folder.")
     var out = "out/sample"
 
     func validate() throws {
-        try OptionCheck.range("--count", count, OptionLimits.sampleCount)
+        try OptionCheck.range("--count", countOption, OptionLimits.sampleCount)
         try OptionCheck.range("--steps", steps, OptionLimits.steps)
         try OptionCheck.range("--views", views, OptionLimits.views)
         if views != nil && perClass { throw ValidationError("--views and --per-class do not combine; pick a class with --class") }
@@ -42,6 +46,8 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let output = try OutputRun.begin(out, staged: false)
         defer { output.end() }
+        if let pipeline = try model.loadPipeline() { return try run(pipeline, output: output) }
+        if initialNoise != nil { throw ValidationError("--initial-noise is for Stable Diffusion pipeline folders (--model with model_index.json)") }
         let m = try model.load()
         try resources.check(memoryEstimate(m))
         let sigmas = try m.schedule.checkedDDIMSigmas(steps: steps)   // --steps within the model's timesteps

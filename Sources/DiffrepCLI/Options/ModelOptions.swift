@@ -6,19 +6,28 @@ import JSON
 import RunSupport
 import TensorCore
 
-/// `--model`, `--class`, `--guidance`: which denoiser a command samples with.
+/// `--model`, `--class`, `--guidance`, `--prompt`, `--negative-prompt`: which denoiser a command samples with.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
+    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json), or a Stable Diffusion pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/; sample and image only). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
     var model: String?
+
+    @Option(help: "Text prompt for a Stable Diffusion pipeline --model.")
+    var prompt: String?
+
+    @Option(help: "Negative prompt for a Stable Diffusion pipeline --model (the unconditional half of guidance; default: the empty prompt).")
+    var negativePrompt: String?
 
     @Option(name: .customLong("class"), parsing: .unconditional, help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
     var classLabel: String?
 
-    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional. (default: 3; 2 for a NeRF sampled by pullback with a multi-view model)")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional. (default: 3; 2 for a NeRF sampled by pullback with a multi-view model; 7.5 for a Stable Diffusion pipeline)")
     var guidance: Float?
 
     /// The guidance weight without `--guidance`.
     static let defaultGuidance: Float = 3
+    /// The guidance weight of a Stable Diffusion pipeline without `--guidance` (diffusers'
+    /// `StableDiffusionPipeline` default `guidance_scale`).
+    static let pipelineGuidance: Float = 7.5
 
     func validate() throws {
         if let guidance, !(guidance.isFinite && guidance >= 0) {
@@ -34,8 +43,14 @@ struct ModelOptions: ParsableArguments {
     /// The model settings every sampling command records in its manifest, with the guidance
     /// weight the run used.
     func settings(guidance: Float) -> [String: JSONValue] {
-        ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
+        var s: [String: JSONValue] = ["guidance": JSONValue(guidance), "class": .string(classLabel ?? "none")]
+        if let prompt { s["prompt"] = .string(prompt) }
+        if let negativePrompt { s["negative_prompt"] = .string(negativePrompt) }
+        return s
     }
+
+    /// Whether `--model` is a Stable Diffusion pipeline folder (it holds `model_index.json`).
+    var isPipeline: Bool { model.map { StableDiffusionPipeline.isPipelineFolder(URL(fileURLWithPath: $0)) } ?? false }
 
     /// The loaded network, its schedule, and the denoiser to sample with (guided when a class is
     /// given); `defaultFolder` is the model used without `--model`. With `views: true` (a
@@ -47,6 +62,12 @@ struct ModelOptions: ParsableArguments {
     func load(defaultFolder: URL = DefaultModel.folder, views: Bool = false,
               defaultGuidance: (_ multiView: Bool) -> Float = { _ in ModelOptions.defaultGuidance }) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
+        if StableDiffusionPipeline.isPipelineFolder(folder) {
+            throw ValidationError("'\(folder.path)' is a Stable Diffusion pipeline folder: `diffrep sample` and `diffrep image` take it; panorama and nerf do not yet (latent panoramas and NeRFs are not implemented)")
+        }
+        if prompt != nil || negativePrompt != nil {
+            throw ValidationError("--prompt and --negative-prompt need a Stable Diffusion pipeline folder as --model (one with model_index.json)")
+        }
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ValidationError("no model at '\(folder.path)' (expected config.json inside)")
         }

@@ -67,6 +67,15 @@ struct SamplerOptions: ParsableArguments {
     /// resampling; sds and sjc take their views per step from there too); `views`, when the
     /// command knows better (a NeRF's depend on the model), replaces the diffrep's views per step.
     func run<R: Diffrep>(_ diffrep: R, model: LoadedModel, seed: UInt64, label: String, views: Int? = nil) throws -> SamplingReport {
+        try run(diffrep, denoiser: model.denoiser, sigmas: { try model.schedule.checkedDDIMSigmas(steps: steps) },
+                classLabel: model.classLabel ?? model.nullClass, seed: seed, label: label, views: views)
+    }
+
+    /// ``run(_:model:seed:label:views:)`` with any denoiser: `sigmas` gives the pullback sampler's
+    /// noise levels for `--steps` (a Stable Diffusion pipeline's DDIM levels, for one), `classLabel`
+    /// the class every view is told.
+    func run<R: Diffrep>(_ diffrep: R, denoiser: any Denoiser, sigmas: () throws -> [Float], classLabel: Int?,
+                         seed: UInt64, label: String, views: Int? = nil) throws -> SamplingReport {
         let total = sampler == .pullback ? steps : iterations
         let bar = ProgressBar(label, total: total)
         defer { bar.finish() }
@@ -77,16 +86,16 @@ struct SamplerOptions: ParsableArguments {
         switch sampler {
         case .pullback:
             let config = PullbackSampler.Configuration(
-                sigmas: try model.schedule.checkedDDIMSigmas(steps: steps), viewsPerStep: viewsPerStep ?? views, eta: eta,
+                sigmas: try sigmas(), viewsPerStep: viewsPerStep ?? views, eta: eta,
                 resample: resample, solver: solver.map { $0 == .adam ? .adam() : .default }, seed: seed,
-                classLabel: model.classLabel ?? model.nullClass)
-            return try PullbackSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
+                classLabel: classLabel)
+            return try PullbackSampler(denoiser: denoiser, configuration: config).sample(diffrep, progress: progress)
         case .sds, .sjc:
             let config = ScoreDistillationSampler.Configuration(
                 method: sampler == .sds ? .sds : .sjc(perturbations: 4), iterations: iterations,
                 viewsPerStep: viewsPerStep ?? views ?? PullbackSampler.DiffrepSettings.defaults(for: diffrep).viewsPerStep,
-                learningRate: learningRate, seed: seed, classLabel: model.classLabel ?? model.nullClass)
-            return try ScoreDistillationSampler(denoiser: model.denoiser, configuration: config).sample(diffrep, progress: progress)
+                learningRate: learningRate, seed: seed, classLabel: classLabel)
+            return try ScoreDistillationSampler(denoiser: denoiser, configuration: config).sample(diffrep, progress: progress)
         }
     }
 }

@@ -9,15 +9,16 @@ extension AutoencoderKL {
     public static let weightsFileName = UNet2D.weightsFileName
 
     /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`,
-    /// F32, F16 or BF16). Errors name the file and the key or tensor.
+    /// F32, F16 or BF16; one file or shards; a `variant` such as `"fp16"`, as for
+    /// ``UNet2DCondition/init(contentsOf:variant:)``). Errors name the file and the key or tensor.
     ///
     /// ```swift
     /// let vae = try AutoencoderKL(contentsOf: URL(fileURLWithPath: "sd15/vae"))
     /// ```
-    public convenience init(contentsOf folder: URL) throws {
+    public convenience init(contentsOf folder: URL, variant: String? = nil) throws {
         let config = try AutoencoderKLConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder, variant: variant)
         try load(weights: weights, source: path)
     }
 

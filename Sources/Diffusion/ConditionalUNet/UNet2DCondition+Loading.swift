@@ -9,15 +9,17 @@ extension UNet2DCondition {
     public static let weightsFileName = UNet2D.weightsFileName
 
     /// Loads a diffusers-format folder (`config.json` + `diffusion_pytorch_model.safetensors`,
-    /// F32, F16 or BF16).
+    /// F32, F16 or BF16; one file, or shards with a `.safetensors.index.json`; `variant` picks
+    /// `diffusion_pytorch_model.<variant>.safetensors`, and a folder with only one variant uses it).
     ///
     /// ```swift
     /// let unet = try UNet2DCondition(contentsOf: URL(fileURLWithPath: "sd15/unet"))
+    /// let half = try UNet2DCondition(contentsOf: URL(fileURLWithPath: "sd21/unet"), variant: "fp16")
     /// ```
-    public convenience init(contentsOf folder: URL) throws {
+    public convenience init(contentsOf folder: URL, variant: String? = nil) throws {
         let config = try UNet2DConditionConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder, variant: variant)
         try load(weights: weights, source: path)
     }
 

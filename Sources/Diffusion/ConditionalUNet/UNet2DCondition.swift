@@ -132,15 +132,44 @@ public final class UNet2DCondition: @unchecked Sendable {
     }
 }
 
-/// A ``UNet2DCondition`` with its text states fixed: a ``NoisePredictionNetwork``
-/// (made by ``UNet2DCondition/conditioned(on:)``). It has no class embedding: class labels must be `nil`.
+/// A ``UNet2DCondition`` with default text states: a ``NoisePredictionNetwork`` (made by
+/// ``UNet2DCondition/conditioned(on:)``). Items whose ``DenoiserCondition`` carries a
+/// ``DenoiserCondition/text`` are told that prompt instead, so one call can mix prompts (the
+/// conditional and unconditional halves of guidance, as ``GuidedDenoiser`` batches them). It has
+/// no class embedding: class labels must be `nil`.
+///
+/// ```swift
+/// let network = unet.conditioned(on: emptyPrompt.states)          // [L, D] or [1, L, D]
+/// let eps = network.predict(x, timesteps: [981, 981],             // x [2, 4, 64, 64]
+///                           conditions: [DenoiserCondition(text: cat), DenoiserCondition()])   // "cat", then the default
+/// ```
 public struct TextConditionedUNet: NoisePredictionNetwork, @unchecked Sendable {
     public let unet: UNet2DCondition
-    /// `[1, L, D]` or `[B, L, D]`.
+    /// The default states: `[1, L, D]` (or `[L, D]`) for every item, or `[B, L, D]` for a batch of exactly `B`.
     public let encoderHiddenStates: Tensor
 
     public func predict(_ x: Tensor, timesteps: [Float], classLabels: [Int]?) -> Tensor {
         precondition(classLabels == nil, "a text-conditioned UNet takes no class labels")
-        return unet.predict(x, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
+        return unet.predict(x, timesteps: timesteps, encoderHiddenStates: defaultStates)
+    }
+
+    /// Each item with its own text, or the default states where it has none; one UNet call.
+    public func predict(_ x: Tensor, timesteps: [Float], conditions: [DenoiserCondition]?) -> Tensor {
+        guard let conditions, conditions.contains(where: { $0.text != nil }) else {
+            return predict(x, timesteps: timesteps, classLabels: DenoiserCondition.classLabels(of: conditions))
+        }
+        precondition(conditions.count == x.shape[0], "\(conditions.count) conditions for a batch of \(x.shape[0])")
+        precondition(conditions.allSatisfy { $0.classLabel == nil }, "a text-conditioned UNet takes no class labels")
+        let states = defaultStates
+        precondition(states.shape[0] == 1 || conditions.allSatisfy { $0.text != nil },
+                     "items without text need one default text state, have \(states.shape)")
+        let fallback = states.shape[0] == 1 ? TextEmbedding(states: states) : nil
+        let texts = conditions.map { $0.text ?? fallback! }
+        return unet.predict(x, timesteps: timesteps, encoderHiddenStates: TextEmbedding.batch(texts))   // states [B or 1, L, D]
+    }
+
+    /// ``encoderHiddenStates`` as `[1 or B, L, D]`.
+    var defaultStates: Tensor {
+        encoderHiddenStates.rank == 2 ? encoderHiddenStates.reshaped([1] + encoderHiddenStates.shape) : encoderHiddenStates
     }
 }

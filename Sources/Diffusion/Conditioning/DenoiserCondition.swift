@@ -32,22 +32,28 @@ public struct CameraPose: Sendable, Equatable, Hashable {
 }
 
 /// What a denoiser is told about one batch item besides its noisy image: an optional class
-/// label and an optional camera. A sampler rendering views of a 3D representation passes each
-/// view's camera with its render; plain image sampling passes none.
+/// label, an optional camera and an optional encoded prompt. A sampler rendering views of a 3D
+/// representation passes each view's camera with its render; plain image sampling passes none;
+/// a text-conditioned model (a ``StableDiffusionPipeline``) reads the prompt's ``TextEmbedding``.
+/// Denoisers ignore what they do not read.
 ///
 /// ```swift
 /// let c = DenoiserCondition(classLabel: 3, camera: CameraPose(azimuth: 1.2, elevation: 0.3))
 /// let d = denoiser.denoise(x, sigma: 0.8, conditions: [c])        // x [1, 3, 32, 32]
+/// let t = DenoiserCondition(text: pipeline.encode(prompts: ["a red box"])[0])
 /// ```
 public struct DenoiserCondition: Sendable, Equatable, Hashable {
     /// The class (`nil`: none given; a class-conditional model then uses its null class).
     public var classLabel: Int?
     /// The view's camera (`nil`: unknown; a camera-aware model was trained to accept that).
     public var camera: CameraPose?
+    /// The encoded prompt (`nil`: none given; a text-conditioned model then uses its empty prompt).
+    public var text: TextEmbedding?
 
-    public init(classLabel: Int? = nil, camera: CameraPose? = nil) {
+    public init(classLabel: Int? = nil, camera: CameraPose? = nil, text: TextEmbedding? = nil) {
         self.classLabel = classLabel
         self.camera = camera
+        self.text = text
     }
 
     /// One condition per class label (no cameras); `nil` gives `nil`.

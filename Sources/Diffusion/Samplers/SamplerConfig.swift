@@ -24,6 +24,12 @@ public struct SamplerConfig: Sendable, Equatable {
     /// Every batch item starts from the same noise (with `cameras`: one sample seen from several
     /// views, which shows whether a camera-aware model ties what it draws to the view).
     public var sharedInitialNoise = false
+    /// Start at `√(1+σ₀²)·ε` instead of `σ₀·ε`: where diffusers' pipelines start, their
+    /// variance-preserving latents `x/√(1+σ₀²)` being exactly `ε` (docs/DESIGN.md §1).
+    public var startsLikeDiffusers = false
+    /// The start's `ε` given rather than drawn from stream 0 (one value per element of the batch,
+    /// row-major), e.g. the `latents` a diffusers run started from.
+    public var givenInitialNoise: [Float]?
 
     /// A configuration: noise levels (for example ``DDPMSchedule/ddimSigmas(steps:)``), seed,
     /// labels, cameras.
@@ -41,12 +47,14 @@ public struct SamplerConfig: Sendable, Equatable {
     /// The number of steps `N` (one fewer than the noise levels).
     public var steps: Int { Swift.max(sigmas.count - 1, 0) }
 
-    /// The starting point `σ_0·ε`, `ε ~ N(0, I)` from stream 0 (one draw for every item when
-    /// ``sharedInitialNoise``).
+    /// The starting point `σ_0·ε` (or `√(1+σ₀²)·ε`, ``startsLikeDiffusers``), `ε ~ N(0, I)` from
+    /// stream 0 (one draw for every item when ``sharedInitialNoise``) or ``givenInitialNoise``.
     public func initialNoise(shape: [Int]) -> Tensor {
+        let scale = startsLikeDiffusers ? (1 + sigmas[0] * sigmas[0]).squareRoot() : sigmas[0]
+        if let given = givenInitialNoise { return Tensor(shape, data: given).scaled(by: scale) }
         var rng = RandomGenerator(seed: seed).fork(0)
-        guard sharedInitialNoise, let batch = shape.first else { return rng.normal(shape).scaled(by: sigmas[0]) }
-        let one = rng.normal(Array(shape.dropFirst())).scaled(by: sigmas[0])
+        guard sharedInitialNoise, let batch = shape.first else { return rng.normal(shape).scaled(by: scale) }
+        let one = rng.normal(Array(shape.dropFirst())).scaled(by: scale)
         return Tensor(shape, data: Array([[Float]](repeating: one.data, count: batch).joined()))
     }
 
@@ -69,5 +77,9 @@ public struct SamplerConfig: Sendable, Equatable {
         try check(shape.count >= 1 && shape.allSatisfy { $0 > 0 }, "invalid batch shape \(shape)")
         if let c = condition { try check(c.count == shape[0], "\(c.count) class labels for a batch of \(shape[0])") }
         if let c = cameras { try check(c.count == shape[0], "\(c.count) cameras for a batch of \(shape[0])") }
+        if let g = givenInitialNoise {
+            try check(g.count == shape.reduce(1, *), "the given initial noise has \(g.count) values, the batch \(shape) needs \(shape.reduce(1, *))")
+            try check(g.allSatisfy(\.isFinite), "the given initial noise has values that are not finite")
+        }
     }
 }

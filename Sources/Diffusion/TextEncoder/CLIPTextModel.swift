@@ -80,15 +80,17 @@ extension CLIPTextModel {
     /// The weights file transformers writes.
     public static let weightsFileName = "model.safetensors"
 
-    /// Loads a transformers `text_encoder/` folder (`config.json` + `model.safetensors`).
+    /// Loads a transformers `text_encoder/` folder (`config.json` + `model.safetensors`; one file
+    /// or shards with `model.safetensors.index.json`; a `variant` such as `"fp16"` reads
+    /// `model.fp16.safetensors`, and a folder with only one variant uses it).
     ///
     /// ```swift
     /// let encoder = try CLIPTextModel(contentsOf: URL(fileURLWithPath: "sd15/text_encoder"))
     /// ```
-    public convenience init(contentsOf folder: URL) throws {
+    public convenience init(contentsOf folder: URL, variant: String? = nil) throws {
         let config = try CLIPTextConfig(contentsOf: folder.appendingPathComponent("config.json"))
         self.init(config: config, builder: .placeholders())
-        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder)
+        let (weights, path) = try WeightsFile.read(Self.weightsFileName, in: folder, variant: variant)
         try load(weights: weights, source: path)
     }
 
