@@ -31,10 +31,6 @@ extension UNet2DCondition {
 
     /// Writes `config.json` and the safetensors weights into `folder` (created if missing).
     public func save(to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let json = try config.configJSON().encoded([.prettyPrinted, .sortedKeys])
-        try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-        try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1) }, metadata: ["format": "pt"],
-                             to: folder.appendingPathComponent(Self.weightsFileName))
+        try WeightsFile.write(config: config.configJSON(), parameters: parameters, as: Self.weightsFileName, in: folder)
     }
 }

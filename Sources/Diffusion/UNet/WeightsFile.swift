@@ -48,6 +48,21 @@ public enum WeightsFileError: Error, Equatable, CustomStringConvertible, Localiz
 /// Without an explicit `variant` the plain weights win; with none there, the one variant present
 /// is taken (several are an error that lists them). F32, F16 and BF16 tensors all load as F32.
 enum WeightsFile {
+    /// Writes a diffusers model folder: `config.json` and the weights `name` (safetensors with
+    /// diffusers' `format: pt` metadata); `folder` is created if missing, both files atomically.
+    ///
+    /// ```swift
+    /// try WeightsFile.write(config: unet.config.configJSON(), parameters: unet.parameters,
+    ///                       as: "diffusion_pytorch_model.safetensors", in: folder)
+    /// ```
+    static func write(config: JSONValue, parameters: Parameters, as name: String, in folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let json = try config.encoded([.prettyPrinted, .sortedKeys])
+        try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try SafeTensors.save(parameters.map { (name: $0.0, tensor: $0.1) }, metadata: ["format": "pt"],
+                             to: folder.appendingPathComponent(name))
+    }
+
     /// The named tensors of the weights `name` in `folder` and the path errors should name (the
     /// file, or the shard index). A folder with none is ``UNetLoadError/missingWeights(_:)``.
     ///
