@@ -7,10 +7,10 @@ import os
 import torch
 
 
-def randomise(model, dtype=None, embedding_scale=None):
+def randomise(model, dtype=None, embedding_scale=None, scale=0.2):
     """Every parameter random so no layer is trivially identity or zero: norm scales near 1,
-    embeddings at `embedding_scale` when given, the rest at 0.2; rounded to `dtype` when given
-    (what a file stored in that dtype holds)."""
+    embeddings at `embedding_scale` when given, the rest at `scale`; rounded to `dtype` when
+    given (what a file stored in that dtype holds)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name and name.endswith("weight"):
@@ -18,7 +18,7 @@ def randomise(model, dtype=None, embedding_scale=None):
             elif embedding_scale is not None and "embedding" in name:
                 p.copy_(embedding_scale * torch.randn_like(p))
             else:
-                p.copy_(0.2 * torch.randn_like(p))
+                p.copy_(scale * torch.randn_like(p))
             if dtype is not None:
                 p.copy_(p.to(dtype).float())
 

@@ -40,6 +40,8 @@ from diffusers import (AutoencoderKL, DDIMScheduler, PNDMScheduler, StableDiffus
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from safetensors.torch import save_file
 
+from fixture_support import randomise
+
 torch.set_num_threads(1)   # the same files on every run
 HERE = os.path.dirname(os.path.abspath(__file__))
 VOCAB = os.path.join(HERE, "..", "..", "TokenizersTests", "Fixtures", "sd1")
@@ -83,18 +85,6 @@ PIPELINES = {
 }
 
 
-def randomise(model, scale):
-    """Every parameter random (norm scales near 1)."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
-            elif "embedding" in name:
-                p.copy_(torch.randn_like(p))
-            else:
-                p.copy_(scale * torch.randn_like(p))
-
-
 def make(name, spec):
     torch.manual_seed(0)
     work = tempfile.mkdtemp()
@@ -105,11 +95,11 @@ def make(name, spec):
     text = CLIPTextModel(CLIPTextConfig(vocab_size=len(tokenizer), max_position_embeddings=77,
                                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                                         pad_token_id=tokenizer.pad_token_id, **spec["text"])).eval()
-    randomise(text, 0.2)
+    randomise(text, embedding_scale=1.0, scale=0.2)
     unet = UNet2DConditionModel(**spec["unet"]).eval()
-    randomise(unet, 0.1)
+    randomise(unet, embedding_scale=1.0, scale=0.1)
     vae = AutoencoderKL(**spec["vae"]).eval()
-    randomise(vae, 0.1)
+    randomise(vae, embedding_scale=1.0, scale=0.1)
     kind, sched_cfg = spec["scheduler"]
     scheduler = PNDMScheduler(**sched_cfg) if kind == "pndm" else DDIMScheduler(**sched_cfg)
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
