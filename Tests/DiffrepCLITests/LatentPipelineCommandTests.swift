@@ -67,6 +67,7 @@ import Testing
             ({ try PanoramaCommand.parse(["--model", sd, "--prompt", "a cat", "--width", "16", "--class", "1", "--out", out.path]).run() }, "a Stable Diffusion pipeline takes --prompt"),
             ({ try NerfCommand.parse(["--model", sd, "--prompt", "a cat", "--mesh", "m.ply", "--out", out.path]).run() }, "--mesh"),
             ({ try NerfCommand.parse(["--model", sd, "--prompt", "a cat", "--resume", "--out", out.path]).run() }, "--resume"),
+            ({ try NerfCommand.parse(["--model", sd, "--prompt", "a cat", "--noise", "surface", "--out", out.path]).run() }, "--noise surface"),
         ]
         for (body, expected) in cases {
             let message = CLITest.errorMessage(body) ?? "no error"

@@ -19,6 +19,9 @@ extension NerfCommand {
         if resume || stopAfter != nil || mesh != nil || initial != .empty {
             throw ValidationError("with a Stable Diffusion pipeline, --resume, --stop-after, --mesh and --initial blobs are not implemented yet")
         }
+        if (noise ?? .carried) != .carried || azimuthSteps != nil || cameraFromSigma != nil {
+            throw ValidationError("with a Stable Diffusion pipeline, the views' noise is the carried image (--noise carried): --noise \(noise?.rawValue ?? "carried"), --azimuth-steps and --camera-from-sigma are for the toys' camera-aware models")
+        }
         let sd = p.pipeline
         let shape = sd.latentShape(count: 1)                                              // [1, 4, h, w]
         guard shape[2] == shape[3] else {
@@ -44,6 +47,9 @@ extension NerfCommand {
                 solver: sampling.solver.map { $0 == .cg ? .conjugateGradient(iterations: cgIterations) : .adam() },
                 seed: sampling.seed, classLabel: nil, state: state)
             config.noiseCorrelation = noiseCorrelation(multiView: false)
+            config.carriedAboveSigma = carriedAboveSigma
+            let levels = config.sigmas
+            config.startStep = startSigma.map { s in Swift.min(levels.firstIndex { $0 <= s } ?? 0, levels.count - 2) } ?? 0
             let bar = ProgressBar("nerf", total: sampling.steps)
             defer { bar.finish() }
             report = try PullbackSampler(denoiser: p.denoiser, configuration: config).sample(nerf) { q in
