@@ -41,6 +41,12 @@ extension PanoramaGrid: PullbackDefaults {
     public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
 }
 
+extension LatentPanorama: PullbackDefaults {
+    /// As ``Diffreps/PanoramaGrid``: the noisy state with conjugate gradients (MultiDiffusion in
+    /// latent space exactly), the fewest windows that cover the strip.
+    public var pullbackDefaults: PullbackSampler.DiffrepSettings { .general.withViews(1) }
+}
+
 extension PanoramaField: PullbackDefaults {
     /// The denoised state with the panorama's own noise (``Diffreps/PanoramaField/viewConsistentNoise(_:seed:)``,
     /// `ρ = 0`: overlapping windows share their noise, as a pixel panorama's do), conjugate

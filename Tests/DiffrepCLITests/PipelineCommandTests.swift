@@ -68,7 +68,7 @@ import Testing
             ({ try SampleCommand.parse(["--model", sd, "--initial-noise", Self.fixture("sd_pipeline_sd1/vae/diffusion_pytorch_model.safetensors"), "--out", out.path]).run() }, "has no tensor 'latents'"),
             ({ try SampleCommand.parse(["--model", sd, "--class", "1", "--out", out.path]).run() }, "a Stable Diffusion pipeline takes --prompt"),
             ({ try ImageCommand.parse(["--model", sd, "--representation", "siren", "--out", out.path]).run() }, "--representation grid"),
-            ({ try PanoramaCommand.parse(["--model", sd, "--prompt", "a cat", "--out", out.path]).run() }, "is a Stable Diffusion pipeline folder"),
+            ({ try PanoramaCommand.parse(["--model", sd, "--prompt", "a cat", "--representation", "field", "--out", out.path]).run() }, "--representation grid"),
         ]
         for (body, expected) in cases {
             let message = CLITest.errorMessage(body) ?? "no error"

@@ -154,6 +154,7 @@ struct NerfCommand: ParsableCommand {
     func run() throws {
         let output = try OutputRun.begin(out, staged: true)
         defer { output.end() }
+        if let pipeline = try model.loadPipeline() { return try run(pipeline, output: output) }
         let outURL = output.folder
         let meshURL = try mesh.map { try Self.checkedMeshURL($0, in: outURL) }
         let m = try model.load(defaultFolder: DefaultModel.nerfFolder, views: true) { multiView in

@@ -35,6 +35,7 @@ struct PanoramaCommand: ParsableCommand {
     func run() throws {
         let output = try OutputRun.begin(out, staged: true)
         defer { output.end() }
+        if let pipeline = try model.loadPipeline() { return try run(pipeline, output: output) }
         let m = try model.load()
         let (c, h, w) = (m.imageShape[0], m.imageShape[1], m.imageShape[2])
         guard width >= w else { throw ValidationError("--width \(width) is out of range: allowed at least the model's image size \(w)") }

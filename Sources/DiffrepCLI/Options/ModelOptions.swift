@@ -8,7 +8,7 @@ import TensorCore
 
 /// `--model`, `--class`, `--guidance`, `--prompt`, `--negative-prompt`: which denoiser a command samples with.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json), or a Stable Diffusion pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/; sample and image only). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
+    @Option(help: "A diffusers-format model folder (config.json, diffusion_pytorch_model.safetensors, scheduler_config.json), or a Stable Diffusion pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/; sample, image, panorama and nerf). Default: the embedded toys model (for nerf: the embedded camera-aware one).")
     var model: String?
 
     @Option(help: "Text prompt for a Stable Diffusion pipeline --model.")
@@ -63,7 +63,7 @@ struct ModelOptions: ParsableArguments {
               defaultGuidance: (_ multiView: Bool) -> Float = { _ in ModelOptions.defaultGuidance }) throws -> LoadedModel {
         let folder = self.folder(default: defaultFolder)
         if StableDiffusionPipeline.isPipelineFolder(folder) {
-            throw ValidationError("'\(folder.path)' is a Stable Diffusion pipeline folder: `diffrep sample` and `diffrep image` take it; panorama and nerf do not yet (latent panoramas and NeRFs are not implemented)")
+            throw ValidationError("'\(folder.path)' is a Stable Diffusion pipeline folder, which this command does not take (sample, image, panorama and nerf do)")
         }
         if prompt != nil || negativePrompt != nil {
             throw ValidationError("--prompt and --negative-prompt need a Stable Diffusion pipeline folder as --model (one with model_index.json)")

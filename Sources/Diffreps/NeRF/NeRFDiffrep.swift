@@ -32,6 +32,10 @@ public final class NeRFDiffrep: Diffrep {
     public var smoothness: Float = 0.005
     /// Weight of the ``EmptySpacePrior`` (keeps empty space empty).
     public var sparsity: Float = 0.01
+    /// Renders are the renderer's colours (in `[-1, 1]`) times this: 1 (the default) for images;
+    /// larger for a field of latents, whose values go beyond ±1 (a Stable Diffusion latent NeRF,
+    /// ``latent(channels:imageSize:resolution:background:)``). Applies to ``display(_:size:)`` too.
+    public var colorScale: Float = 1
 
     public init(field: any RadianceField, imageSize: Int, renderer: NeRFRenderer = NeRFRenderer(),
                 elevationRange: ClosedRange<Float> = OrbitView.defaultElevationRange,
@@ -102,7 +106,8 @@ public final class NeRFDiffrep: Diffrep {
     public func render(_ views: [OrbitView]) -> Tensor {
         let size = renderShape[1]
         let images = views.map { renderer.render(field, view: $0, width: size, height: size).image.reshaped([1] + renderShape) }
-        return images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
+        let batch = images.count == 1 ? images[0] : Tensor.concat(images, axis: 0)
+        return colorScale == 1 ? batch : batch.scaled(by: colorScale)
     }
 
     /// The rays of the views ``squaredError(_:targets:)`` last rendered (an inner solve renders
@@ -113,7 +118,7 @@ public final class NeRFDiffrep: Diffrep {
     /// one march per ray: ``VoxelGridField/marchedSquaredError(rays:samplesPerRay:background:transmittanceThreshold:targets:pixelsPerImage:)``)
     /// when the renderer takes that path and no parameter carries a tangent; otherwise `nil`.
     public func squaredError(_ views: [OrbitView], targets: Tensor) -> Tensor? {
-        guard case .fused(let threshold) = renderer.voxelGridPath, let grid = field as? VoxelGridField, grid.channels == 3,
+        guard case .fused(let threshold) = renderer.voxelGridPath, let grid = field as? VoxelGridField, grid.channels == 3, colorScale == 1,
               parameters.tensors.allSatisfy({ $0.tangent == nil }) else { return nil }
         precondition(targets.shape == [views.count] + renderShape,
                      "squaredError: targets \(targets.shape) do not match \(views.count) renders of \(renderShape)")
@@ -135,7 +140,11 @@ public final class NeRFDiffrep: Diffrep {
 
     /// Renders one view at any size (display: turntables, depth and opacity maps).
     public func display(_ view: OrbitView, size: Int) -> NeRFImage {
-        GradMode.withoutGrad { renderer.render(field, view: view, width: size, height: size) }
+        GradMode.withoutGrad {
+            var r = renderer.render(field, view: view, width: size, height: size)
+            if colorScale != 1 { r.image = r.image.scaled(by: colorScale) }
+            return r
+        }
     }
 
     /// `frames` views evenly around the circle at one elevation (a turntable).

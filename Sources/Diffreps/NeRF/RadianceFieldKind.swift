@@ -15,11 +15,12 @@ public enum RadianceFieldKind: String, Sendable, CaseIterable {
     public static let defaultGridResolution = 32
 
     /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP is
-    /// initialised from `seed` (its levels are its own: `resolution` is not used).
-    public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0) -> any RadianceField {
+    /// initialised from `seed` (its levels are its own: `resolution` is not used); `channels`
+    /// colour channels (4 for a Stable Diffusion latent NeRF).
+    public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0, channels: Int = 3) -> any RadianceField {
         switch self {
-        case .grid: VoxelGridField(resolution: resolution)
-        case .hash: HashGridField(seed: seed)
+        case .grid: VoxelGridField(resolution: resolution, channels: channels)
+        case .hash: HashGridField(channels: channels, seed: seed)
         }
     }
 }

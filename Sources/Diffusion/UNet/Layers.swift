@@ -75,8 +75,14 @@ struct Conv2dLayer {
         self.padding = padding
     }
 
-    /// `[N, in, H, W] → [N, out, H', W']`
-    func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding) }
+    /// `[N, in, H, W] → [N, out, H', W']`. Inside ``WidthWrap/wrapping(_:)`` the width is padded
+    /// circularly (the height still with zeros), so the layer commutes with turning a 360° strip.
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        guard padding > 0, WidthWrap.isOn else { return x.conv2d(weight, bias: bias, stride: stride, padding: padding) }
+        let p = padding
+        let wrapped = x.padded([(0, 0), (0, 0), (p, p), (0, 0)]).padded([(0, 0), (0, 0), (0, 0), (p, p)], mode: .circular)
+        return wrapped.conv2d(weight, bias: bias, stride: stride, padding: 0)       // [N, out, H', W']
+    }
 }
 
 /// Fully connected layer (`weight [out, in]`, `bias [out]` unless `bias: false`), PyTorch's `nn.Linear`.
