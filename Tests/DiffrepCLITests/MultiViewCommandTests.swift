@@ -47,7 +47,7 @@ import Testing
                                                   "--azimuth-steps", "8", "--out", sdsOut.path]).run()
         #expect(FileManager.default.fileExists(atPath: sdsOut.appendingPathComponent("turntable.png").path))
         let sdsManifest = try JSONSerialization.jsonObject(with: Data(contentsOf: sdsOut.appendingPathComponent("manifest.json"))) as! [String: Any]
-        #expect((sdsManifest["settings"] as! [String: Any])["guidance"] as? Double == 3)   // SDS keeps 3
+        #expect((sdsManifest["settings"] as! [String: Any])["guidance"] as? Double == 5)   // SDS's own default
 
         // Azimuth counts that do not hold quarter turns, or that no azimuth noise uses, are refused.
         let notQuarterTurns = CLITest.errorMessage {

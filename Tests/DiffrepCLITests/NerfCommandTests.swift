@@ -35,11 +35,12 @@ import Testing
         _ = try NerfCommand.parse(["--resolution", "16"])
     }
 
-    /// Guidance 2 only where it was measured to pay: pullback with a multi-view model.
+    /// Per-sampler guidance only where it was measured: with a multi-view model.
     @Test func defaultGuidanceDependsOnSamplerAndModel() throws {
         #expect(NerfCommand.defaultGuidance(sampler: .pullback, multiView: true) == 2)
         #expect(NerfCommand.defaultGuidance(sampler: .pullback, multiView: false) == 3)
-        #expect(NerfCommand.defaultGuidance(sampler: .sds, multiView: true) == 3)
+        #expect(NerfCommand.defaultGuidance(sampler: .sds, multiView: true) == 5)
+        #expect(NerfCommand.defaultGuidance(sampler: .sds, multiView: false) == 3)
         #expect(NerfCommand.defaultGuidance(sampler: .sjc, multiView: true) == 3)
         #expect(try NerfCommand.parse(["--guidance", "4"]).model.guidance == 4)
         #expect(try NerfCommand.parse([]).model.guidance == nil)

@@ -127,12 +127,17 @@ struct NerfCommand: ParsableCommand {
         return azimuthSteps ?? (multiView ? NeRFDiffrep.quarterTurnAzimuthSteps : 16)
     }
 
-    /// The guidance weight without `--guidance`: 2 for pullback with a multi-view model, where it
-    /// gave lower KID on four of six classes, more diversity and more silhouette change on all six
-    /// than 3 (docs/DESIGN.md, "Guidance for multi-view NeRFs"); 3 otherwise (SDS and SJC degrade
-    /// at 2).
+    /// The guidance weight without `--guidance`, per sampler, as measured with the multi-view
+    /// model (docs/DESIGN.md, "Guidance for multi-view NeRFs"): pullback 2 (lower KID on four of
+    /// six classes, more diversity and silhouette change on all six than 3), SDS 5 (at 3 its boxes
+    /// and tori collapse), SJC 3 (at 2 it collapses); 3 with single-view models.
     static func defaultGuidance(sampler: SamplerKind, multiView: Bool) -> Float {
-        sampler == .pullback && multiView ? 2 : ModelOptions.defaultGuidance
+        guard multiView else { return ModelOptions.defaultGuidance }
+        switch sampler {
+        case .pullback: return 2
+        case .sds: return 5
+        case .sjc: return ModelOptions.defaultGuidance
+        }
     }
 
     /// The run's settings as the manifest and a checkpoint's identity record them; the noise

@@ -20,7 +20,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("class"), parsing: .unconditional, help: "Class label or name for a class-conditional model (toys: sphere, box, cylinder, cone, torus, capsule).")
     var classLabel: String?
 
-    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional. (default: 3; 2 for a NeRF sampled by pullback with a multi-view model; 7.5 for a Stable Diffusion pipeline)")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w (D = D_uncond + w·(D_cond − D_uncond)); 1 = plain conditional. (default: 3; for NeRFs with a multi-view model 2 for pullback, 5 for sds; 7.5 for a Stable Diffusion pipeline)")
     var guidance: Float?
 
     /// The guidance weight without `--guidance`.
