@@ -5,7 +5,7 @@ import PackageDescription
 /// with a pretrained image diffusion model. See README.md and docs/DESIGN.md §2 for the layers:
 /// JSON (the one JSON value type; Foundation only); TensorCore;
 /// TensorCore + JSON ← SafeTensors; TensorCore ← PNGIO;
-/// TensorCore + JSON + SafeTensors + PNGIO ← Diffusion; TensorCore + JSON + SafeTensors ← Diffreps;
+/// TensorCore + JSON + SafeTensors + PNGIO + Tokenizers ← Diffusion; TensorCore + JSON + SafeTensors ← Diffreps;
 /// Diffreps + Diffusion ← Toys, Sampling; Diffusion + Diffreps + Toys + PNGIO + SafeTensors ← Evaluation;
 /// TensorCore + PNGIO + JSON ← RunSupport;
 /// TensorCore ← TestSupport (Tests/TestSupport: assertions the test targets share);
