@@ -38,15 +38,7 @@ extension ImageCommand {
             try PNG.write(images[k], to: try output.file(file).path)
             manifest.addOutput(file)
         }
-        let grid = Tensor.concat(images.map { $0.reshaped([1] + $0.shape) }, axis: 0)
-        try PNG.write(try ImageGrid.tile(grid), to: try output.file("images.png").path)
-        manifest.addOutput("images.png")
-        manifest.measurements["denoiser_seconds"] = denoiserSeconds
-        manifest.measurements["solve_seconds"] = solveSeconds
-        manifest.measurements["pairwise_rms_distance"] = FeatureDiversity.meanPairwiseRMS(images)
-        manifest.finish()
-        try manifest.write(to: try output.file(OutputRun.manifestName))
-        try output.commit(outputs: manifest.outputs)
+        _ = try writeGrid(images, manifest: &manifest, denoiserSeconds: denoiserSeconds, solveSeconds: solveSeconds, output: output)
         log("wrote \(count) images to \(output.folder.path)")
     }
 }

@@ -72,16 +72,27 @@ struct ImageCommand: ParsableCommand {
             try PNG.write(shown[k], to: try output.file(file).path)
             manifest.addOutput(file)
         }
-        let grid = Tensor.concat(images.map { $0.reshaped([1, c, h, w]) }, axis: 0)
+        let distance = try writeGrid(images, manifest: &manifest, denoiserSeconds: denoiserSeconds,
+                                     solveSeconds: solveSeconds, output: output)
+        log("wrote \(count) images to \(output.folder.path) (mean pairwise RMS distance \(String(format: "%.3f", distance)))")
+    }
+
+    /// Writes `images.png` (the images `[C, H, W]` in a grid) and the manifest with the run's
+    /// timings and the images' mean pairwise RMS distance, then commits the run's outputs;
+    /// returns that distance.
+    func writeGrid(_ images: [Tensor], manifest: inout RunManifest, denoiserSeconds: Double, solveSeconds: Double,
+                   output: OutputRun) throws -> Double {
+        let grid = Tensor.concat(images.map { $0.reshaped([1] + $0.shape) }, axis: 0)
         try PNG.write(try ImageGrid.tile(grid), to: try output.file("images.png").path)
         manifest.addOutput("images.png")
+        let distance = FeatureDiversity.meanPairwiseRMS(images)
         manifest.measurements["denoiser_seconds"] = denoiserSeconds
         manifest.measurements["solve_seconds"] = solveSeconds
-        manifest.measurements["pairwise_rms_distance"] = FeatureDiversity.meanPairwiseRMS(images)
+        manifest.measurements["pairwise_rms_distance"] = distance
         manifest.finish()
         try manifest.write(to: try output.file(OutputRun.manifestName))
         try output.commit(outputs: manifest.outputs)
-        log("wrote \(count) images to \(output.folder.path) (mean pairwise RMS distance \(String(format: "%.3f", FeatureDiversity.meanPairwiseRMS(images))))")
+        return distance
     }
 }
 

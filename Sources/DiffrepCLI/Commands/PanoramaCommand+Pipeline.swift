@@ -36,27 +36,10 @@ extension PanoramaCommand {
         manifest.settings.merge(sampling.stateSettings(for: pano)) { $1 }
         let report = try sampling.run(pano, denoiser: p.denoiser, sigmas: sigmas, classLabel: nil, seed: sampling.seed, label: "panorama")
         let picture = pano.decoded { sd.decodePanorama($0, sigma: finalSigma) }            // [3, H, width]
-        try PNG.write(picture, to: try output.file("panorama.png").path)
-        // Two copies side by side: the seam in the middle shows whether it tiles.
-        try PNG.write(Tensor.concat([picture, picture], axis: 2), to: try output.file("panorama_tiled.png").path)
-        manifest.addOutput("panorama.png")
-        manifest.addOutput("panorama_tiled.png")
         let height = picture.shape[1]
         let display = PanoramaGrid(channels: 3, height: height, width: width, windowWidth: Swift.min(height, width))
         display.pixels.data = picture.data
-        for k in 0..<perspectiveViews {
-            let yaw = 2 * Float.pi * Float(k) / Float(perspectiveViews)
-            let file = String(format: "view_%02d.png", k)
-            try PNG.write(display.perspectiveView(yaw: yaw, height: height * 2, width: height * 3), to: try output.file(file).path)
-            manifest.addOutput(file)
-        }
-        manifest.measurements["denoiser_seconds"] = report.denoiserSeconds
-        manifest.measurements["solve_seconds"] = report.solveSeconds
-        manifest.measurements["total_seconds"] = report.totalSeconds
-        manifest.finish()
-        try manifest.write(to: try output.file(OutputRun.manifestName))
-        try output.commit(outputs: manifest.outputs)
-        log(String(format: "wrote %@ (%.1f s: denoiser %.1f s, solve %.1f s)", output.folder.appendingPathComponent("panorama.png").path,
-                   report.totalSeconds, report.denoiserSeconds, report.solveSeconds))
+        try writeOutputs(picture, perspectiveView: { display.perspectiveView(yaw: $0, height: height * 2, width: height * 3) },
+                         manifest: &manifest, report: report, output: output)
     }
 }

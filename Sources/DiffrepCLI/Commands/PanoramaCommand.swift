@@ -57,16 +57,22 @@ struct PanoramaCommand: ParsableCommand {
             pixels = pano.panorama()
             perspectiveView = { pano.perspectiveView(yaw: $0, height: h * 2, width: h * 3) }
         }
+        try writeOutputs(pixels, perspectiveView: perspectiveView, manifest: &manifest, report: report, output: output)
+    }
+
+    /// Writes the panorama `[C, H, W]`, two copies side by side (the seam in the middle shows
+    /// whether it tiles), `--perspective-views` views from `perspectiveView(yaw)`, and the
+    /// manifest with the run's timings, then commits the run's outputs.
+    func writeOutputs(_ pixels: Tensor, perspectiveView: (Float) -> Tensor, manifest: inout RunManifest,
+                      report: SamplingReport, output: OutputRun) throws {
         try PNG.write(pixels, to: try output.file("panorama.png").path)
-        // Two copies side by side: the seam in the middle shows whether it tiles.
         try PNG.write(Tensor.concat([pixels, pixels], axis: 2), to: try output.file("panorama_tiled.png").path)
         manifest.addOutput("panorama.png")
         manifest.addOutput("panorama_tiled.png")
         for k in 0..<perspectiveViews {
             let yaw = 2 * Float.pi * Float(k) / Float(perspectiveViews)
-            let view = perspectiveView(yaw)
             let file = String(format: "view_%02d.png", k)
-            try PNG.write(view, to: try output.file(file).path)
+            try PNG.write(perspectiveView(yaw), to: try output.file(file).path)
             manifest.addOutput(file)
         }
         manifest.measurements["denoiser_seconds"] = report.denoiserSeconds
