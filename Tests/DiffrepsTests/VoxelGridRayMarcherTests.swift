@@ -148,6 +148,70 @@ import TestSupport
         #expect(composed[1].contains { abs($0) > 1e-3 })
     }
 
+    @Test(arguments: [Float(0), 1e-4])
+    func precomputedGeometryChangesNoBit(threshold: Float) {
+        // The solve's squared error with the samples located once (VoxelGridRayGeometry.swift)
+        // against locating them in every march: the same bits, value and gradients, on rays
+        // that hit, miss and start inside the box.
+        let field = Self.field(seed: 8, bias: 0)
+        let bg = Tensor.parameter([3], data: [0.3, -0.2, 0.9])
+        let rays = Self.rays, S = 24
+        var rng = RandomGenerator(seed: 9)
+        let targets = rng.uniform([1, 3, rays.count], in: -1...1).data
+        let geometry = field.rayGeometry(rays: rays, samplesPerRay: S)
+        #expect(geometry.width.filter { $0 < 0 }.count == 2)                  // the two rays that miss
+        func valueAndGradients(_ geometry: VoxelGridRayMarcher.Geometry?) -> [[Float]] {
+            field.parameters.zeroGrad()
+            bg.zeroGrad()
+            let loss = field.marchedSquaredError(rays: rays, samplesPerRay: S, background: bg, transmittanceThreshold: threshold,
+                                                 targets: targets, pixelsPerImage: rays.count, geometry: geometry)
+            loss.backward()
+            return [[loss.item], field.density.grad!, field.color.grad!, bg.grad!]
+        }
+        let located = valueAndGradients(nil), cached = valueAndGradients(geometry)
+        #expect(located == cached)
+        #expect(located[1].contains { abs($0) > 1e-3 })
+    }
+
+    @Test func precomputedGeometryWithJitteredOffsetsChangesNoBit() {
+        // Stratified offsets go into the geometry too: the render and its tangents agree to the bit.
+        let field = Self.field(seed: 10)
+        let rays = Self.rays, S = 20
+        var rng = RandomGenerator(seed: 3)
+        let offsets = rng.uniform([rays.count * S], in: 0...1).data
+        var marcher = VoxelGridRayMarcher(
+            rayCount: rays.count, samplesPerRay: S, origins: rays.origins.data, directions: rays.directions.data,
+            offsets: offsets, box: field.box, resolution: field.resolution,
+            grid: VoxelGridRayMarcher.interleave(density: field.density.data, color: field.color.data),
+            densityActivation: field.densityActivation, densityBias: field.densityBias,
+            background: SIMD4(0, 1, 1, 1), threshold: 1e-4)
+        let tangent = VoxelGridRayMarcher.interleave(density: rng.normal([field.density.count]).data,
+                                                     color: rng.normal([field.color.count]).data)
+        func run() -> [[Float]] {
+            let (f, t) = marcher.forward(tangentGrid: tangent, hasDensityTangent: true, hasColorTangent: true)
+            return [f.color, f.opacity, f.depth, f.transFinal, t!.color, t!.opacity, t!.depth]
+        }
+        let located = run()
+        marcher.geometry = VoxelGridRayMarcher.Geometry(marcher)
+        #expect(run() == located)
+        #expect(located[1].contains { $0 > 0.5 } && located[1].contains { $0 < 0.5 })
+    }
+
+    @Test func aNeRFLocatesItsSamplesAgainForNewViews() {
+        // NeRFDiffrep keeps one set of views' geometry: a second set must not reuse it.
+        let field = Self.field(seed: 6, bias: 0)
+        func nerf() -> NeRFDiffrep {
+            NeRFDiffrep(field: field, imageSize: 6, renderer: NeRFRenderer(samplesPerRay: 24, voxelGridPath: .fused(transmittanceThreshold: 1e-4)))
+        }
+        let a = [OrbitView(azimuth: 0.3, elevation: 0.2, radius: 3.2)], b = [OrbitView(azimuth: 2.1, elevation: -0.3, radius: 3.0)]
+        var rng = RandomGenerator(seed: 4)
+        let targets = rng.uniform([1, 3, 6, 6], in: -1...1)
+        let kept = nerf()
+        _ = kept.squaredError(a, targets: targets)
+        #expect(kept.squaredError(b, targets: targets)!.item == nerf().squaredError(b, targets: targets)!.item)
+        #expect(kept.squaredError(a, targets: targets)!.item != kept.squaredError(b, targets: targets)!.item)
+    }
+
     @Test func theRendererTakesTheFusedPathForGridsByDefault() {
         let field = Self.field(seed: 5)
         let out = NeRFRenderer().render(field, rays: Self.rays)

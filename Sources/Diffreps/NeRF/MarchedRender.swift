@@ -54,6 +54,8 @@ extension VoxelGridField {
     /// image `k`; `P` = `pixelsPerImage`), as one op: its forward pass renders, compares and
     /// computes the gradient in one march per ray, and its backward pass only scales that
     /// gradient into the grids and a learned `background`. Reverse mode only (no tangents).
+    /// `geometry`, from ``rayGeometry(rays:samplesPerRay:)`` for the same rays, saves locating
+    /// the samples again (same result); nil locates them.
     ///
     /// ```swift
     /// let fit = field.marchedSquaredError(rays: rays, samplesPerRay: 48, background: bg, transmittanceThreshold: 1e-4,
@@ -61,11 +63,12 @@ extension VoxelGridField {
     /// (fit + field.regularizer(smoothness: 0.005, sparsity: 0.01)!).backward()
     /// ```
     func marchedSquaredError(rays: Rays, samplesPerRay S: Int, background: Tensor, transmittanceThreshold: Float,
-                             targets: [Float], pixelsPerImage: Int) -> Tensor {
+                             targets: [Float], pixelsPerImage: Int, geometry: VoxelGridRayMarcher.Geometry? = nil) -> Tensor {
         precondition(density.tangent == nil && color.tangent == nil && background.tangent == nil,
                      "marchedSquaredError: reverse mode only (render and compare for tangents)")
-        let marcher = self.marcher(rays: rays, samplesPerRay: S, offsets: nil, background: background,
+        var marcher = self.marcher(rays: rays, samplesPerRay: S, offsets: nil, background: background,
                                    transmittanceThreshold: transmittanceThreshold)
+        marcher.geometry = geometry
         let n = Float(targets.count)
         let e = marcher.squaredError(targets: targets, pixelsPerImage: pixelsPerImage, scale: 1 / n)
         return Tensor.makeResult(
@@ -75,6 +78,13 @@ extension VoxelGridField {
                 background.accumulateGrad { dst in for c in 0..<3 { dst[c] += g[0] * e.background[c] } }
             },
             jvp: nil)
+    }
+
+    /// Where the midpoint samples of `rays` fall in this grid (for ``marchedSquaredError``'s
+    /// `geometry`: a solve marches the same rays at every step).
+    func rayGeometry(rays: Rays, samplesPerRay S: Int) -> VoxelGridRayMarcher.Geometry {
+        VoxelGridRayMarcher.Geometry(marcher(rays: rays, samplesPerRay: S, offsets: nil, background: Tensor.zeros([3]),
+                                             transmittanceThreshold: 0))
     }
 
     /// The kernels for `rays` at the grids' current values.

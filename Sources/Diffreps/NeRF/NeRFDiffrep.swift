@@ -110,9 +110,9 @@ public final class NeRFDiffrep: Diffrep {
         return colorScale == 1 ? batch : batch.scaled(by: colorScale)
     }
 
-    /// The rays of the views ``squaredError(_:targets:)`` last rendered (an inner solve renders
-    /// the same views at every step).
-    private var lastRays: (views: [OrbitView], rays: Rays)?
+    /// The rays of the views ``squaredError(_:targets:)`` last rendered and where their samples
+    /// fall in the grid (an inner solve renders the same views at every step).
+    private var lastRays: (views: [OrbitView], rays: Rays, geometry: VoxelGridRayMarcher.Geometry)?
 
     /// A voxel grid's squared error through its fused path (render, residual and gradient in
     /// one march per ray: ``VoxelGridField/marchedSquaredError(rays:samplesPerRay:background:transmittanceThreshold:targets:pixelsPerImage:)``)
@@ -123,11 +123,15 @@ public final class NeRFDiffrep: Diffrep {
         precondition(targets.shape == [views.count] + renderShape,
                      "squaredError: targets \(targets.shape) do not match \(views.count) renders of \(renderShape)")
         let size = renderShape[1]
-        let rays = lastRays.flatMap { $0.views == views ? $0.rays : nil } ?? Rays(views: views, width: size, height: size)
-        lastRays = (views, rays)
-        return grid.marchedSquaredError(rays: rays, samplesPerRay: renderer.samplesPerRay,
+        let S = renderer.samplesPerRay
+        if lastRays.map({ $0.views != views || !$0.geometry.fits(samplesPerRay: S, grid: grid) }) ?? true {
+            let rays = Rays(views: views, width: size, height: size)
+            lastRays = (views, rays, grid.rayGeometry(rays: rays, samplesPerRay: S))
+        }
+        let (_, rays, geometry) = lastRays!
+        return grid.marchedSquaredError(rays: rays, samplesPerRay: S,
                                         background: renderer.background.tensor(channels: 3), transmittanceThreshold: threshold,
-                                        targets: targets.data, pixelsPerImage: size * size)
+                                        targets: targets.data, pixelsPerImage: size * size, geometry: geometry)
     }
 
     /// The field's learning-rate scale (1 for voxel grids, 0.1 for hash grids).

@@ -47,6 +47,11 @@ struct VoxelGridRayMarcher: Sendable {
     let background: SIMD4<Float>
     /// A ray stops once its transmittance is below this (0: never).
     let threshold: Float
+    /// Where the samples fall, computed once for these rays (VoxelGridRayGeometry.swift); nil:
+    /// every march locates its samples itself. Either way the same bits.
+    var geometry: Geometry? = nil {
+        didSet { precondition(geometry.map { $0.fits(self) } ?? true, "VoxelGridRayMarcher: the geometry is for other rays") }
+    }
 
     /// Samples per block: positions and α are computed four at a time, termination is checked
     /// after every sample, and at most a block's work is spent past the stopping sample.
@@ -164,23 +169,57 @@ struct VoxelGridRayMarcher: Sendable {
         return (unsafeBitCast(lower + magic, to: SIMD4<Int32>.self) &- 0x4B40_0000, g - lower)
     }
 
-    /// Marches ray `r` into `s`: samples, activations (with their derivatives; the tangents
-    /// from `tangentGrid` when given) and compositing, block by block until the transmittance
-    /// falls below ``threshold``.
+    /// Origin and unit direction of ray `r`.
     @inline(__always)
-    func march(_ r: Int, into s: Samples, grid g: UnsafePointer<SIMD4<Float>>, offsets up: UnsafePointer<Float>?,
-               tangentGrid tg: UnsafePointer<SIMD4<Float>>?) -> Ray {
-        var ray = Ray()
-        let (o, d) = origins.withUnsafeBufferPointer { op in directions.withUnsafeBufferPointer { dp in
+    func ray(_ r: Int) -> (origin: SIMD3<Float>, direction: SIMD3<Float>) {
+        origins.withUnsafeBufferPointer { op in directions.withUnsafeBufferPointer { dp in
             (SIMD3(op[3 &* r], op[3 &* r &+ 1], op[3 &* r &+ 2]), SIMD3(dp[3 &* r], dp[3 &* r &+ 1], dp[3 &* r &+ 2]))
         }}
-        guard let (near, far) = box.intersect(origin: o, direction: d) else {
-            ray.color = background
-            return ray
+    }
+
+    /// Samples `i…i+3` of ray `r` (entering the box at `near`, bins `width` apart): distances,
+    /// lower cell corners (linear vertex index) and the fractions past them. `inv` is
+    /// `1 / box.halfExtent` and `n` the cells per axis, `N − 1` (hoisted by the callers).
+    @inline(__always)
+    func locate(_ r: Int, _ i: Int, origin o: SIMD3<Float>, direction d: SIMD3<Float>, near: Float, width: Float,
+                offsets up: UnsafePointer<Float>?, inv: Float, n: Float)
+        -> (t: SIMD4<Float>, corner: SIMD4<Int32>, fx: SIMD4<Float>, fy: SIMD4<Float>, fz: SIMD4<Float>) {
+        let S = samplesPerRay, N = resolution
+        var u = SIMD4<Float>(repeating: 0.5)
+        if let up {
+            for l in 0..<4 where i &+ l < S { u[l] = up[r &* S &+ i &+ l] }
+        }
+        let t = near + (SIMD4<Float>(0, 1, 2, 3) + Float(i) + u) * width
+        let (ix, fx) = Self.split((((o.x + t * d.x) * inv + 1) * 0.5) * n, extent: n)
+        let (iy, fy) = Self.split((((o.y + t * d.y) * inv + 1) * 0.5) * n, extent: n)
+        let (iz, fz) = Self.split((((o.z + t * d.z) * inv + 1) * 0.5) * n, extent: n)
+        return (t, iz &* Int32(N &* N) &+ iy &* Int32(N) &+ ix, fx, fy, fz)
+    }
+
+    /// Marches ray `r` into `s`: samples (read from `geometry` when given), activations (with
+    /// their derivatives; the tangents from `tangentGrid` when given) and compositing, block by
+    /// block until the transmittance falls below ``threshold``.
+    @inline(__always)
+    func march(_ r: Int, into s: Samples, grid g: UnsafePointer<SIMD4<Float>>, offsets up: UnsafePointer<Float>?,
+               geometry geo: Geometry.Pointers?, tangentGrid tg: UnsafePointer<SIMD4<Float>>?) -> Ray {
+        var ray = Ray()
+        let (o, d) = self.ray(r)
+        let near: Float, width: Float
+        if let geo {
+            guard geo.width[r] >= 0 else {
+                ray.color = background
+                return ray
+            }
+            (near, width) = (geo.near[r], geo.width[r])
+        } else {
+            guard let (n0, far) = box.intersect(origin: o, direction: d) else {
+                ray.color = background
+                return ray
+            }
+            (near, width) = (n0, (far - n0) / Float(samplesPerRay))
         }
         let S = samplesPerRay, N = resolution, W = N, HW = N &* N, P = s.capacity
         let inv = 1 / box.halfExtent, n = Float(N - 1)
-        let width = (far - near) / Float(S)
         ray.delta = width
         let exponential = densityActivation == .exp, bias = densityBias, top: Float = 15
         var trans: Float = 1, depth: Float = 0, optical: Float = 0
@@ -192,15 +231,13 @@ struct VoxelGridRayMarcher: Sendable {
             // 1. Positions, cells, fractions and corner weights, four samples per vector.
             var i = start
             while i < groups {
-                var u = SIMD4<Float>(repeating: 0.5)
-                if let up {
-                    for l in 0..<4 where i &+ l < S { u[l] = up[r &* S &+ i &+ l] }
+                let t: SIMD4<Float>, corner: SIMD4<Int32>, fx: SIMD4<Float>, fy: SIMD4<Float>, fz: SIMD4<Float>
+                if let geo {
+                    (t, fx, fy, fz) = (geo.load(geo.t, r, i), geo.load(geo.fx, r, i), geo.load(geo.fy, r, i), geo.load(geo.fz, r, i))
+                    corner = UnsafeRawPointer(geo.corner + (r &* P &+ i)).load(as: SIMD4<Int32>.self)
+                } else {
+                    (t, corner, fx, fy, fz) = locate(r, i, origin: o, direction: d, near: near, width: width, offsets: up, inv: inv, n: n)
                 }
-                let t = near + (SIMD4<Float>(0, 1, 2, 3) + Float(i) + u) * width
-                let (ix, fx) = Self.split((((o.x + t * d.x) * inv + 1) * 0.5) * n, extent: n)
-                let (iy, fy) = Self.split((((o.y + t * d.y) * inv + 1) * 0.5) * n, extent: n)
-                let (iz, fz) = Self.split((((o.z + t * d.z) * inv + 1) * 0.5) * n, extent: n)
-                let corner = iz &* Int32(HW) &+ iy &* Int32(W) &+ ix
                 let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
                 @inline(__always) func store(_ k: Int, _ w: SIMD4<Float>) {
                     UnsafeMutableRawPointer(s.cornerWeights + (k &* P &+ i)).storeBytes(of: w, as: SIMD4<Float>.self)
@@ -292,10 +329,15 @@ struct VoxelGridRayMarcher: Sendable {
     /// Rays per parallel chunk (about 4096 samples).
     var minRaysPerChunk: Int { Swift.max(1, 4096 / samplesPerRay) }
 
-    /// Calls `body(grid, offsets)` with pointers to the interleaved grid and the offsets (nil for midpoints).
-    func withPointers<T>(_ body: (UnsafePointer<SIMD4<Float>>, UnsafePointer<Float>?) -> T) -> T {
+    /// Calls `body(grid, offsets, geometry)` with pointers to the interleaved grid, the offsets
+    /// (nil for midpoints) and the ``geometry`` (nil without one).
+    func withPointers<T>(_ body: (UnsafePointer<SIMD4<Float>>, UnsafePointer<Float>?, Geometry.Pointers?) -> T) -> T {
         grid.withUnsafeBufferPointer { gp in offsets.withUnsafeBufferPointer { op in
-            body(gp.baseAddress!, offsets.isEmpty ? nil : op.baseAddress)
+            if let geometry {
+                geometry.withPointers { body(gp.baseAddress!, offsets.isEmpty ? nil : op.baseAddress, $0) }
+            } else {
+                body(gp.baseAddress!, offsets.isEmpty ? nil : op.baseAddress, nil)
+            }
         }}
     }
 
@@ -332,14 +374,15 @@ struct VoxelGridRayMarcher: Sendable {
         out.color.withUnsafeMutableBufferPointer { oc in out.opacity.withUnsafeMutableBufferPointer { oo in
         out.depth.withUnsafeMutableBufferPointer { od in out.transFinal.withUnsafeMutableBufferPointer { of in
         tangents.color.withUnsafeMutableBufferPointer { tc in tangents.opacity.withUnsafeMutableBufferPointer { to in
-        tangents.depth.withUnsafeMutableBufferPointer { td in tangentValues.withUnsafeBufferPointer { tv in withPointers { grid, up in
+        tangents.depth.withUnsafeMutableBufferPointer { td in tangentValues.withUnsafeBufferPointer { tv in withPointers { grid, up, geo in
             nonisolated(unsafe) let oc = oc.baseAddress!, oo = oo.baseAddress!, od = od.baseAddress!, of = of.baseAddress!
             nonisolated(unsafe) let tc = tc.baseAddress, to = to.baseAddress, td = td.baseAddress
-            nonisolated(unsafe) let tv = wantTangent ? tv.baseAddress : nil, grid = grid, up = up
+            nonisolated(unsafe) let tv = wantTangent ? tv.baseAddress : nil, grid = grid, up = up, geo = geo
             Parallel.forEach((R + chunk - 1) / chunk) { k in
                 Samples.with(samples: S) { s in
                     for r in (k &* chunk)..<Swift.min(R, (k &+ 1) &* chunk) {
-                        let ray = march(r, into: s, grid: grid, offsets: up, tangentGrid: tv)
+                        let ray = geo != nil ? march(r, into: s, grid: grid, offsets: up, geometry: geo, tangentGrid: tv)   // two inlined
+                                              : march(r, into: s, grid: grid, offsets: up, geometry: nil, tangentGrid: tv) // copies
                         oc[3 &* r] = ray.color[1]; oc[3 &* r &+ 1] = ray.color[2]; oc[3 &* r &+ 2] = ray.color[3]
                         oo[r] = -Foundation.expm1(-ray.optical)
                         od[r] = ray.depth

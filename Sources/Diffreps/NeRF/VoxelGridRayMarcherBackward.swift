@@ -82,12 +82,13 @@ extension VoxelGridRayMarcher {
     /// derivatives: the gradient of the interleaved raw grid, `[4·N³]` (density, r, g, b per vertex).
     func gradient(_ cotangent: (Int, Ray) -> Cotangent) -> [Float] {
         let S = samplesPerRay
-        return withPointers { grid, up in
+        return withPointers { grid, up, geo in
             ChunkBuffers.scatter(points: rayCount, size: 4 * self.grid.count, minPerChunk: minRaysPerChunk) { buffer, rays in
                 let dGrid = UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: SIMD4<Float>.self)
                 Samples.with(samples: S) { s in
                     for r in rays {
-                        let ray = march(r, into: s, grid: grid, offsets: up, tangentGrid: nil)
+                        let ray = geo != nil ? march(r, into: s, grid: grid, offsets: up, geometry: geo, tangentGrid: nil)   // two inlined
+                                                  : march(r, into: s, grid: grid, offsets: up, geometry: nil, tangentGrid: nil) // copies
                         let worth = cotangent(r, ray)
                         guard ray.count > 0 else { continue }                // a ray that misses the box
                         backpropagate(ray, s, worth)
