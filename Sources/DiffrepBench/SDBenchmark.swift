@@ -220,6 +220,9 @@ enum SDBenchmark {
                 let seconds = phase["seconds"] as? Double ?? .nan
                 print("  " + col(name, 34, left: true) + col(fmt(seconds, 1) + " s", 10) + col("peak RSS " + fmt(peak) + " GiB", 20))
             }
+            if memory["phases"] != nil {
+                print("  (seconds: wall clock of each phase)")
+            }
             let peak = (memory["peak_bytes"] as? Double ?? .nan) / Double(1 << 30)
             print("  peak RSS (VmHWM) \(fmt(peak)) GiB — target under 8 GiB: \(peak < 8 ? "met" : "NOT met")")
         }
@@ -250,7 +253,8 @@ enum SDBenchmark {
     static func peakResidentBytes() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = line.split(separator: " ").compactMap({ Double($0) }).first else { return .nan }
+              // "VmHWM:\t    2192 kB", or "VmHWM:\t10485760 kB" from 8 digits on: split at tabs too
+              let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap({ Double($0) }).first else { return .nan }
         return kb * 1024
     }
 
