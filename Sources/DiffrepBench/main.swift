@@ -19,10 +19,12 @@ usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
        diffrep-bench solve [--reps N] [--threads T]
        diffrep-bench train [--compare-torch] [--steps N] [--batch B] [--threads T] [--config FILE]
+       diffrep-bench sd [--compare-torch] [--reps N] [--threads T] [--parts unet,vae,memory] [--model FOLDER]
   nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)
   solve            one pullback step's Adam solve on a voxel grid: fused render path vs tape path
   unet             UNet2D forward / forward+backward at batch 8, 32×32 (toys, multi-view default, google/ddpm-cifar10-32)
   train            one `diffrep train` step vs the same PyTorch + diffusers training loop
+  sd               full-size Stable Diffusion 1.5 UNet forward and VAE decode vs diffusers; peak memory of prompt → 512² image
   tensor           matmul vs raw cblas_sgemm, conv2d forward / forward+backward timings
   --compare-torch  also run Benchmarks/conv_bench.py (python3 + torch) and print ratios
   --one-thread     one thread on both sides, timed in thread CPU time (robust on a busy machine)
@@ -247,6 +249,10 @@ if command == "nerf" {
 }
 if command == "train" {
     runTrainBenchmark(arguments: args)
+    exit(0)
+}
+if command == "sd" {
+    runSDBenchmark(arguments: args)
     exit(0)
 }
 if command == "solve" {

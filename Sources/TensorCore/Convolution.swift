@@ -18,6 +18,8 @@ import RealModule
 // (a batch smaller than the worker count runs its backward on threaded OpenBLAS). One big
 // gemm over the whole batch on threaded OpenBLAS measured 2–7× slower on 2 cores.
 // 1×1 convolutions with stride 1 and no padding need no patches: y_n = W·x_n.
+// 3×3 stride-1 convolutions with enough channels and pixels run forward by Winograd F(2×2, 3×3)
+// instead (Winograd.swift: 2.25× fewer multiplies); their backward is the one here.
 
 extension Tensor {
     /// 2D convolution of `self` `[N, Cin, H, W]` with `weight` `[Cout, Cin, kh, kw]` (PyTorch layout)
@@ -215,8 +217,15 @@ enum Convolution {
     /// Number of chunks ``forEachChunk(_:_:)`` makes.
     static func chunkCount(_ n: Int) -> Int { Swift.max(1, Swift.min(Parallel.workers, n)) }
 
-    /// `[N, Cout, Ho, Wo]` output of the convolution (bias optional).
+    /// `[N, Cout, Ho, Wo]` output of the convolution (bias optional): Winograd F(2×2, 3×3)
+    /// where ``Winograd/applies(_:)`` (3×3, stride 1, enough channels and pixels), else im2col.
     static func forward(_ geo: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?) -> [Float] {
+        if Winograd.applies(geo) { return Winograd.forward(geo, x: x, weight: weight, bias: bias) }
+        return im2colForward(geo, x: x, weight: weight, bias: bias)
+    }
+
+    /// `[N, Cout, Ho, Wo]` output of the convolution by patch matrices and sgemm (any kernel, stride, padding).
+    static func im2colForward(_ geo: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?) -> [Float] {
         let k = geo.k, p = geo.p, cout = geo.cout, rows = geo.tileRows
         let wt = geo.isPointwise ? weight : patchOrder(geo, weight)
         return uninitializedFloats(geo.n * geo.outputSize) { yp in

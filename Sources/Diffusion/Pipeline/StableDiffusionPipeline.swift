@@ -36,8 +36,25 @@ public final class StableDiffusionPipeline: @unchecked Sendable {
     /// smallest training level σ₀ (false, as the released SD 1.x and 2.x configs say).
     public let setAlphaToOne: Bool
 
-    init(folder: URL, tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DCondition,
-         vae: AutoencoderKL, schedule: DDPMSchedule, setAlphaToOne: Bool) {
+    /// A pipeline from parts already in memory, e.g. random weights of a released architecture
+    /// for a benchmark (``init(contentsOf:variant:)`` loads a folder). `folder` is only what
+    /// messages and manifests name. The parts must fit together: the UNet's channels are the VAE's
+    /// latent channels and its `cross_attention_dim` the text encoder's width.
+    ///
+    /// ```swift
+    /// let sd = StableDiffusionPipeline(
+    ///     folder: URL(fileURLWithPath: "random-sd15"), tokenizer: tok,
+    ///     textEncoder: CLIPTextModel(config: textConfig, seed: 1), unet: UNet2DCondition(config: unetConfig, seed: 2),
+    ///     vae: AutoencoderKL(config: vaeConfig, seed: 3),
+    ///     schedule: DDPMSchedule(betaStart: 0.00085, betaEnd: 0.012, betaSchedule: .scaledLinear, stepsOffset: 1),
+    ///     setAlphaToOne: false)
+    /// ```
+    public init(folder: URL, tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DCondition,
+                vae: AutoencoderKL, schedule: DDPMSchedule, setAlphaToOne: Bool) {
+        precondition(unet.config.inChannels == vae.config.latentChannels && unet.config.outChannels == vae.config.latentChannels,
+                     "the UNet's in/out channels (\(unet.config.inChannels)/\(unet.config.outChannels)) must be the VAE's latent channels (\(vae.config.latentChannels))")
+        precondition(Set(unet.config.crossAttentionDim) == [textEncoder.config.hiddenSize],
+                     "the UNet's cross_attention_dim \(unet.config.crossAttentionDim) must be the text encoder's hidden size \(textEncoder.config.hiddenSize)")
         self.folder = folder
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder

@@ -20,8 +20,12 @@ public final class ParameterBuilder {
     enum Fill {
         /// PyTorch's default initialisation, seeded.
         case random
-        /// Zeros: placeholders that loaded weights replace (no random numbers for a model of a billion weights).
-        case zeros
+        /// Placeholders that loaded weights replace: the right shapes, values never written, so
+        /// their pages are never touched (a billion-weight model costs no memory, and no random
+        /// numbers, before its weights arrive; zeros cost a full extra copy of the weights at the
+        /// peak of a load). Every one is replaced by ``copyWeights(_:into:source:rename:)``, or
+        /// the load throws and the model is discarded.
+        case unwritten
         /// Empty tensors: only ``shapes`` is meaningful (checks a full-size architecture's names and
         /// shapes without its memory); the model cannot run.
         case shapesOnly
@@ -31,8 +35,8 @@ public final class ParameterBuilder {
 
     init(fill: Fill, seed: UInt64 = 0) { rng = RandomGenerator(seed: seed); self.fill = fill }
 
-    /// A builder whose tensors are zeros, for a model whose weights are loaded next.
-    static func placeholders() -> ParameterBuilder { ParameterBuilder(fill: .zeros) }
+    /// A builder whose tensors are unwritten placeholders, for a model whose weights are loaded next.
+    static func placeholders() -> ParameterBuilder { ParameterBuilder(fill: .unwritten) }
 
     /// Uniform in `[-bound, bound]` (PyTorch's Linear/Conv default uses `bound = 1/√fan_in`).
     func uniform(_ name: String, _ shape: [Int], bound: Float) -> Tensor {
@@ -53,7 +57,9 @@ public final class ParameterBuilder {
         let t: Tensor
         switch fill {
         case .random: t = make(&rng)
-        case .zeros: t = Tensor.zeros(shape)
+        case .unwritten:
+            let n = shape.reduce(1, *)
+            t = Tensor(shape, data: [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n })
         case .shapesOnly: t = Tensor([0], data: [])
         }
         parameters[name] = t
