@@ -15,10 +15,9 @@ instead of wall-clock time (meaningful with --threads 1, where all the work runs
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
+from bench_support import median_ms, request_clock
 import torch
 import torch.nn.functional as F
 
@@ -35,18 +34,6 @@ CONV_SHAPES = [
     ("4x4 256->256", 8, 256, 256, 4),
     ("4x4 512->256", 8, 512, 256, 4),
 ]
-
-
-def median_ms(fn, reps, warmup=3, clock=time.perf_counter):
-    """Median milliseconds of fn; clock=time.thread_time measures this thread's CPU time."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = clock()
-        fn()
-        times.append((clock() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def conv_bodies(batch, cin, cout, hw):
@@ -75,7 +62,7 @@ def serve(reps):
     cache = {}
     for line in sys.stdin:
         req = json.loads(line)
-        clock = time.thread_time if req.get("clock") == "thread" else time.perf_counter
+        clock = request_clock(req)
         if req["op"] == "matmul":
             n = req["n"]
             a, b = torch.randn(n, n), torch.randn(n, n)

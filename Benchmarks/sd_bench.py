@@ -35,6 +35,7 @@ import statistics
 import sys
 import time
 
+from bench_support import request_clock, times_ms
 import torch
 import diffusers
 from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -54,17 +55,6 @@ def released_config(file, key):
 UNET_CONFIG = released_config("sd_full_size_shapes.json", "unet_sd15")
 VAE_CONFIG = released_config("vae_full_size_shapes.json", "vae_sd15")
 TEXT_CONFIG = released_config("sd_full_size_shapes.json", "text_sd15")
-
-
-def times_ms(fn, reps, warmup, clock):
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(reps):
-        t0 = clock()
-        fn()
-        out.append((clock() - t0) * 1e3)
-    return out
 
 
 def build(part):
@@ -101,7 +91,7 @@ def serve():
         if part not in cache:
             cache[part] = build(part)
         params, forward = cache[part]
-        clock = time.thread_time if req.get("clock") == "thread" else time.perf_counter
+        clock = request_clock(req)
         ms = times_ms(forward, int(req.get("reps", 1)), int(req.get("warmup", 0)), clock)
         print(json.dumps({"ms": ms, "params": params}), flush=True)
 

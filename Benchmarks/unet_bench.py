@@ -26,8 +26,8 @@ import json
 import os
 import statistics
 import sys
-import time
 
+from bench_support import request_clock, times_ms
 import torch
 import diffusers
 from diffusers import UNet2DModel
@@ -76,17 +76,6 @@ class ViewGroupAttnProcessor:
         return (x + residual) / attn.rescale_output_factor
 
 
-def times_ms(fn, reps, warmup=2, clock=time.perf_counter):
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(reps):
-        t0 = clock()
-        fn()
-        out.append((clock() - t0) * 1e3)
-    return out
-
-
 def bodies(name):
     """(parameter count, forward, forward+backward) of one configuration."""
     torch.manual_seed(0)
@@ -126,7 +115,7 @@ def serve():
         if name not in cache:
             cache[name] = bodies(name)
         params, fwd, fwd_bwd = cache[name]
-        clock = time.thread_time if req.get("clock") == "thread" else time.perf_counter
+        clock = request_clock(req)
         ms = times_ms(fwd if req["mode"] == "fwd" else fwd_bwd, int(req.get("reps", 1)), warmup=int(req.get("warmup", 0)),
                       clock=clock)
         print(json.dumps({"ms": ms, "params": params}), flush=True)
