@@ -41,7 +41,8 @@ import Testing
         #expect(NerfCommand.defaultGuidance(sampler: .pullback, multiView: false) == 3)
         #expect(NerfCommand.defaultGuidance(sampler: .sds, multiView: true) == 5)
         #expect(NerfCommand.defaultGuidance(sampler: .sds, multiView: false) == 3)
-        #expect(NerfCommand.defaultGuidance(sampler: .sjc, multiView: true) == 3)
+        #expect(NerfCommand.defaultGuidance(sampler: .sjc, multiView: true) == 5)
+        #expect(NerfCommand.defaultGuidance(sampler: .sjc, multiView: false) == 3)
         #expect(try NerfCommand.parse(["--guidance", "4"]).model.guidance == 4)
         #expect(try NerfCommand.parse([]).model.guidance == nil)
     }

@@ -130,13 +130,13 @@ struct NerfCommand: ParsableCommand {
     /// The guidance weight without `--guidance`, per sampler, as measured with the multi-view
     /// model (docs/DESIGN.md, "Guidance for multi-view NeRFs"): pullback 2 (lower KID on four of
     /// six classes, more diversity and silhouette change on all six than 3), SDS 5 (at 3 its boxes
-    /// and tori collapse), SJC 3 (at 2 it collapses); 3 with single-view models.
+    /// and tori collapse), SJC 5 (lower KID than at 3 on five of six classes; at 3 its tori are
+    /// empty, at 2 its boxes); 3 with single-view models.
     static func defaultGuidance(sampler: SamplerKind, multiView: Bool) -> Float {
         guard multiView else { return ModelOptions.defaultGuidance }
         switch sampler {
         case .pullback: return 2
-        case .sds: return 5
-        case .sjc: return ModelOptions.defaultGuidance
+        case .sds, .sjc: return 5
         }
     }
 

@@ -68,13 +68,18 @@ extension VoxelGridRayMarcher {
         /// Whether `marcher` marches the rays this geometry was computed for (same count, samples,
         /// grid and offsets; the rays themselves are the caller's promise).
         func fits(_ marcher: VoxelGridRayMarcher) -> Bool {
-            rayCount == marcher.rayCount && samplesPerRay == marcher.samplesPerRay && resolution == marcher.resolution
-                && box == marcher.box && offsetsCount == marcher.offsets.count
+            rayCount == marcher.rayCount && fits(samplesPerRay: marcher.samplesPerRay, resolution: marcher.resolution,
+                                                 box: marcher.box, offsetsCount: marcher.offsets.count)
         }
 
         /// Whether it holds midpoint samples of `grid` at `samplesPerRay` (the rays are the caller's).
         func fits(samplesPerRay S: Int, grid: VoxelGridField) -> Bool {
-            samplesPerRay == S && resolution == grid.resolution && box == grid.box && offsetsCount == 0
+            fits(samplesPerRay: S, resolution: grid.resolution, box: grid.box, offsetsCount: 0)
+        }
+
+        /// The one check behind both: same samples per ray, grid resolution, box and offsets.
+        private func fits(samplesPerRay S: Int, resolution N: Int, box b: SceneBox, offsetsCount o: Int) -> Bool {
+            samplesPerRay == S && resolution == N && box == b && offsetsCount == o
         }
 
         /// Raw pointers for the marcher's inner loop (valid inside `body` only).
