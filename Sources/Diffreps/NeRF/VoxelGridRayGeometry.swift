@@ -44,8 +44,7 @@ extension VoxelGridRayMarcher {
                 Parallel.forEach((R + chunk - 1) / chunk) { k in
                     for r in (k &* chunk)..<Swift.min(R, (k &+ 1) &* chunk) {
                         let (o, d) = marcher.ray(r)
-                        guard let (n0, far) = marcher.box.intersect(origin: o, direction: d) else { continue }
-                        let w = (far - n0) / Float(S)
+                        guard let (n0, w) = marcher.bins(origin: o, direction: d) else { continue }
                         np[r] = n0
                         wp[r] = w
                         var i = 0

@@ -177,6 +177,14 @@ struct VoxelGridRayMarcher: Sendable {
         }}
     }
 
+    /// Where a ray from `o` along `d` enters the box, and its bin width `δ` (the box's chord over
+    /// ``samplesPerRay``); nil if it misses the box.
+    @inline(__always)
+    func bins(origin o: SIMD3<Float>, direction d: SIMD3<Float>) -> (near: Float, width: Float)? {
+        guard let (near, far) = box.intersect(origin: o, direction: d) else { return nil }
+        return (near, (far - near) / Float(samplesPerRay))
+    }
+
     /// Samples `i…i+3` of ray `r` (entering the box at `near`, bins `width` apart): distances,
     /// lower cell corners (linear vertex index) and the fractions past them. `inv` is
     /// `1 / box.halfExtent` and `n` the cells per axis, `N − 1` (hoisted by the callers).
@@ -212,11 +220,11 @@ struct VoxelGridRayMarcher: Sendable {
             }
             (near, width) = (geo.near[r], geo.width[r])
         } else {
-            guard let (n0, far) = box.intersect(origin: o, direction: d) else {
+            guard let entry = bins(origin: o, direction: d) else {
                 ray.color = background
                 return ray
             }
-            (near, width) = (n0, (far - n0) / Float(samplesPerRay))
+            (near, width) = entry
         }
         let S = samplesPerRay, N = resolution, W = N, HW = N &* N, P = s.capacity
         let inv = 1 / box.halfExtent, n = Float(N - 1)
