@@ -27,6 +27,11 @@ public protocol Diffrep: AnyObject {
     /// Draws `count` views from the view distribution `π`.
     func sampleViews(count: Int, using rng: inout RandomGenerator) -> [View]
 
+    /// Draws `count` views for a sampler step at noise level `sigma` (the pullback sampler's
+    /// call): a diffrep whose best view distribution changes with the noise level overrides it.
+    /// The default ignores `sigma` and calls ``sampleViews(count:using:)``.
+    func sampleViews(count: Int, sigma: Float, using rng: inout RandomGenerator) -> [View]
+
     /// Renders a batch of views `[K, C, H, W]`, differentiable in ``parameters`` in both
     /// reverse mode (VJP) and forward mode (JVP).
     func render(_ views: [View]) -> Tensor
@@ -65,6 +70,11 @@ public protocol Diffrep: AnyObject {
 }
 
 extension Diffrep {
+    /// Default: the same views at every noise level.
+    public func sampleViews(count: Int, sigma: Float, using rng: inout RandomGenerator) -> [View] {
+        sampleViews(count: count, using: &rng)
+    }
+
     /// Default: no exact parameter-space noise.
     public func parameterNoise(using rng: inout RandomGenerator) -> [[Float]]? { nil }
 

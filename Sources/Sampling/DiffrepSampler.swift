@@ -35,11 +35,12 @@ extension DiffrepSampler {
     }
 }
 
-/// The views of one step: `chooser`'s, or `count` from the diffrep's own distribution; an
-/// empty choice is a ``SamplingError/invalidConfiguration(_:)``.
-func drawViews<R: Diffrep>(_ diffrep: R, chooser: ViewChooser<R.View>?, count: Int,
+/// The views of one step: `chooser`'s, or `count` from the diffrep's own distribution (at
+/// noise level `sigma` when given); an empty choice is a ``SamplingError/invalidConfiguration(_:)``.
+func drawViews<R: Diffrep>(_ diffrep: R, chooser: ViewChooser<R.View>?, count: Int, sigma: Float? = nil,
                            stream: inout RandomGenerator) throws -> [R.View] {
-    let views = chooser?(&stream) ?? diffrep.sampleViews(count: count, using: &stream)
+    let views = chooser?(&stream) ?? sigma.map { diffrep.sampleViews(count: count, sigma: $0, using: &stream) }
+        ?? diffrep.sampleViews(count: count, using: &stream)
     guard !views.isEmpty else { throw SamplingError.invalidConfiguration("the view chooser returned no views") }
     return views
 }

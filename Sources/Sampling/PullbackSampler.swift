@@ -49,15 +49,15 @@ public struct PullbackSampler: DiffrepSampler {
         let streams = NoiseStreams(seed: c.seed)
         let run = try PullbackRun(self, diffrep: diffrep, carried: carriedNoise(for: diffrep))
         var viewStream = streams.views(level: nil)
-        func drawViews() throws -> [R.View] {
-            try Sampling.drawViews(diffrep, chooser: chooseViews, count: run.settings.viewsPerStep, stream: &viewStream)
+        func drawViews(at sigma: Float) throws -> [R.View] {
+            try Sampling.drawViews(diffrep, chooser: chooseViews, count: run.settings.viewsPerStep, sigma: sigma, stream: &viewStream)
         }
         let steps = c.sigmas.count - 1
 
         // The state at σ_0: θ + σ_0·ε (a resumed run already holds it).
         if c.startStep == 0 {
             var initialNoise = streams.initial
-            try run.addNoise(std: c.sigmas[0], views: drawViews, noise: &initialNoise)
+            try run.addNoise(std: c.sigmas[0], views: { try drawViews(at: c.sigmas[0]) }, noise: &initialNoise)
         }
         for i in c.startStep..<steps {
             let (sigma, next) = (c.sigmas[i], c.sigmas[i + 1])
@@ -65,10 +65,10 @@ public struct PullbackSampler: DiffrepSampler {
             viewStream = streams.views(level: i)
             for u in 0..<run.settings.resample {
                 // One DDIM step σ_i → σ_{i+1} on K fresh views, pulled back to the parameters.
-                try run.step(views: drawViews(), from: sigma, to: next, noise: &levelNoise, index: i)
+                try run.step(views: drawViews(at: sigma), from: sigma, to: next, noise: &levelNoise, index: i)
                 // RePaint: back to σ_i with fresh noise of variance σ_i² − σ_{i+1}², and the step again.
                 if u < run.settings.resample - 1 {
-                    try run.addNoise(std: (sigma * sigma - next * next).squareRoot(), views: drawViews, noise: &levelNoise)
+                    try run.addNoise(std: (sigma * sigma - next * next).squareRoot(), views: { try drawViews(at: sigma) }, noise: &levelNoise)
                 }
             }
             if let progress, !progress(run.progress(step: i + 1, of: steps, sigma: next)) {

@@ -38,6 +38,7 @@ import Testing
         // Its default noise: one image per azimuth, eight azimuths, nothing carried.
         #expect(settings["noise"] as? String == "azimuth" && settings["azimuth_steps"] as? Int == 8)
         #expect(settings["noise_correlation"] as? Double == 0)
+        #expect(settings["single_group_above_sigma"] as? Double == 2)     // one quarter-turn group above σ = 2
         #expect(settings["guidance"] as? Double == 2)          // pullback's guidance with a multi-view model
         #expect(FileManager.default.fileExists(atPath: nerfOut.appendingPathComponent("turntable.png").path))
 
@@ -60,6 +61,12 @@ import Testing
                                                       "--out", base.appendingPathComponent("nerf-carried").path]).run()
         }
         #expect(carried?.contains("--azimuth-steps applies to --noise azimuth or azimuth-shared-mean") == true, "\(carried ?? "no error")")
+
+        let sdsGroups = CLITest.errorMessage {
+            try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--sampler", "sds", "--single-group-above-sigma", "1",
+                                                      "--out", base.appendingPathComponent("nerf-sds-groups").path]).run()
+        }
+        #expect(sdsGroups?.contains("--single-group-above-sigma 1.0 applies to pullback runs of a multi-view model") == true, "\(sdsGroups ?? "no error")")
 
         let message = CLITest.errorMessage {
             try NerfCommand.parse(CLITest.tinyNerf + ["--model", model.path, "--views-per-step", "6",

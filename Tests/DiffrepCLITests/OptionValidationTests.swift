@@ -40,6 +40,7 @@ import Testing
         (["nerf", "--display-size", "-96"], "--display-size -96 is out of range: allowed 8…4096"),
         (["panorama", "--views-per-step", "-4"], "--views-per-step -4 is out of range: allowed 1…256"),
         (["dataset", "--class", "-1"], "unknown class '-1'; use 0..<6 or one of sphere, box, cylinder, cone, torus, capsule"),
+        (["nerf", "--single-group-above-sigma", "-1"], "--single-group-above-sigma must be a finite σ ≥ 0"),
     ])
     func negativeNumbersAreValuesOutOfRange(args: [String], message: String) {
         #expect(Self.parseMessage(args) == message)

@@ -19,8 +19,8 @@ extension NerfCommand {
         if resume || stopAfter != nil || mesh != nil || initial != .empty {
             throw ValidationError("with a Stable Diffusion pipeline, --resume, --stop-after, --mesh and --initial blobs are not implemented yet")
         }
-        if (noise ?? .carried) != .carried || azimuthSteps != nil || cameraFromSigma != nil {
-            throw ValidationError("with a Stable Diffusion pipeline, the views' noise is the carried image (--noise carried): --noise \(noise?.rawValue ?? "carried"), --azimuth-steps and --camera-from-sigma are for the toys' camera-aware models")
+        if (noise ?? .carried) != .carried || azimuthSteps != nil || cameraFromSigma != nil || singleGroupAboveSigma != nil {
+            throw ValidationError("with a Stable Diffusion pipeline, the views' noise is the carried image (--noise carried): --noise \(noise?.rawValue ?? "carried"), --azimuth-steps, --camera-from-sigma and --single-group-above-sigma are for the toys' camera-aware models")
         }
         let sd = p.pipeline
         let shape = sd.latentShape(count: 1)                                              // [1, 4, h, w]

@@ -48,6 +48,8 @@ struct NerfCommand: ParsableCommand {
     var noise: NoiseSource?
     @Option(parsing: .unconditional, help: "With azimuth noise: the number of azimuths views are drawn at, 360°/N apart, each with its own noise image (default 8 for a multi-view model, whose quarter turns need a multiple of 4; 16 for a single-view one). With --sampler sds or sjc: their views at those azimuths (default: any azimuth).")
     var azimuthSteps: Int?
+    @Option(parsing: .unconditional, help: "Multi-view models with azimuth noise (pullback): above this σ the views come from one quarter-turn group (0°, 90°, 180°, 270°), so the high-noise choices (colour, layout) are made by views denoised together; the in-between azimuths join below it. Default 2 (the last 20 of 50 levels with the toys models); a σ above the schedule's largest (e.g. 1000) keeps every azimuth at every level.")
+    var singleGroupAboveSigma: Float?
     @Option(help: "Multi-view models, denoised state: carried noise per tile — independent (each of the four tiles its own image, as in training) or shared (one image in every view).")
     var tileNoise: TileNoise = .independent
     @Option(parsing: .unconditional, help: "Denoised state: above this σ every view takes its carried noise image alone (the run's high-noise choices, such as colour, shared by every step); at and below it, --noise and --noise-correlation. Default: one rule at every level.")
@@ -90,6 +92,9 @@ struct NerfCommand: ParsableCommand {
             }
             try OptionCheck.range("--azimuth-steps", azimuthSteps, 1...360)
         }
+        if let singleGroupAboveSigma, !(singleGroupAboveSigma >= 0 && singleGroupAboveSigma.isFinite) {
+            throw ValidationError("--single-group-above-sigma must be a finite σ ≥ 0")
+        }
         if initial == .blobs && field != .grid { throw ValidationError("--initial blobs needs --field grid") }
         if let startSigma, !(startSigma > 0 && startSigma.isFinite) { throw ValidationError("--start-sigma must be a positive number") }
         if let noiseCorrelation, !(noiseCorrelation >= 0 && noiseCorrelation <= 1) { throw ValidationError("--noise-correlation must be in [0, 1]") }
@@ -127,6 +132,13 @@ struct NerfCommand: ParsableCommand {
         return azimuthSteps ?? (multiView ? NeRFDiffrep.quarterTurnAzimuthSteps : 16)
     }
 
+    /// The σ above which a multi-view pullback run draws one quarter-turn group only (`nil` for
+    /// the other runs: single-view models, other noise sources, SDS and SJC).
+    func singleGroupSigma(multiView: Bool) -> Float? {
+        guard multiView, sampling.sampler == .pullback, azimuthCount(multiView: true) != nil else { return nil }
+        return singleGroupAboveSigma ?? NeRFDiffrep.quarterTurnSingleGroupSigma
+    }
+
     /// The guidance weight without `--guidance`, per sampler, as measured with the multi-view
     /// model (docs/DESIGN.md, "Guidance for multi-view NeRFs"): pullback 2 (lower KID on four of
     /// six classes, more diversity and silhouette change on all six than 3), SDS 5 (at 3 its boxes
@@ -154,6 +166,7 @@ struct NerfCommand: ParsableCommand {
             "cg_iterations": .int(cgIterations), "smoothness": JSONValue(smoothness), "sparsity": JSONValue(sparsity),
         ]) { $1 }.merging(model.settings(guidance: guidance)) { $1 }
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
+            .merging(singleGroupSigma(multiView: multiView).map { ["single_group_above_sigma": JSONValue($0)] } ?? [:]) { $1 }
     }
 
     func run() throws {
@@ -171,6 +184,9 @@ struct NerfCommand: ParsableCommand {
         if let azimuthSteps, noise != .azimuth && noise != .azimuthSharedMean {
             throw ValidationError("--azimuth-steps \(azimuthSteps) applies to azimuth noise; this run's noise is \(noise.rawValue)")
         }
+        if let singleGroupAboveSigma, singleGroupSigma(multiView: m.viewTiles) == nil {
+            throw ValidationError("--single-group-above-sigma \(singleGroupAboveSigma) applies to pullback runs of a multi-view model with azimuth noise")
+        }
         if m.viewTiles, let n = azimuthCount(multiView: true), n % QuarterTurnTiles.viewCount != 0 {
             throw ValidationError("--azimuth-steps \(n): a multi-view model's views come in quarter turns, so the azimuth count must be a multiple of 4")
         }
@@ -186,6 +202,7 @@ struct NerfCommand: ParsableCommand {
         // Azimuth noise draws pullback views at its azimuths; SDS and SJC only with --azimuth-steps
         // given (their views at those azimuths, for a like-for-like check); otherwise any azimuth.
         nerf.azimuthSteps = sampling.sampler == .pullback ? azimuthCount(multiView: m.viewTiles) : azimuthSteps
+        nerf.singleGroupAboveSigma = singleGroupSigma(multiView: m.viewTiles)
         nerf.sparsity = sparsity
         let checkpoint = outURL.appendingPathComponent("nerf.safetensors")
         let startStep = resume ? try NerfRunCheckpoint.load(checkpoint, into: nerf, settings: identity) : 0

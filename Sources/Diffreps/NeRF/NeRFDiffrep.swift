@@ -60,25 +60,59 @@ public final class NeRFDiffrep: Diffrep {
     /// a + 270°` at one elevation), the input a multi-view model denoises together (Diffusion's
     /// `QuarterTurnTiles`); `false` (the default) draws every view independently.
     ///
-    /// Turning it on also sets ``azimuthSteps`` to ``quarterTurnAzimuthSteps`` (8) when it is
-    /// `nil`: a multi-view model samples best with its views at eight azimuths 45° apart, each with
-    /// its own noise image (docs/DESIGN.md, "Azimuth noise for multi-view models").
+    /// Turning it on also sets ``azimuthSteps`` to ``quarterTurnAzimuthSteps`` (8) and
+    /// ``singleGroupAboveSigma`` to ``quarterTurnSingleGroupSigma`` where they are `nil`: a
+    /// multi-view model samples best with its views at eight azimuths 45° apart, each with its own
+    /// noise image (docs/DESIGN.md, "Azimuth noise for multi-view models"), the second group of four
+    /// joining only at low noise ("One quarter-turn group at high noise").
     ///
     /// ```swift
     /// nerf.viewsInQuarterTurns = true      // nerf.azimuthSteps == 8 now
     /// ```
     public var viewsInQuarterTurns = false {
-        didSet { if viewsInQuarterTurns && azimuthSteps == nil { azimuthSteps = Self.quarterTurnAzimuthSteps } }
+        didSet {
+            guard viewsInQuarterTurns else { return }
+            if azimuthSteps == nil { azimuthSteps = Self.quarterTurnAzimuthSteps }
+            if singleGroupAboveSigma == nil { singleGroupAboveSigma = Self.quarterTurnSingleGroupSigma }
+        }
     }
     /// The azimuths a multi-view NeRF's views are drawn at by default: two quarter-turn groups
     /// (0°, 90°, 180°, 270° and 45°, 135°, …). Measured against 4 (lumpy between the four
     /// azimuths) and 16 (each group's noise picks its own colour and shape, averaged away).
     public static let quarterTurnAzimuthSteps = 8
+    /// The level at and below which a multi-view NeRF's in-between azimuths join by default (σ = 2:
+    /// the last 20 of 50 DDIM levels of the toys models' schedule; measured against 0.5 and against
+    /// every azimuth at every level in docs/DESIGN.md, "One quarter-turn group at high noise").
+    public static let quarterTurnSingleGroupSigma: Float = 2
     /// `n`: views are drawn at the `n` azimuths `2πj/n` only (elevations stay continuous), and
     /// ``viewConsistentNoise(_:seed:)`` gives each azimuth its own white-noise image, fixed for
     /// the run — noise attached to the direction a view looks from rather than to the surface.
     /// `nil` (the default for single views): any azimuth, surface noise.
     public var azimuthSteps: Int? = nil
+
+    /// With ``viewsInQuarterTurns`` and ``azimuthSteps``: at noise levels `σ >` this value the
+    /// views come from one quarter-turn group only (0°, 90°, 180°, 270°); the other azimuths join
+    /// below it. The high-noise steps, where a sample's colour and layout are chosen, then see
+    /// only views the multi-view model denoises together, so no second group makes its own
+    /// choices for the pull-back to average to grey; the in-between azimuths join once the
+    /// render decides what they see. `nil`: every azimuth at every level (docs/DESIGN.md,
+    /// "One quarter-turn group at high noise").
+    ///
+    /// ```swift
+    /// nerf.viewsInQuarterTurns = true
+    /// nerf.singleGroupAboveSigma = 2                                   // the default with quarter turns
+    /// let early = nerf.sampleViews(count: 8, sigma: 10, using: &rng)   // azimuths k·90° only
+    /// ```
+    public var singleGroupAboveSigma: Float? = nil
+
+    /// ``sampleViews(count:using:)`` at noise level `sigma`: restricted to the quarter-turn group
+    /// at 0° above ``singleGroupAboveSigma``.
+    public func sampleViews(count: Int, sigma: Float, using rng: inout RandomGenerator) -> [OrbitView] {
+        guard viewsInQuarterTurns, let n = azimuthSteps, n % 4 == 0, let above = singleGroupAboveSigma, sigma > above else {
+            return sampleViews(count: count, using: &rng)
+        }
+        return sampleViews(count: count, azimuthSteps: 4, using: &rng)
+    }
 
     /// The index `j` of the azimuth step `2πj/steps` nearest to `azimuth`.
     public static func azimuthIndex(_ azimuth: Float, steps: Int) -> Int {
@@ -90,6 +124,11 @@ public final class NeRFDiffrep: Diffrep {
     /// ``viewsInQuarterTurns``, `count` rounded up to a multiple of 4, one random view per group
     /// and its three quarter turns.
     public func sampleViews(count: Int, using rng: inout RandomGenerator) -> [OrbitView] {
+        sampleViews(count: count, azimuthSteps: azimuthSteps, using: &rng)
+    }
+
+    /// The view distribution with azimuths on `azimuthSteps` steps (`nil`: continuous).
+    private func sampleViews(count: Int, azimuthSteps: Int?, using rng: inout RandomGenerator) -> [OrbitView] {
         let group = viewsInQuarterTurns ? 4 : 1
         let groups = (count + group - 1) / group
         let u = rng.uniformValues(2 * groups)
