@@ -4,18 +4,6 @@ import Diffreps
 import Diffusion
 @testable import Sampling
 
-/// Records the conditions of every call (and denoises by shrinking towards zero).
-private final class ConditionRecorder: Denoiser, @unchecked Sendable {
-    var calls: [(sigma: Float, conditions: [DenoiserCondition]?)] = []
-    func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
-        denoise(x, sigma: sigma, conditions: DenoiserCondition.classes(condition))
-    }
-    func denoise(_ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?) -> Tensor {
-        calls.append((sigma, conditions))
-        return x.scaled(by: 0.5)
-    }
-}
-
 /// `cameraFromSigma`: the pullback sampler gives a NeRF's views their cameras only at levels at
 /// or below the threshold, the class alone above it; without it, the camera at every level.
 @Suite struct CameraFromSigmaTests {

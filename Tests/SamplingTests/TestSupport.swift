@@ -64,6 +64,18 @@ final class CountingDenoiser: Denoiser, @unchecked Sendable {
     }
 }
 
+/// Records the σ and conditions of every call (and denoises by shrinking towards zero).
+final class ConditionRecorder: Denoiser, @unchecked Sendable {
+    var calls: [(sigma: Float, conditions: [DenoiserCondition]?)] = []
+    func denoise(_ x: Tensor, sigma: Float, condition: [Int]?) -> Tensor {
+        denoise(x, sigma: sigma, conditions: DenoiserCondition.classes(condition))
+    }
+    func denoise(_ x: Tensor, sigma: Float, conditions: [DenoiserCondition]?) -> Tensor {
+        calls.append((sigma, conditions))
+        return x.scaled(by: 0.5)
+    }
+}
+
 /// The denoised state a run with `configure`'s noise options holds (its other settings the
 /// general defaults), carrying `carried` (`carriedNoiseImages` images, nil: nothing carried).
 func denoisedState(carried: [Float]?, _ configure: (inout PullbackSampler.Configuration) -> Void = { _ in }) -> DenoisedState {
