@@ -64,8 +64,9 @@ extension NeRFDiffrep: PullbackDefaults {
     /// `diffrep nerf`'s measured settings (README, "NeRFs and the implicit constraint"): the
     /// denoised state, the Adam solve (which adds ``Diffreps/NeRFDiffrep/regularizer()``:
     /// smoothness and empty space), RePaint resampling 2. Single views: six per step, one carried
-    /// noise image (`ρ = 1`). Views in quarter turns for a multi-view model: eight per step (two
-    /// groups of four) and the NeRF's own noise with `ρ = 0` — one noise image per azimuth of
+    /// noise image (`ρ = 1`). Views in quarter turns for a multi-view model: four per step (one
+    /// quarter-turn group; two groups gave the same NeRFs in twice the time, docs/DESIGN.md "One
+    /// group per step") and the NeRF's own noise with `ρ = 0` — one noise image per azimuth of
     /// ``Diffreps/NeRFDiffrep/azimuthSteps`` (8), fixed for the run.
     public var pullbackDefaults: PullbackSampler.DiffrepSettings {
         Self.pullbackDefaults(viewsInQuarterTurns: viewsInQuarterTurns)
@@ -75,14 +76,14 @@ extension NeRFDiffrep: PullbackDefaults {
     /// `viewsInQuarterTurns` (for a caller that reports them before it builds the NeRF).
     ///
     /// ```swift
-    /// NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: true).viewsPerStep    // 8
+    /// NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: true).viewsPerStep    // 4
     /// ```
     public static func pullbackDefaults(viewsInQuarterTurns: Bool) -> PullbackSampler.DiffrepSettings {
         var s = PullbackSampler.DiffrepSettings.general
         s.state = .denoised
         s.solver = .adam()
         s.resample = 2
-        s.viewsPerStep = viewsInQuarterTurns ? 2 * QuarterTurnTiles.viewCount : 6
+        s.viewsPerStep = viewsInQuarterTurns ? QuarterTurnTiles.viewCount : 6
         s.carriedNoiseImages = viewsInQuarterTurns ? QuarterTurnTiles.viewCount : 1
         if viewsInQuarterTurns {            // azimuth noise (docs/DESIGN.md, "Azimuth noise for multi-view models")
             s.viewConsistentNoise = true

@@ -34,7 +34,7 @@ import Testing
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: nerfOut.appendingPathComponent("manifest.json"))) as! [String: Any]
         let settings = manifest["settings"] as! [String: Any]
         #expect(settings["multi_view"] as? Bool == true)
-        #expect(settings["views_per_step"] as? Int == 8)
+        #expect(settings["views_per_step"] as? Int == 4)                 // pullback: one quarter-turn group per step
         // Its default noise: one image per azimuth, eight azimuths, nothing carried.
         #expect(settings["noise"] as? String == "azimuth" && settings["azimuth_steps"] as? Int == 8)
         #expect(settings["noise_correlation"] as? Double == 0)
@@ -49,6 +49,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: sdsOut.appendingPathComponent("turntable.png").path))
         let sdsManifest = try JSONSerialization.jsonObject(with: Data(contentsOf: sdsOut.appendingPathComponent("manifest.json"))) as! [String: Any]
         #expect((sdsManifest["settings"] as! [String: Any])["guidance"] as? Double == 5)   // SDS's own default
+        #expect((sdsManifest["settings"] as! [String: Any])["views_per_step"] as? Int == 8)   // SDS keeps two groups per step
 
         // Azimuth counts that do not hold quarter turns, or that no azimuth noise uses, are refused.
         let notQuarterTurns = CLITest.errorMessage {

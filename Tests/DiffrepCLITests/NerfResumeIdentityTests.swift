@@ -20,7 +20,10 @@ import Testing
                 == "--resume: the checkpoint '\(checkpoint)' was made with different settings (seed); rerun with the same flags, seed and model")
         // The single-view model also has other noise defaults (carried, ρ = 1) and guidance (3) than the multi-view default's.
         #expect(message(tiny + ["--out", out.path, "--resume", "--model", DefaultModel.folder.path])
-                == "--resume: the checkpoint '\(checkpoint)' was made with different settings (azimuth_steps, guidance, model, noise, noise_correlation, single_group_above_sigma); rerun with the same flags, seed and model")
+                == "--resume: the checkpoint '\(checkpoint)' was made with different settings (azimuth_steps, guidance, model, noise, noise_correlation, single_group_above_sigma, views_per_step); rerun with the same flags, seed and model")
+        // Two quarter-turn groups per step (the multi-view default before one) are another run.
+        #expect(message(tiny + ["--out", out.path, "--resume", "--views-per-step", "8"])
+                == "--resume: the checkpoint '\(checkpoint)' was made with different settings (views_per_step); rerun with the same flags, seed and model")
         #expect(message(tiny + ["--out", out.path, "--resume", "--stop-after", "2"])
                 == "--stop-after 2 is not after the checkpoint's step 2: give a later step or drop --stop-after")
         #expect(message(tiny + ["--out", out.path, "--resume"]) == nil)

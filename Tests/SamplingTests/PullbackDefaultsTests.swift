@@ -21,8 +21,8 @@ import Sampling
         want.resample = 2
         want.viewsPerStep = 6
         #expect(config.settings(for: Self.nerf()) == want)
-        // A multi-view model's views: two groups of four a quarter turn apart, azimuth noise (ρ = 0).
-        want.viewsPerStep = 8
+        // A multi-view model's views: one group of four a quarter turn apart, azimuth noise (ρ = 0).
+        want.viewsPerStep = 4
         want.carriedNoiseImages = 4
         want.viewConsistentNoise = true
         want.noiseCorrelation = 0

@@ -27,6 +27,8 @@ struct NerfCommand: ParsableCommand {
     /// multi-view one, whose views come in quarter turns.
     static let defaults = NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: false)
     static let multiViewDefaults = NeRFDiffrep.pullbackDefaults(viewsInQuarterTurns: true)
+    /// SDS's and SJC's views per step with a multi-view model: two quarter-turn groups.
+    static let scoreDistillationMultiViewViews = 2 * QuarterTurnTiles.viewCount
     /// A multi-view model's carried noise: one image per tile, or one for all.
     enum TileNoise: String, ExpressibleByArgument, CaseIterable { case independent, shared }
 
@@ -156,9 +158,9 @@ struct NerfCommand: ParsableCommand {
     /// settings depend on whether the model is multi-view.
     func settings(multiView: Bool, guidance: Float) -> [String: JSONValue] {
         sampling.settings.merging([
-            // The single-view default even for a multi-view model (the manifest then records the
-            // views used): checkpoints made so far carry this value and still resume.
-            "views_per_step": .int(sampling.viewsPerStep ?? Self.defaults.viewsPerStep),
+            // The views used (single-view checkpoints made so far carry the same value and still
+            // resume; multi-view ones, made with two groups per step, are refused by name).
+            "views_per_step": .int((try? viewsPerStep(multiView: multiView)) ?? sampling.viewsPerStep ?? Self.defaults.viewsPerStep),
             "resample": .int(sampling.resample ?? Self.defaults.resample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation(multiView: multiView)), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noiseSource(multiView: multiView).rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
@@ -348,11 +350,13 @@ extension NerfCommand {
         return url
     }
 
-    /// Views rendered per step: `--views-per-step`, or the default (8, two groups of four, for a
-    /// multi-view model, whose views come in quarter-turn groups).
+    /// Views rendered per step: `--views-per-step`, or the default for a multi-view model, whose
+    /// views come in quarter-turn groups: one group (4) for pullback, two (8) for SDS and SJC,
+    /// whose measured tables used eight (docs/DESIGN.md, "One group per step").
     func viewsPerStep(multiView: Bool) throws -> Int {
         guard multiView else { return sampling.viewsPerStep ?? Self.defaults.viewsPerStep }
-        let n = sampling.viewsPerStep ?? Self.multiViewDefaults.viewsPerStep
+        let n = sampling.viewsPerStep ?? (sampling.sampler == .pullback ? Self.multiViewDefaults.viewsPerStep
+                                                                       : Self.scoreDistillationMultiViewViews)
         guard n % QuarterTurnTiles.viewCount == 0 else {
             throw ValidationError("--views-per-step \(n): this multi-view model denoises views in groups of \(QuarterTurnTiles.viewCount) a quarter turn apart; give a multiple of \(QuarterTurnTiles.viewCount)")
         }

@@ -23,7 +23,7 @@ struct SamplerOptions: ParsableArguments {
     var sampler: SamplerKind = .pullback
     @Option(parsing: .unconditional, help: "Noise levels (DDIM steps) for pullback; sds/sjc run --iterations optimisation steps.")
     var steps = 50
-    @Option(parsing: .unconditional, help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs).")
+    @Option(parsing: .unconditional, help: "Views rendered and denoised together per step (default: 1 for images, enough windows to cover a panorama, 6 for NeRFs; with a multi-view model 4 for pullback, 8 for sds/sjc).")
     var viewsPerStep: Int?
     @Option(parsing: .unconditional, help: "RePaint resampling: times each level's step is taken (default: 1 = none; 2 for NeRFs).")
     var resample: Int?
