@@ -27,10 +27,10 @@ extension NerfCommand {
         guard shape[2] == shape[3] else {
             throw ValidationError("this pipeline's UNet takes \(shape[2])×\(shape[3]) latents; a NeRF's views are square")
         }
-        let viewsPerStep = sampling.viewsPerStep ?? Self.defaults.viewsPerStep
+        let viewsPerStep = requestedViewsPerStep(multiView: false)
         try resources.check(p.memoryEstimate(latentShape: shape, count: viewsPerStep))
         var manifest = try p.manifest("nerf", seed: sampling.seed, settings: settings(multiView: false, guidance: p.guidance).merging([
-            "views_per_step": .int(viewsPerStep), "representation": "latent-nerf", "grid_render": .string(gridRender.rawValue),
+            "representation": "latent-nerf", "grid_render": .string(gridRender.rawValue),
             "color_scale": JSONValue(NeRFDiffrep.latentColorScale)]) { $1 })
         let nerf = NeRFDiffrep.latent(field: field.make(resolution: gridResolution, seed: sampling.seed, channels: shape[1]),
                                       imageSize: shape[2], background: Self.whiteLatents(sd, size: shape[2]),

@@ -160,7 +160,7 @@ struct NerfCommand: ParsableCommand {
         sampling.settings.merging([
             // The views used (single-view checkpoints made so far carry the same value and still
             // resume; multi-view ones, made with two groups per step, are refused by name).
-            "views_per_step": .int((try? viewsPerStep(multiView: multiView)) ?? sampling.viewsPerStep ?? Self.defaults.viewsPerStep),
+            "views_per_step": .int(requestedViewsPerStep(multiView: multiView)),
             "resample": .int(sampling.resample ?? Self.defaults.resample),
             "field": .string(field.rawValue), "resolution": .int(gridResolution), "samples_per_ray": .int(samplesPerRay),
             "state": .string(state.rawValue), "noise_correlation": JSONValue(noiseCorrelation(multiView: multiView)), "camera_from_sigma": cameraFromSigma.map { JSONValue($0) } ?? .null, "noise": .string(noiseSource(multiView: multiView).rawValue), "tile_noise": .string(tileNoise.rawValue), "carried_above_sigma": carriedAboveSigma.map { JSONValue($0) } ?? .null,
@@ -193,7 +193,7 @@ struct NerfCommand: ParsableCommand {
             throw ValidationError("--azimuth-steps \(n): a multi-view model's views come in quarter turns, so the azimuth count must be a multiple of 4")
         }
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings(multiView: m.viewTiles, guidance: m.guidance).merging([
-            "views_per_step": .int(viewsPerStep), "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
+            "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
@@ -350,14 +350,20 @@ extension NerfCommand {
         return url
     }
 
-    /// Views rendered per step: `--views-per-step`, or the default for a multi-view model, whose
-    /// views come in quarter-turn groups: one group (4) for pullback, two (8) for SDS and SJC,
-    /// whose measured tables used eight (docs/DESIGN.md, "One group per step").
-    func viewsPerStep(multiView: Bool) throws -> Int {
+    /// Views rendered per step: `--views-per-step`, or the default — 6; for a multi-view model,
+    /// whose views come in quarter-turn groups, one group (4) for pullback and two (8) for SDS and
+    /// SJC, whose measured tables used eight (docs/DESIGN.md, "One group per step"). Unchecked:
+    /// ``viewsPerStep(multiView:)`` validates it.
+    func requestedViewsPerStep(multiView: Bool) -> Int {
         guard multiView else { return sampling.viewsPerStep ?? Self.defaults.viewsPerStep }
-        let n = sampling.viewsPerStep ?? (sampling.sampler == .pullback ? Self.multiViewDefaults.viewsPerStep
-                                                                       : Self.scoreDistillationMultiViewViews)
-        guard n % QuarterTurnTiles.viewCount == 0 else {
+        return sampling.viewsPerStep ?? (sampling.sampler == .pullback ? Self.multiViewDefaults.viewsPerStep
+                                                                      : Self.scoreDistillationMultiViewViews)
+    }
+
+    /// ``requestedViewsPerStep(multiView:)``, refused for a multi-view model unless whole groups of four.
+    func viewsPerStep(multiView: Bool) throws -> Int {
+        let n = requestedViewsPerStep(multiView: multiView)
+        guard !multiView || n % QuarterTurnTiles.viewCount == 0 else {
             throw ValidationError("--views-per-step \(n): this multi-view model denoises views in groups of \(QuarterTurnTiles.viewCount) a quarter turn apart; give a multiple of \(QuarterTurnTiles.viewCount)")
         }
         return n
