@@ -83,7 +83,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO", "JSON"]),
+        .testTarget(name: "RunSupportTests", dependencies: ["RunSupport", "PNGIO", "JSON", "TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "SafeTensors", "TensorCore", "DefaultModel", "Toys", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Diffreps", "Diffusion", "TensorCore"]),

@@ -234,6 +234,8 @@ func benchTensor(compareTorch: Bool, oneThread: Bool, reps: Int) {
 
 // MARK: - main
 
+// OpenBLAS's widest kernels for this CPU (a relaunch where it fell back to generic ones), as diffrep.
+BLASKernels.relaunchIfNarrowerThanCPU()
 // The allocator settings the diffrep CLI runs with (freed tensors' pages are reused, not returned).
 MemoryTuning.keepFreedMemory()
 var args = Array(CommandLine.arguments.dropFirst())

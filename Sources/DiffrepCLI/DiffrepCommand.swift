@@ -15,8 +15,11 @@ struct DiffrepCommand: ParsableCommand {
         version: DiffrepVersion.string,
         subcommands: [NerfCommand.self, ImageCommand.self, PanoramaCommand.self, SampleCommand.self, TrainCommand.self, TrainClassifierCommand.self, EvalCommand.self, DatasetCommand.self])
 
-    /// Entry point: tunes the allocator for numeric work, then parses and runs the subcommand.
+    /// Entry point: makes sure OpenBLAS runs the CPU's widest kernels (a relaunch, once, where it
+    /// fell back to generic ones), tunes the allocator for numeric work, then parses and runs the
+    /// subcommand.
     static func main() {
+        BLASKernels.relaunchIfNarrowerThanCPU()
         MemoryTuning.keepFreedMemory()
         main(nil)
     }

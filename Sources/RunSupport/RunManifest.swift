@@ -2,6 +2,7 @@
 
 import Foundation
 import JSON
+import TensorCore
 
 /// What a run did: command line, subcommand, seed, every setting, digests of the model files,
 /// tool version, start and end time, outputs and free-form measurements. Written as
@@ -21,6 +22,7 @@ import JSON
 /// The file looks like:
 /// ```json
 /// {
+///   "blas_kernels" : "SkylakeX",
 ///   "command_line" : ["diffrep", "panorama", "--seed", "7"],
 ///   "end_time" : "2025-01-01T12:03:10Z",
 ///   "measurements" : { "seconds_per_step" : 1.42 },
@@ -63,6 +65,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var outputs: [String]
     /// Free-form numbers measured during the run (timings, final loss, metrics).
     public var measurements: [String: Double]
+    /// The OpenBLAS kernels the run used (``BLAS/coreName``, e.g. "SkylakeX"): timings depend on
+    /// them several-fold. Nil in manifests written before it was recorded.
+    public var blasKernels: String?
 
     enum CodingKeys: String, CodingKey {
         case tool, version, subcommand, seed, settings, outputs, measurements
@@ -72,6 +77,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
         case startTime = "start_time"
         case endTime = "end_time"
         case wallSeconds = "wall_seconds"
+        case blasKernels = "blas_kernels"
     }
 
     /// A manifest for a run starting now.
@@ -100,6 +106,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
         self.wallSeconds = nil
         self.outputs = []
         self.measurements = [:]
+        self.blasKernels = BLAS.coreName
     }
 
     /// Records the model's path and the SHA-256 of every regular file in it (or of the file

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// Thin wrappers over OpenBLAS (row-major `cblas_sgemm`) and its thread count.
 public enum BLAS {
@@ -16,6 +17,38 @@ public enum BLAS {
 
     /// The CPU core whose kernels OpenBLAS chose at load time (e.g. "Haswell", "SkylakeX").
     public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// OpenBLAS core names whose sgemm kernels use AVX2 or wider vectors.
+    static let wideCores: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+
+    /// The `OPENBLAS_CORETYPE` that would give this CPU wider kernels than the ones OpenBLAS chose,
+    /// or nil when OpenBLAS's choice is already AVX2-class or the CPU has nothing wider.
+    ///
+    /// OpenBLAS picks its kernels from the CPU model at load time and falls back to its generic
+    /// SSE3 kernels ("Prescott") for models newer than the release — Debian 12's OpenBLAS 0.3.21
+    /// does so on Intel Xeons of model 207, where sgemm then runs 4–5× below the AVX-512 kernels.
+    /// The choice can only be changed before the library loads (`RunSupport.BLASKernels`
+    /// relaunches the command-line tools for that).
+    ///
+    /// ```swift
+    /// BLAS.betterCoreType(chosen: "Prescott", cpuFlags: ["avx2", "fma"])   // "Haswell"
+    /// BLAS.betterCoreType(chosen: "SkylakeX", cpuFlags: ["avx2", "fma"])   // nil
+    /// ```
+    public static func betterCoreType(chosen: String, cpuFlags: Set<String>) -> String? {
+        if wideCores.contains(chosen.lowercased()) { return nil }
+        if cpuFlags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+
+    /// The CPU's feature flags as Linux lists them (the first `flags` line of `/proc/cpuinfo`);
+    /// empty where that file is missing.
+    public static var cpuFlags: Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
 
     /// OpenBLAS's thread count (set it to 1 inside parallel loops).
     public static var threads: Int {

@@ -32,7 +32,7 @@ private func sampleManifest() -> RunManifest {
     let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     #expect(Set(object.keys) == ["tool", "version", "subcommand", "command_line", "seed", "settings",
                                  "model_files", "start_time", "end_time", "wall_seconds", "outputs",
-                                 "measurements"])
+                                 "measurements", "blas_kernels"])
     #expect(object["start_time"] as? String == "2023-11-14T22:13:20Z")
     #expect(object["seed"] as? Int == 7)
     #expect(json.contains("\"views/0.png\""), "slashes are not escaped")
