@@ -1,12 +1,12 @@
 // diffrep-bench solve: one pullback step's solve (issue #13), as `diffrep nerf` runs it at its
-// defaults — LeastSquaresSolver.adam (20 Adam steps on the squared error of 8 views of 32×32
+// defaults — LeastSquaresSolver.adam (20 Adam steps on the squared error of 4 views of 32×32
 // rays, 48 samples per ray, plus the NeRF's smoothness and empty-space priors) on a 32³ voxel
 // grid — on fixed views and targets. The voxel grid's fused render path against the tape path
 // (the reference) in the same run, interleaved, with the residual each one reaches and how far
 // apart their results are; with --compare-torch, the same solve in PyTorch
 // (Benchmarks/nerf_solve_bench.py) on the same start, rays and targets, with 1 and 2 threads.
 //
-//   swift run -c release diffrep-bench solve [--compare-torch] [--reps N] [--threads T]
+//   swift run -c release diffrep-bench solve [--compare-torch] [--reps N] [--threads T] [--views 4|8] [--split]
 import Diffreps
 import Foundation
 import Sampling
@@ -21,30 +21,39 @@ func runSolveBenchmark(arguments: [String]) {
 /// The pullback-solve benchmark (namespaced so its helpers never clash with other benchmarks').
 enum SolveBenchmark {
     static let usage = """
-        usage: diffrep-bench solve [--compare-torch] [--reps N] [--threads T]
-          one pullback step's solve at `diffrep nerf`'s defaults: 20 Adam steps, 8 views of 32×32 rays,
+        usage: diffrep-bench solve [--compare-torch] [--reps N] [--threads T] [--views 4|8] [--split]
+          one pullback step's solve at `diffrep nerf`'s defaults: 20 Adam steps, 4 views of 32×32 rays,
           48 samples per ray, a 32³ voxel grid holding a torus, targets a third of the way to another
           torus; milliseconds per solve (median), fused render path against the tape path, interleaved
           --compare-torch  also time Benchmarks/nerf_solve_bench.py (python3 + torch) on the same problem,
                            with 1 and 2 threads (one thread: its process CPU time)
           --reps N         timed solves per path (default 5)
           --threads T      threads (default 2; with 1, timed in the thread's CPU time)
+          --views V        4 (one quarter-turn group, the default step) or 8 (two groups, the step before)
+          --split          also time one Adam iteration's parts (fit, priors, update) on the fused path
         """
 
     struct Options {
-        var reps = 5, threads = 2, compareTorch = false
+        var reps = 5, threads = 2, views = 4, compareTorch = false, split = false
 
         init?(parsing arguments: [String]) {
             var args = arguments[...]
             while let a = args.popFirst() {
                 switch a {
                 case "--compare-torch": compareTorch = true
+                case "--split": split = true
                 case "--reps", "--threads":
                     guard let v = args.popFirst().flatMap(Int.init), v > 0 else {
                         print("\(a) needs a positive number\n\n\(SolveBenchmark.usage)")
                         return nil
                     }
                     if a == "--reps" { reps = v } else { threads = v }
+                case "--views":
+                    guard let v = args.popFirst().flatMap(Int.init), v == 4 || v == 8 else {
+                        print("--views takes 4 or 8\n\n\(SolveBenchmark.usage)")
+                        return nil
+                    }
+                    views = v
                 case "-h", "--help": print(SolveBenchmark.usage); return nil
                 default: print("unknown option \(a)\n\n\(SolveBenchmark.usage)"); return nil
                 }
@@ -54,9 +63,14 @@ enum SolveBenchmark {
 
     static let resolution = 32, imageSize = 32, samplesPerRay = 48
 
-    /// Two quarter-turn groups of four views, as a multi-view model's step draws them.
-    static let views: [OrbitView] = [(0.4, 0.35), (1.9, 0.05)].flatMap { a, e in
-        (0..<4).map { OrbitView(azimuth: a + Float($0) * .pi / 2, elevation: e) }
+    /// One or two quarter-turn groups of four views, as a multi-view model's step draws them
+    /// (``Options/views``; one group is `diffrep nerf`'s default step).
+    nonisolated(unsafe) static var views: [OrbitView] = quarterTurnGroups(1)
+
+    static func quarterTurnGroups(_ count: Int) -> [OrbitView] {
+        [(0.4, 0.35), (1.9, 0.05)].prefix(count).flatMap { a, e in
+            (0..<4).map { OrbitView(azimuth: a + Float($0) * .pi / 2, elevation: e) }
+        }
     }
 
     /// Raw grids `[N³]`, `[3·N³]` of a torus about the axis tilted by `tilt` from y (major radius
@@ -97,6 +111,7 @@ enum SolveBenchmark {
     static func run(_ options: Options) {
         BLAS.threads = options.threads
         Parallel.workers = options.threads
+        views = quarterTurnGroups(options.views / 4)
         useThreadClock = options.threads == 1             // one thread: its CPU time, robust on a shared machine
         let start = torus(major: 0.75, minor: 0.28, tilt: 0.3, color: [0.6, -0.2, -0.5])
         let goal = torus(major: 0.85, minor: 0.32, tilt: 0.1, color: [0.2, 0.3, -0.6])
@@ -120,6 +135,7 @@ enum SolveBenchmark {
             return ms
         }
         for k in paths.indices { _ = solve(k) }                                  // warm-up
+        let split = options.split ? iterationSplit(start: start, targets: targets, iterations: 20 * options.reps) : nil
         for _ in 0..<options.reps { for k in paths.indices { outcomes[k].ms.append(solve(k)) } }
         // One render of the step's views at the start, without and with the backward pass.
         let renders = paths.map { nerf(start, path: $0.1) }
@@ -159,7 +175,27 @@ enum SolveBenchmark {
             }
             if !summary.isEmpty { print("\n" + summary.joined(separator: "; ")) }
         }
+        if let split {
+            print("\nfused (default), one Adam iteration: fit (render, residual, gradient) \(fmt(split.fit, 2)) ms, "
+                  + "priors (smoothness + empty space, forward and backward) \(fmt(split.priors, 2)) ms, Adam update \(fmt(split.adam, 2)) ms")
+        }
         print("\nresidual = ‖R(θ') − y‖ / ‖y − x‖ before the last Adam step (SolveStats.relativeResidual)")
+    }
+
+    /// Milliseconds of one Adam iteration's parts on the fused default path (medians over
+    /// `iterations`): the fit's render + residual + gradient, the priors' forward and backward,
+    /// and the Adam update.
+    static func iterationSplit(start: (density: [Float], color: [Float]), targets: Tensor,
+                               iterations: Int) -> (fit: Double, priors: Double, adam: Double) {
+        let diffrep = nerf(start, path: .default)
+        var opt = Adam(parameters: diffrep.parameters, learningRate: 1e-3)
+        var fit: [Double] = [], priors: [Double] = [], adam: [Double] = []
+        for _ in 0..<iterations {
+            fit.append(milliseconds { diffrep.squaredError(views, targets: targets)!.backward() })
+            priors.append(milliseconds { diffrep.regularizer()!.backward() })
+            adam.append(milliseconds { opt.step() })
+        }
+        return (median(fit), median(priors), median(adam))
     }
 
     /// What nerf_solve_bench.py prints.

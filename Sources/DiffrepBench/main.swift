@@ -17,7 +17,7 @@ let usage = """
 usage: diffrep-bench tensor [--compare-torch] [--one-thread] [--reps N]
        diffrep-bench unet [--compare-torch] [--reps N] [--rounds N] [--threads T]
        diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
-       diffrep-bench solve [--reps N] [--threads T]
+       diffrep-bench solve [--compare-torch] [--reps N] [--threads T] [--views 4|8] [--split]
        diffrep-bench train [--compare-torch] [--steps N] [--batch B] [--threads T] [--config FILE]
        diffrep-bench sd [--compare-torch] [--reps N] [--threads T] [--parts unet,vae,memory] [--model FOLDER]
   nerf             NeRF volume rendering rays/s, forward / forward+backward (voxel grid vs PyTorch; hash grid)

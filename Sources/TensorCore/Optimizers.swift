@@ -81,6 +81,47 @@ public struct Adam: Optimizer {
     /// Restores the step count (resuming from a checkpoint).
     public mutating func restore(stepCount: Int) { self.stepCount = stepCount }
 
+    /// Elements per parallel block of an update (parameters of at least two blocks are split
+    /// across workers).
+    static let parallelBlock = 32_768
+
+    /// The update of elements `range`, eight lanes at a time (the scalar loop did not vectorise:
+    /// a square root and a division per element, one at a time) and the tail one by one; every
+    /// lane does the scalar arithmetic in the same order, so the bits are the same.
+    @inline(__always)
+    static func update(x: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                       v: UnsafeMutablePointer<Float>, range: Range<Int>, lr: Float, b1: Float, b2: Float,
+                       bc1: Float, bc2: Float, eps: Float, wd: Float, decoupled: Bool) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> V { UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ value: V, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: value, as: V.self)
+        }
+        var i = range.lowerBound
+        while i &+ 8 <= range.upperBound {
+            var gi = load(g, i), xi = load(x, i)
+            if !decoupled { gi += wd * xi }
+            let mi = b1 * load(m, i) + (1 - b1) * gi
+            let vi = b2 * load(v, i) + (1 - b2) * gi * gi
+            store(mi, m, i); store(vi, v, i)
+            let update = (mi / bc1) / ((vi / bc2).squareRoot() + eps)
+            if decoupled { xi -= lr * wd * xi }
+            xi -= lr * update
+            store(xi, x, i)
+            i &+= 8
+        }
+        while i < range.upperBound {
+            var gi = g[i]
+            if !decoupled { gi += wd * x[i] }
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            let update = (m[i] / bc1) / ((v[i] / bc2).squareRoot() + eps)
+            if decoupled { x[i] -= lr * wd * x[i] }
+            x[i] -= lr * update
+            i &+= 1
+        }
+    }
+
     public mutating func step() {
         stepCount += 1
         let bc1 = 1 - Foundation.pow(beta1, Float(stepCount))
@@ -91,16 +132,15 @@ public struct Adam: Optimizer {
             var mm = m.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
             var vv = v.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
             let lr = learningRate * (learningRateScale[name] ?? 1), b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = decoupledWeightDecay
+            let n = p.count, block = Adam.parallelBlock
             p.data.withUnsafeMutableBufferPointer { x in g.withUnsafeBufferPointer { g in
             mm.withUnsafeMutableBufferPointer { mm in vv.withUnsafeMutableBufferPointer { vv in
-                for i in 0..<x.count {                                 // pointers: the loop vectorises
-                    var gi = g[i]
-                    if !decoupled { gi += wd * x[i] }
-                    mm[i] = b1 * mm[i] + (1 - b1) * gi
-                    vv[i] = b2 * vv[i] + (1 - b2) * gi * gi
-                    let update = (mm[i] / bc1) / ((vv[i] / bc2).squareRoot() + eps)
-                    if decoupled { x[i] -= lr * wd * x[i] }
-                    x[i] -= lr * update
+                nonisolated(unsafe) let x = x.baseAddress!, g = g.baseAddress!, mm = mm.baseAddress!, vv = vv.baseAddress!
+                // Elementwise, so any split gives the same bits: large parameters in parallel blocks.
+                Parallel.forEach((n + block - 1) / block, minChunk: 2) { j in
+                    let lo = j &* block, hi = Swift.min(n, lo &+ block)
+                    Adam.update(x: x, g: g, m: mm, v: vv, range: lo..<hi, lr: lr, b1: b1, b2: b2, bc1: bc1, bc2: bc2,
+                                eps: eps, wd: wd, decoupled: decoupled)
                 }
             }}}}
             m[name] = mm
