@@ -1,5 +1,6 @@
 import ArgumentParser
 import RunSupport
+import TensorCore
 
 /// The `diffrep` command: sample differentiable representations with a diffusion model.
 @main

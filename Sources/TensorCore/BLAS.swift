@@ -27,7 +27,7 @@ public enum BLAS {
     /// OpenBLAS picks its kernels from the CPU model at load time and falls back to its generic
     /// SSE3 kernels ("Prescott") for models newer than the release — Debian 12's OpenBLAS 0.3.21
     /// does so on Intel Xeons of model 207, where sgemm then runs 4–5× below the AVX-512 kernels.
-    /// The choice can only be changed before the library loads (`RunSupport.BLASKernels`
+    /// The choice can only be changed before the library loads (``BLASKernels``
     /// relaunches the command-line tools for that).
     ///
     /// ```swift

@@ -1,15 +1,15 @@
-// Relaunching a command-line tool so OpenBLAS loads the kernels this CPU can run (docs/DESIGN.md, Speed).
+// Relaunching a program so OpenBLAS loads the kernels this CPU can run (docs/DESIGN.md, Speed).
 
 import Foundation
-import TensorCore
 
-/// Makes the command-line tools run OpenBLAS's widest kernels on CPUs its release does not know.
+/// Makes a program run OpenBLAS's widest kernels on CPUs its release does not know.
 ///
 /// OpenBLAS chooses its kernels once, when the library loads, from the CPU model; on models newer
 /// than the release it falls back to generic SSE kernels (Debian 12's 0.3.21 on Intel Xeon model
 /// 207: "Prescott", sgemm 29 GFLOP/s against 135 with its AVX-512 kernels). The only way to change
-/// that choice is the `OPENBLAS_CORETYPE` variable before the library loads, so a tool's `main`
-/// calls ``relaunchIfNarrowerThanCPU()`` first: when OpenBLAS's choice is narrower than the CPU's
+/// that choice is the `OPENBLAS_CORETYPE` variable before the library loads, so a program's
+/// `main` (`diffrep`'s, `diffrep-bench`'s, or a research script's) calls
+/// ``relaunchIfNarrowerThanCPU()`` first: when OpenBLAS's choice is narrower than the CPU's
 /// features (``BLAS/betterCoreType(chosen:cpuFlags:)``), it sets the variable and replaces the
 /// process with a fresh copy of itself, same arguments. A variable the user set is never
 /// overridden, and the relaunch happens at most once.
