@@ -51,6 +51,10 @@ struct TrainCommand: ParsableCommand {
     var cameraBins = false
     @Flag(help: "Train a multi-view model: each image is four views of one toy scene a quarter turn apart, tiled 2×2 (twice --size). The network runs each tile as its own view, told that view's camera through its view bins, and lets the four views attend to each other (MVDream-style). Use with --camera-bins and an --init-from model trained on single views. Recorded in training_data.json; diffrep nerf then denoises its views four at a time.")
     var viewTiles = false
+    @Option(parsing: .unconditional, help: "Widen the --init-from model before training: 2 doubles every channel space (block_out_channels 32,64,64 → 64,128,128, four times the weights), each new channel a copy of an old one, so the wider network starts from exactly the --init-from model's function (Net2Net). Needs block widths that are multiples of 4 × norm_num_groups and freq_shift 0.")
+    var widen: Int?
+    @Option(parsing: .unconditional, help: "With --widen: relative noise added to the widened weights (each tensor's std × this × N(0, 1), seeded by --seed) so the copies of a channel can learn apart.")
+    var widenNoise: Float = 1e-3
 
     func validate() throws {
         try OptionCheck.range("--steps", steps, OptionLimits.iterations)
@@ -69,9 +73,14 @@ struct TrainCommand: ParsableCommand {
         if cameraBins && initFrom == nil && !resume { throw ValidationError("--camera-bins starts from a trained class-conditional model: give --init-from") }
         if viewTiles && (data != "toys" || !cameraBins) && !resume { throw ValidationError("--view-tiles needs --data toys and --camera-bins") }
         if pose != .random && data != "toys" { throw ValidationError("--pose applies to --data toys") }
-        if resume && (camera || cameraBins || viewTiles || initFrom != nil) {
-            throw ValidationError("--resume continues the checkpoint's own model: drop --camera, --camera-bins, --view-tiles and --init-from")
+        if resume && (camera || cameraBins || viewTiles || initFrom != nil || widen != nil) {
+            throw ValidationError("--resume continues the checkpoint's own model: drop --camera, --camera-bins, --view-tiles, --init-from and --widen")
         }
+        if let widen {
+            if widen != 2 { throw ValidationError("--widen \(widen): only 2 is supported (every channel space doubled)") }
+            if initFrom == nil { throw ValidationError("--widen widens a trained model: give --init-from") }
+        }
+        if !(widenNoise.isFinite && widenNoise >= 0) { throw ValidationError("--widen-noise must be a finite number ≥ 0, got \(widenNoise)") }
     }
 
     /// `--channels` as numbers: 1 to 8 entries, each a multiple of 32 in 32…8192.
@@ -168,6 +177,14 @@ struct TrainCommand: ParsableCommand {
                     throw ValidationError("--init-from '\(initFrom)' takes \(unet.config.classCount.map(String.init) ?? "no") class labels; the data needs \(source.numClasses.map { String($0 + 1) } ?? "none")")
                 }
                 log("starting from the weights of \(initFrom)")
+                if let widen {
+                    let before = unet.config.blockOutChannels
+                    try resources.check(memoryEstimate(Self.widenedConfig(unet.config, by: widen), batchSize: batchSize))
+                    do { unet = try unet.widened(by: widen, noise: widenNoise, seed: seed) } catch let e as UNetWidenError {
+                        throw ValidationError("--widen \(widen): '\(initFrom)': \(e)")
+                    }
+                    log("widened ×\(widen): block_out_channels \(before.map(String.init).joined(separator: ",")) → \(unet.config.blockOutChannels.map(String.init).joined(separator: ",")) (noise \(widenNoise))")
+                }
             } else {
                 if source is PNGFolderData { try Self.checkDivisible("the PNGs in '\(data)' (\(dataSide)×\(dataSide))", side: dataSide, levels: try parsedChannels().count) }
                 let config = try unetConfig(classes: source.numClasses, sampleSize: dataSide)
@@ -189,7 +206,8 @@ struct TrainCommand: ParsableCommand {
             "data": .string(data), "steps": .int(steps), "batch_size": .int(trainer.config.batchSize),
             "learning_rate": JSONValue(trainer.config.learningRate), "unet": try JSONValue(encoding: trainer.unet.config.jsonSummary),
             "resumed_from_step": .int(trainer.step), "pose": data == "toys" ? .string(pose.rawValue) : .null, "camera_aware": .bool(trainer.unet.isCameraAware), "view_tiles": .bool(viewTiles),
-            "init_from": initFrom.map(JSONValue.string) ?? .null])
+            "init_from": initFrom.map(JSONValue.string) ?? .null,
+            "widen": widen.map(JSONValue.int) ?? .null, "widen_noise": widen != nil ? JSONValue(widenNoise) : .null])
         let csvURL = outURL.appendingPathComponent("loss.csv")
         let csv = try CSVLog(url: csvURL, columns: ["loss"], resumingAfter: resume ? trainer.step : nil)
         let bar = ProgressBar("train", total: steps, initialStep: trainer.step)
@@ -216,6 +234,13 @@ struct TrainCommand: ParsableCommand {
         manifest.finish()
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
         log("done: \(ckpt.appendingPathComponent("model").path)")
+    }
+
+    /// `config` with every `block_out_channels` entry times `factor` (what `--widen` trains).
+    static func widenedConfig(_ config: UNet2DConfig, by factor: Int) -> UNet2DConfig {
+        var c = config
+        c.blockOutChannels = config.blockOutChannels.map { $0 * factor }
+        return c
     }
 
     /// The weights with their gradients, AdamW moments and EMA, and the training activations of
