@@ -81,8 +81,8 @@ public struct Adam: Optimizer {
     /// Restores the step count (resuming from a checkpoint).
     public mutating func restore(stepCount: Int) { self.stepCount = stepCount }
 
-    /// Elements per parallel block of an update (parameters of at least two blocks are split
-    /// across workers).
+    /// Elements per parallel block of an update (parameters of two blocks or more are split across
+    /// workers).
     static let parallelBlock = 32_768
 
     /// The update of elements `range`, eight lanes at a time (the scalar loop did not vectorise:
@@ -135,9 +135,10 @@ public struct Adam: Optimizer {
             let n = p.count, block = Adam.parallelBlock
             p.data.withUnsafeMutableBufferPointer { x in g.withUnsafeBufferPointer { g in
             mm.withUnsafeMutableBufferPointer { mm in vv.withUnsafeMutableBufferPointer { vv in
+                guard n > 0 else { return }                            // an empty parameter has no buffers
                 nonisolated(unsafe) let x = x.baseAddress!, g = g.baseAddress!, mm = mm.baseAddress!, vv = vv.baseAddress!
                 // Elementwise, so any split gives the same bits: large parameters in parallel blocks.
-                Parallel.forEach((n + block - 1) / block, minChunk: 2) { j in
+                Parallel.forEach((n + block - 1) / block) { j in
                     let lo = j &* block, hi = Swift.min(n, lo &+ block)
                     Adam.update(x: x, g: g, m: mm, v: vv, range: lo..<hi, lr: lr, b1: b1, b2: b2, bc1: bc1, bc2: bc2,
                                 eps: eps, wd: wd, decoupled: decoupled)

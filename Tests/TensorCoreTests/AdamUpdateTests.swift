@@ -40,6 +40,16 @@ private func referenceStep(x: inout [Float], g: [Float], m: inout [Float], v: in
         #expect(opt.m["w"] == m && opt.v["w"] == v, "moments differ from the scalar update")
     }
 
+    @Test func anEmptyParameterIsSkipped() {
+        let parameters = Parameters([("empty", Tensor([0], data: [])), ("w", Tensor([3], data: [1, 2, 3]))])
+        parameters["empty"]!.grad = []
+        parameters["w"]!.grad = [1, 1, 1]
+        var opt = Adam(parameters: parameters, learningRate: 0.1)
+        opt.step()
+        #expect(parameters["empty"]!.data.isEmpty)
+        #expect(parameters["w"]!.data.allSatisfy { $0 < 3.01 } && parameters["w"]!.data[0] < 1)
+    }
+
     @Test func oneWorkerAndTwoWorkersAgree() {
         let count = 4 * Adam.parallelBlock + 3
         func run(workers: Int) -> [Float] {
