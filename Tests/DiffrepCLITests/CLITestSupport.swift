@@ -17,6 +17,10 @@ enum CLITest {
     /// (add `--representation` and `--out`).
     static let tinyPanorama = ["--width", "64", "--steps", "3", "--perspective-views", "2", "--seed", "5"]
 
+    /// A training run of a moment: one step of a batch of one on 8 px toys, a two-level UNet of
+    /// 32 channels with attention at the second (add `--out`).
+    static let tinyTrain = ["--channels", "32,32", "--attention", "1", "--size", "8", "--steps", "1", "--batch-size", "1"]
+
     /// A path in the temporary directory that does not exist yet, `tag-UUID`.
     static func temporaryFolder(_ tag: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")

@@ -10,8 +10,7 @@ import Testing
         let base = CLITest.temporaryFolder("multi-view")
         defer { try? FileManager.default.removeItem(at: base) }
         let single = base.appendingPathComponent("single"), multi = base.appendingPathComponent("multi")
-        try TrainCommand.parse(["--channels", "32,32", "--attention", "1", "--size", "8", "--steps", "1",
-                                "--batch-size", "1", "--out", single.path]).run()
+        try TrainCommand.parse(CLITest.tinyTrain + ["--out", single.path]).run()
         try TrainCommand.parse(["--init-from", single.appendingPathComponent("checkpoint/model").path, "--camera-bins",
                                 "--view-tiles", "--pose", "canonical", "--size", "8", "--steps", "2", "--batch-size", "2",
                                 "--checkpoint-every", "1", "--out", multi.path]).run()

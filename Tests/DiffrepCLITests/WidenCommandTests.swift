@@ -9,8 +9,7 @@ import Testing
         let base = CLITest.temporaryFolder("widen")
         defer { try? FileManager.default.removeItem(at: base) }
         let narrow = base.appendingPathComponent("narrow"), wide = base.appendingPathComponent("wide")
-        try TrainCommand.parse(["--channels", "32,32", "--attention", "1", "--size", "8", "--steps", "1",
-                                "--batch-size", "1", "--out", narrow.path]).run()
+        try TrainCommand.parse(CLITest.tinyTrain + ["--out", narrow.path]).run()
         try TrainCommand.parse(["--init-from", narrow.appendingPathComponent("checkpoint/model").path, "--widen", "2",
                                 "--size", "8", "--steps", "1", "--batch-size", "1", "--out", wide.path]).run()
         let model = wide.appendingPathComponent("checkpoint/model")

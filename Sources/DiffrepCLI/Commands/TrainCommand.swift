@@ -179,7 +179,7 @@ struct TrainCommand: ParsableCommand {
                 log("starting from the weights of \(initFrom)")
                 if let widen {
                     let before = unet.config.blockOutChannels
-                    try resources.check(memoryEstimate(Self.widenedConfig(unet.config, by: widen), batchSize: batchSize))
+                    try resources.check(memoryEstimate(unet.config.widened(by: widen), batchSize: batchSize))
                     do { unet = try unet.widened(by: widen, noise: widenNoise, seed: seed) } catch let e as UNetWidenError {
                         throw ValidationError("--widen \(widen): '\(initFrom)': \(e)")
                     }
@@ -234,13 +234,6 @@ struct TrainCommand: ParsableCommand {
         manifest.finish()
         try manifest.write(to: outURL.appendingPathComponent("manifest.json"))
         log("done: \(ckpt.appendingPathComponent("model").path)")
-    }
-
-    /// `config` with every `block_out_channels` entry times `factor` (what `--widen` trains).
-    static func widenedConfig(_ config: UNet2DConfig, by factor: Int) -> UNet2DConfig {
-        var c = config
-        c.blockOutChannels = config.blockOutChannels.map { $0 * factor }
-        return c
     }
 
     /// The weights with their gradients, AdamW moments and EMA, and the training activations of

@@ -45,15 +45,12 @@ extension UNet2D {
         let problems = Self.widenProblems(config, factor: factor)
         if let first = problems.first { throw first }
         guard noise.isFinite && noise >= 0 else { throw UNetWidenError.badNoise(noise) }
-        var wideConfig = config
-        wideConfig.blockOutChannels = config.blockOutChannels.map { $0 * factor }
+        let wideConfig = config.widened(by: factor)
         try wideConfig.validate(source: "the widened config")
         let wide = UNet2D(config: wideConfig, seed: 0)
-        var old: [String: Tensor] = [:]
-        for (name, p) in parameters { old[name] = p }
         var rng = RandomGenerator(seed: seed)
         for (name, p) in wide.parameters {
-            guard let src = old[name] else { throw UNetWidenError.internalMismatch(name, old: [], new: p.shape) }
+            guard let src = parameters[name] else { throw UNetWidenError.internalMismatch(name, old: [], new: p.shape) }
             let axes = widenedAxes(name, rank: src.rank)
             let (shape, values) = Self.widen(src, axes: axes)
             guard shape == p.shape else { throw UNetWidenError.internalMismatch(name, old: src.shape, new: p.shape) }
@@ -142,6 +139,16 @@ extension UNet2D {
         var s = [Int](repeating: 1, count: shape.count)
         for d in stride(from: shape.count - 2, through: 0, by: -1) { s[d] = s[d + 1] * shape[d + 1] }
         return s
+    }
+}
+
+extension UNet2DConfig {
+    /// This config with every `block_out_channels` entry times `factor` — the architecture
+    /// ``UNet2D/widened(by:noise:seed:)`` builds (its memory can be estimated before widening).
+    public func widened(by factor: Int) -> UNet2DConfig {
+        var c = self
+        c.blockOutChannels = blockOutChannels.map { $0 * factor }
+        return c
     }
 }
 
