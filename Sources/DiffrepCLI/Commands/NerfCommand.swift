@@ -266,6 +266,9 @@ struct NerfCommand: ParsableCommand {
         try NeRFCheckpoint.save(nerf, step: sampling.sampler == .pullback ? sampling.steps : sampling.iterations,
                                 settings: identity, to: checkpoint)
         manifest.addOutput("nerf.safetensors")
+        if let grid = (nerf.field as? HashGridField)?.emptySpace {
+            manifest.measurements["occupied_cells"] = Double(grid.occupiedFraction)     // where the last renders evaluated the field
+        }
         let eight = nerf.turntable(frames: 8)      // for a multi-view model in quarter-turn groups: 0°, 90°, 180°, 270°, then 45°, …
         let quality = NerfQuality.measure(nerf, views: m.viewTiles ? [0, 2, 4, 6, 1, 3, 5, 7].map { eight[$0] } : eight, denoiser: m.denoiser,
                                           classLabel: m.classLabel ?? m.nullClass, seed: sampling.seed)

@@ -106,50 +106,82 @@ public struct HashGridEncoding: Sendable {
             jvp: { gather(table.tangentOrZeros) })
     }
 
-    /// The 8 table rows and trilinear weights of point `p` on level `l`, passed to `body`.
+    /// What indexing a level needs: cells per axis, corner lattice side, dense or hashed.
+    struct Level {
+        let cells: Int, cellsF: Float, side: Int32, dense: Bool, mask: UInt32
+
+        init(cells: Int, tableSize: Int) {
+            self.cells = cells
+            cellsF = Float(cells)
+            side = Int32(truncatingIfNeeded: cells &+ 1)
+            dense = (cells + 1) * (cells + 1) * (cells + 1) <= tableSize
+            mask = UInt32(tableSize &- 1)
+        }
+    }
+
+    /// The levels' indexing, coarsest first.
+    var levels: [Level] { resolutions.map { Level(cells: $0, tableSize: configuration.tableSize) } }
+
+    /// Corner `k`'s offsets along x, y and z (`k = dx + 2·dy + 4·dz`).
+    static let cornerX = SIMD8<UInt32>(0, 1, 0, 1, 0, 1, 0, 1)
+    static let cornerY = SIMD8<UInt32>(0, 0, 1, 1, 0, 0, 1, 1)
+    static let cornerZ = SIMD8<UInt32>(0, 0, 0, 0, 1, 1, 1, 1)
+
+    /// The table rows and trilinear weights of the 8 corners of point `p`'s cell on `level`
+    /// (corner `k = dx + 2·dy + 4·dz`; weight `w_x·w_y·w_z` with `w = frac` on the far side,
+    /// `1 − frac` on the near one).
     @inline(__always)
-    func corners(_ u: UnsafePointer<Float>, point p: Int, level l: Int,
-                 _ body: (_ corner: Int, _ row: Int, _ weight: Float) -> Void) {
-        let n = resolutions[l], T = configuration.tableSize
-        let nf = Float(n)
-        var cell = SIMD3<Int>(0, 0, 0), frac = SIMD3<Float>(0, 0, 0)
+    static func corners(_ u: UnsafePointer<Float>, point p: Int, level: Level) -> (rows: SIMD8<UInt32>, weights: SIMD8<Float>) {
+        var cell = SIMD3<UInt32>(0, 0, 0), far = SIMD3<Float>(0, 0, 0)
         for a in 0..<3 {
-            let g = u[3 &* p &+ a] * nf
-            let i = Swift.min(Int(g), n &- 1)
-            cell[a] = i
-            frac[a] = g - Float(i)
+            let g = u[3 &* p &+ a] * level.cellsF
+            let i = Swift.min(Int(g), level.cells &- 1)
+            cell[a] = UInt32(truncatingIfNeeded: i)
+            far[a] = g - Float(i)
         }
-        let side = n &+ 1
-        let dense = side &* side &* side <= T
-        for k in 0..<8 {
-            let dx = k & 1, dy = (k >> 1) & 1, dz = (k >> 2) & 1
-            let x = cell.x &+ dx, y = cell.y &+ dy, z = cell.z &+ dz
-            let w = (dx == 1 ? frac.x : 1 - frac.x) * (dy == 1 ? frac.y : 1 - frac.y) * (dz == 1 ? frac.z : 1 - frac.z)
-            let row: Int
-            if dense {
-                row = (z &* side &+ y) &* side &+ x
-            } else {
-                let h = UInt32(truncatingIfNeeded: x) ^ (UInt32(truncatingIfNeeded: y) &* 2_654_435_761)
-                    ^ (UInt32(truncatingIfNeeded: z) &* 805_459_861)
-                row = Int(h & UInt32(T &- 1))
-            }
-            body(k, row, w)
+        let near = 1 - far
+        let wx = SIMD8<Float>(near.x, far.x, near.x, far.x, near.x, far.x, near.x, far.x)
+        let wy = SIMD8<Float>(near.y, near.y, far.y, far.y, near.y, near.y, far.y, far.y)
+        let wz = SIMD8<Float>(near.z, near.z, near.z, near.z, far.z, far.z, far.z, far.z)
+        let x = SIMD8(repeating: cell.x) &+ cornerX, y = SIMD8(repeating: cell.y) &+ cornerY
+        let z = SIMD8(repeating: cell.z) &+ cornerZ
+        let rows: SIMD8<UInt32>
+        if level.dense {
+            let side = SIMD8(repeating: UInt32(level.side))
+            rows = (z &* side &+ y) &* side &+ x
+        } else {
+            rows = (x ^ (y &* 2_654_435_761) ^ (z &* 805_459_861)) & SIMD8(repeating: level.mask)
         }
+        return (rows, wx * wy * wz)
     }
 
     /// `out[p, l·F + f] = Σ_corners weight · values[l, row, f]`.
     func gather(_ values: [Float]) -> [Float] {
         let c = configuration
-        let P = pointCount, L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
+        let P = pointCount, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
+        let levels = self.levels
         var result = [Float](repeating: 0, count: P * out)
         unit.withUnsafeBufferPointer { up in values.withUnsafeBufferPointer { vp in result.withUnsafeMutableBufferPointer { rp in
             nonisolated(unsafe) let up = up.baseAddress!, vp = vp.baseAddress!, rp = rp.baseAddress!
-            Parallel.forEach(P, minChunk: 2048) { p in
-                for l in 0..<L {
-                    let level = vp + l &* T &* F, o = rp + (p &* out &+ l &* F)
-                    corners(up, point: p, level: l) { _, row, w in
-                        let v = level + row &* F
-                        for f in 0..<F { o[f] += w * v[f] }
+            levels.withUnsafeBufferPointer { lp in
+                nonisolated(unsafe) let lp = lp
+                Parallel.forEach(P, minChunk: 2048) { p in
+                    for l in 0..<lp.count {
+                        let (rows, w) = Self.corners(up, point: p, level: lp[l])
+                        let table = vp + l &* T &* F, o = rp + (p &* out &+ l &* F)
+                        if F == 2 {
+                            var acc = SIMD2<Float>(0, 0)
+                            for k in 0..<8 {
+                                let v = table + Int(rows[k]) &* 2
+                                acc += w[k] * SIMD2(v[0], v[1])
+                            }
+                            o[0] = acc.x; o[1] = acc.y
+                        } else {
+                            for k in 0..<8 {
+                                let v = table + Int(rows[k]) &* F
+                                for f in 0..<F { o[f] += w[k] * v[f] }
+                            }
+                        }
                     }
                 }
             }
@@ -162,20 +194,31 @@ public struct HashGridEncoding: Sendable {
     func scatter(_ g: [Float]) -> [Float] {
         let c = configuration
         let L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        return unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in
-            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!
+        let levels = self.levels
+        return unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in levels.withUnsafeBufferPointer { lp in
+            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!, lp = lp
             return ChunkBuffers.scatter(points: pointCount, size: L * T * F) { buffer, points in
                 for p in points {
                     for l in 0..<L {
-                        let level = buffer + l &* T &* F, gr = gp + (p &* out &+ l &* F)
-                        corners(up, point: p, level: l) { _, row, w in
-                            let v = level + row &* F
-                            for f in 0..<F { v[f] += w * gr[f] }
+                        let (rows, w) = Self.corners(up, point: p, level: lp[l])
+                        let table = buffer + l &* T &* F, gr = gp + (p &* out &+ l &* F)
+                        if F == 2 {
+                            let g2 = SIMD2(gr[0], gr[1])
+                            for k in 0..<8 {
+                                let v = table + Int(rows[k]) &* 2
+                                let sum = SIMD2(v[0], v[1]) + w[k] * g2
+                                v[0] = sum.x; v[1] = sum.y
+                            }
+                        } else {
+                            for k in 0..<8 {
+                                let v = table + Int(rows[k]) &* F
+                                for f in 0..<F { v[f] += w[k] * gr[f] }
+                            }
                         }
                     }
                 }
             }
-        }}
+        }}}
     }
 }
 

@@ -31,6 +31,10 @@ public final class HashGridField: RadianceField {
     public var optimizerStepScale: Float = 0.1
     /// Points per axis of the lattice the priors (``regularizer(smoothness:sparsity:)``) look at.
     public var priorResolution = 16
+    /// Where renders evaluate the field (``OccupancyGrid``, refreshed from the field's density
+    /// as it renders); nil evaluates every sample. Call its ``OccupancyGrid/invalidate()`` after
+    /// changing the parameters other than by rendering and optimising.
+    public var emptySpace: OccupancyGrid?
 
     /// A freshly initialised field: tables uniform in ±10⁻⁴ (instant-ngp), the MLP with
     /// PyTorch's default uniform initialisation, all drawn from `seed`.
@@ -53,6 +57,7 @@ public final class HashGridField: RadianceField {
         (w1, b1) = layer(hiddenWidth, encoding.outputFeatures, "mlp.0")
         (w2, b2) = layer(hiddenWidth, hiddenWidth, "mlp.1")
         (w3, b3) = layer(1 + channels, hiddenWidth, "mlp.2")
+        emptySpace = OccupancyGrid(box: box)
     }
 
     static func parameter(_ t: Tensor, _ name: String) -> Tensor {
@@ -70,6 +75,15 @@ public final class HashGridField: RadianceField {
     public func raw(_ points: Tensor) -> Tensor {
         let features = HashGridEncoding(points: points, box: box, configuration: encoding).encode(table)   // [P, L·F]
         return features.linear(w1, bias: b1).relu().linear(w2, bias: b2).relu().linear(w3, bias: b3)      // [P, 1 + C]
+    }
+
+    /// The samples in occupied cells of ``emptySpace`` (refreshed first when due), or nil.
+    public func occupiedSamples(_ points: Tensor) -> [Int]? {
+        guard let grid = emptySpace else { return nil }
+        grid.refreshIfDue(taped: GradMode.isEnabled) { corners in
+            GradMode.withoutGrad { self(corners).density.data }
+        }
+        return grid.occupiedIndices(points.data)
     }
 
     public func callAsFunction(_ points: Tensor) -> (density: Tensor, color: Tensor) {

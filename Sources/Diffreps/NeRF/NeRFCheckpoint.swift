@@ -28,7 +28,9 @@ public enum NeRFCheckpoint {
     /// else nothing is copied and ``ParameterCheckpointError`` names the problem) and returns its
     /// step and the settings text it was saved with.
     public static func restore(contentsOf url: URL, into nerf: NeRFDiffrep) throws -> (step: Int, settings: String?) {
-        try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
+        let restored = try ParameterCheckpoint.restore(contentsOf: url, into: nerf.parameters)
+        (nerf.field as? HashGridField)?.emptySpace?.invalidate()                  // refreshed from the loaded field
+        return restored
     }
 
     /// Whether a checkpoint saved with the settings text `saved` may resume a run with `settings`:

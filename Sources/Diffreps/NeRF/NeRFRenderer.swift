@@ -118,11 +118,22 @@ public struct NeRFRenderer: Sendable {
     /// Renders given samples (from any sampler).
     public func render(_ field: some RadianceField, samples: RaySamples) -> RayRender {
         let R = samples.rayCount, S = samples.samplesPerRay, C = field.channels
-        let (sigma, rgb) = field(samples.points)
+        let (sigma, rgb) = evaluate(field, at: samples.points)                                  // [R·S], [R·S, C]
         let out = Tensor.composite(densities: sigma.reshaped([R, S]), colors: rgb.reshaped([R, S, C]),
                                    deltas: samples.deltas, distances: samples.ts,
                                    background: background.tensor(channels: C))
         return RayRender(color: out.color, opacity: out.opacity, depth: out.depth)
+    }
+
+    /// The field at `points` (`[P, 3]`), or only at its ``RadianceField/occupiedSamples(_:)``
+    /// with density and colour 0 at the others (which then absorb nothing).
+    func evaluate(_ field: some RadianceField, at points: Tensor) -> (density: Tensor, color: Tensor) {
+        let P = points.shape[0]
+        guard let active = field.occupiedSamples(points), active.count < P else { return field(points) }
+        guard !active.isEmpty else { return (Tensor.zeros([P]), Tensor.zeros([P, field.channels])) }
+        let (sigma, rgb) = field(points.gather(indices: active, axis: 0))                      // [A], [A, C]
+        return (Tensor.scatterAdd(sigma, indices: active, axis: 0, size: P),
+                Tensor.scatterAdd(rgb, indices: active, axis: 0, size: P))
     }
 
     /// The stratified sampler this renderer uses in `field`'s box.

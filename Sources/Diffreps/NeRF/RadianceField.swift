@@ -33,11 +33,17 @@ public protocol RadianceField {
     func extractMesh(threshold: Float?, resolution: Int?, closeBoundary: Bool) -> TriangleMesh
     /// Scales optimiser learning rates (see ``Diffrep/optimizerStepScale``); 1 by default.
     var optimizerStepScale: Float { get }
+    /// Indices of the `points` (`[P, 3]`, in order) that may hold density: ``NeRFRenderer``
+    /// evaluates the field only there and treats the rest as empty. nil (the default) evaluates
+    /// every point. ``HashGridField`` answers from its ``OccupancyGrid``.
+    func occupiedSamples(_ points: Tensor) -> [Int]?
 }
 
 extension RadianceField {
     /// Default: parameters in image units, like a voxel grid's.
     public var optimizerStepScale: Float { 1 }
+    /// Default: every point is evaluated.
+    public func occupiedSamples(_ points: Tensor) -> [Int]? { nil }
 }
 
 /// The prior that keeps empty space empty: the mean of `softplus(log σ − log σ_empty)` over a
