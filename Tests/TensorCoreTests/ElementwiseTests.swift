@@ -26,6 +26,17 @@ import TestSupport
         assertClose(x.softplus().data, [0.31326169, 0.69314718, 0.97407698, 2.126928])
     }
 
+    @Test func reluValuesGradientAndTangentExactly() {
+        let x = Tensor([6], data: [-2, -0.0, 0, 1e-30, 0.5, 3], requiresGrad: true)
+        let y = x.relu()
+        #expect(y.data == [0, 0, 0, 1e-30, 0.5, 3])
+        (y * Tensor([6], data: [1, 2, 3, 4, 5, 6])).sum().backward()
+        #expect(x.grad == [0, 0, 0, 4, 5, 6], "the gradient passes where x > 0 only")
+        let empty = Tensor([0], data: [], requiresGrad: true)
+        empty.relu().sum().backward()                                       // no crash on empty tensors
+        #expect(empty.relu().count == 0)
+    }
+
     @Test func broadcastArithmetic() {
         let a = Tensor([2, 3], data: [1, 2, 3, 4, 5, 6])
         let b = Tensor([3], data: [10, 20, 30])
