@@ -35,6 +35,18 @@ import Testing
         _ = try NerfCommand.parse(["--resolution", "16"])
     }
 
+    @Test func emptySpaceAppliesToTheHashGridOnly() throws {
+        do {
+            _ = try NerfCommand.parse(["--empty-space", "evaluate"])
+            Issue.record("--empty-space was accepted with the voxel grid")
+        } catch {
+            #expect(NerfCommand.message(for: error).contains("--empty-space applies to the hash grid"), "\(error)")
+        }
+        #expect(try NerfCommand.parse(["--field", "hash", "--empty-space", "evaluate"]).emptySpace == .evaluate)
+        #expect(try NerfCommand.parse(["--field", "hash"]).emptySpace == nil)
+        #expect(throws: (any Error).self) { try NerfCommand.parse(["--field", "hash", "--empty-space", "sometimes"]) }
+    }
+
     /// Per-sampler guidance only where it was measured: with a multi-view model.
     @Test func defaultGuidanceDependsOnSamplerAndModel() throws {
         #expect(NerfCommand.defaultGuidance(sampler: .pullback, multiView: true) == 2)

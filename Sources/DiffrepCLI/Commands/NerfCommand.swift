@@ -42,6 +42,8 @@ struct NerfCommand: ParsableCommand {
     var samplesPerRay = 48
     @Option(help: "How a voxel grid is rendered: fused (each ray marched in one pass, stopped once its transmittance is below 1e-4) or tape (sampler, interpolation and compositor op by op: the slower reference).")
     var gridRender: GridRenderPath = .fused
+    @Option(help: "Hash grid (--field hash): skip (evaluate the field only in cells its occupancy grid finds non-empty; the default) or evaluate (every sample: the slower reference).")
+    var emptySpace: EmptySpaceMode?
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
     var state: PullbackSampler.StateMode = NerfCommand.defaults.state
     @Option(parsing: .unconditional, help: "Denoised state: correlation of the per-view noise across views and steps (1 = one carried noise image, as DDIM; 0 = fresh noise every step, or only the --noise source's). Default: 1, and 0 with a multi-view model (its azimuth noise alone).")
@@ -85,6 +87,9 @@ struct NerfCommand: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.range("--resolution", gridResolution, 4...256)
+        if field != .hash && emptySpace != nil {
+            throw ValidationError("--empty-space applies to the hash grid (--field hash); the voxel grid's fused march stops rays by transmittance instead")
+        }
         if field == .hash && resolution != nil {
             throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
         }
@@ -193,10 +198,12 @@ struct NerfCommand: ParsableCommand {
             throw ValidationError("--azimuth-steps \(n): a multi-view model's views come in quarter turns, so the azimuth count must be a multiple of 4")
         }
         var manifest = try m.manifest("nerf", seed: sampling.seed, settings: settings(multiView: m.viewTiles, guidance: m.guidance).merging([
-            "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]) { $1 })
+            "multi_view": .bool(m.viewTiles), "grid_render": .string(gridRender.rawValue)]
+            .merging(field == .hash ? ["empty_space": .string((emptySpace ?? .skip).rawValue)] : [:]) { $1 }) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
             : field.make(resolution: gridResolution, seed: sampling.seed)
+        if emptySpace == .evaluate, let hash = start as? HashGridField { hash.emptySpace = nil }
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness
@@ -435,6 +442,11 @@ enum GridRenderPath: String, ExpressibleByArgument, CaseIterable {
     case fused, tape
 
     var path: NeRFRenderer.VoxelGridPath { self == .fused ? .default : .tape }
+}
+
+/// `--empty-space`: whether a hash grid's renders skip the cells its occupancy grid finds empty.
+enum EmptySpaceMode: String, ExpressibleByArgument, CaseIterable {
+    case skip, evaluate
 }
 
 /// `--initial`: the field sampling starts from.
