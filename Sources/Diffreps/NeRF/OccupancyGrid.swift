@@ -76,20 +76,20 @@ public final class OccupancyGrid: @unchecked Sendable {
         let values = density(corners())
         let m = resolution + 1
         precondition(values.count == m * m * m, "OccupancyGrid: density returned \(values.count) values for \(m * m * m) corners")
-        var mean = 0.0
-        for v in values { mean += Double(v.isFinite ? v : 0) }
-        let cut = Swift.min(threshold, Float(mean / Double(values.count)))
+        var sum = 0.0
+        for v in values { sum += Double(v.isFinite ? v : 0) }
+        let cut = Swift.min(threshold, Float(sum / Double(values.count)))         // min(threshold, mean)
         let n = resolution
-        var seed = [Bool](repeating: false, count: n * n * n)
+        var cells = [Bool](repeating: false, count: n * n * n)                    // before dilation
         for z in 0..<n { for y in 0..<n { for x in 0..<n {
             var any = false
             for k in 0..<8 where !any {
                 let v = values[((z + (k >> 2 & 1)) * m + y + (k >> 1 & 1)) * m + x + (k & 1)]
                 any = !(v < cut)                                                          // NaN counts as occupied
             }
-            seed[(z * n + y) * n + x] = any
+            cells[(z * n + y) * n + x] = any
         }}}
-        occupied = Self.dilated(seed, n)
+        occupied = Self.dilated(cells, n)
         tapedRendersSinceRefresh = 0
     }
 
