@@ -72,8 +72,8 @@ public struct HashGridEncoding: Sendable {
     public let configuration: Configuration
     /// Number of points `P`.
     public let pointCount: Int
-    /// Cells per axis of each level.
-    let resolutions: [Int]
+    /// Each level's indexing, coarsest first.
+    let levels: [Level]
     /// The points mapped into the unit cube (clamped), `[P, 3]`.
     let unit: [Float]
 
@@ -84,7 +84,7 @@ public struct HashGridEncoding: Sendable {
         precondition((try? configuration.validate()) != nil, "HashGridEncoding: invalid configuration \(configuration)")
         self.configuration = configuration
         pointCount = points.shape[0]
-        resolutions = configuration.resolutions
+        levels = configuration.resolutions.map { Level(cells: $0, tableSize: configuration.tableSize) }
         let inv = 0.5 / box.halfExtent
         unit = points.data.map { x in
             let u = x * inv + 0.5
@@ -118,9 +118,6 @@ public struct HashGridEncoding: Sendable {
             mask = UInt32(tableSize &- 1)
         }
     }
-
-    /// The levels' indexing, coarsest first.
-    var levels: [Level] { resolutions.map { Level(cells: $0, tableSize: configuration.tableSize) } }
 
     /// Corner `k`'s offsets along x, y and z (`k = dx + 2·dy + 4·dz`).
     static let cornerX = SIMD8<UInt32>(0, 1, 0, 1, 0, 1, 0, 1)
@@ -159,7 +156,6 @@ public struct HashGridEncoding: Sendable {
     func gather(_ values: [Float]) -> [Float] {
         let c = configuration
         let P = pointCount, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        let levels = self.levels
         var result = [Float](repeating: 0, count: P * out)
         unit.withUnsafeBufferPointer { up in values.withUnsafeBufferPointer { vp in result.withUnsafeMutableBufferPointer { rp in
             nonisolated(unsafe) let up = up.baseAddress!, vp = vp.baseAddress!, rp = rp.baseAddress!
@@ -194,7 +190,6 @@ public struct HashGridEncoding: Sendable {
     func scatter(_ g: [Float]) -> [Float] {
         let c = configuration
         let L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        let levels = self.levels
         return unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in levels.withUnsafeBufferPointer { lp in
             nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!, lp = lp
             return ChunkBuffers.scatter(points: pointCount, size: L * T * F) { buffer, points in

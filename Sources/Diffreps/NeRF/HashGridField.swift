@@ -93,23 +93,12 @@ public final class HashGridField: RadianceField {
         return (sigma, h.slice(axis: 1, 1..<(1 + channels)).tanh())
     }
 
-    /// The lattice of `n³` points spanning the box (z slowest, x fastest), `[n³, 3]`.
-    func lattice(_ n: Int) -> Tensor {
-        let b = box.halfExtent, h = 2 * b / Float(n - 1)
-        var points = [Float](repeating: 0, count: n * n * n * 3)
-        for z in 0..<n { for y in 0..<n { for x in 0..<n {
-            let i = 3 * ((z * n + y) * n + x)
-            points[i] = -b + h * Float(x); points[i + 1] = -b + h * Float(y); points[i + 2] = -b + h * Float(z)
-        }}}
-        return Tensor([n * n * n, 3], data: points)
-    }
-
     /// `smoothness·TV²(raw outputs on the prior lattice) + sparsity·``EmptySpacePrior`` on the
     /// lattice`: the voxel grid's priors, read on a ``priorResolution``³ lattice of the field.
     public func regularizer(smoothness: Float, sparsity: Float) -> Tensor? {
         guard smoothness > 0 || sparsity > 0 else { return nil }
         let n = priorResolution
-        let h = raw(lattice(n))                                                                // [n³, 1 + C]
+        let h = raw(box.lattice(n))                                                                // [n³, 1 + C]
         var r = h.transposed().reshaped([1 + channels, n, n, n]).squaredTotalVariation3D().scaled(by: smoothness)
         if sparsity > 0 { r = r + EmptySpacePrior.penalty(logDensity: h.slice(axis: 1, 0..<1) + densityBias).scaled(by: sparsity) }
         return r
@@ -124,6 +113,6 @@ public final class HashGridField: RadianceField {
         return isoSurface(threshold: threshold ?? halfOpaqueDensity(step: 2 * box.halfExtent / Float(m - 1)),
                           resolution: m, closeBoundary: closeBoundary,
                           rawLevel: { expRawLevel(density: $0, bias: densityBias) },
-                          rawDensity: { m in GradMode.withoutGrad { raw(lattice(m)).slice(axis: 1, 0..<1) }.data })
+                          rawDensity: { m in GradMode.withoutGrad { raw(box.lattice(m)).slice(axis: 1, 0..<1) }.data })
     }
 }

@@ -61,15 +61,7 @@ public final class OccupancyGrid: @unchecked Sendable {
     }
 
     /// The cell corners, `[(n+1)³, 3]` world points (x fastest).
-    public func corners() -> Tensor {
-        let m = resolution + 1, b = box.halfExtent, h = 2 * b / Float(resolution)
-        var points = [Float](repeating: 0, count: m * m * m * 3)
-        for z in 0..<m { for y in 0..<m { for x in 0..<m {
-            let i = 3 * ((z * m + y) * m + x)
-            points[i] = -b + h * Float(x); points[i + 1] = -b + h * Float(y); points[i + 2] = -b + h * Float(z)
-        }}}
-        return Tensor([m * m * m, 3], data: points)
-    }
+    public func corners() -> Tensor { box.lattice(resolution + 1) }
 
     /// Recomputes the grid from `density` (`[P, 3]` points → `P` densities) at the cell corners.
     public func refresh(density: (Tensor) -> [Float]) {

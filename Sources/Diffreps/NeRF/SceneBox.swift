@@ -1,3 +1,5 @@
+import TensorCore
+
 /// The axis-aligned cube `[-b, b]³` that bounds a NeRF scene: rays are sampled only inside it
 /// and grid fields cover exactly it.
 ///
@@ -36,6 +38,18 @@ public struct SceneBox: Sendable, Equatable {
             far = min(far, t1)
         }
         return far > near ? (near, far) : nil
+    }
+
+    /// The lattice of `n³` points spanning the box, corners included (z slowest, x fastest),
+    /// `[n³, 3]`: where hash-grid priors, meshes and occupancy grids read a field.
+    func lattice(_ n: Int) -> Tensor {
+        let b = halfExtent, h = 2 * b / Float(n - 1)
+        var points = [Float](repeating: 0, count: n * n * n * 3)
+        for z in 0..<n { for y in 0..<n { for x in 0..<n {
+            let i = 3 * ((z * n + y) * n + x)
+            points[i] = -b + h * Float(x); points[i + 1] = -b + h * Float(y); points[i + 2] = -b + h * Float(z)
+        }}}
+        return Tensor([n * n * n, 3], data: points)
     }
 
     /// Whether `p` lies in the closed box.
