@@ -154,66 +154,91 @@ public struct HashGridEncoding: Sendable {
 
     /// `out[p, l·F + f] = Σ_corners weight · values[l, row, f]`.
     func gather(_ values: [Float]) -> [Float] {
-        let c = configuration
-        let P = pointCount, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        var result = [Float](repeating: 0, count: P * out)
-        unit.withUnsafeBufferPointer { up in values.withUnsafeBufferPointer { vp in result.withUnsafeMutableBufferPointer { rp in
-            nonisolated(unsafe) let up = up.baseAddress!, vp = vp.baseAddress!, rp = rp.baseAddress!
-            levels.withUnsafeBufferPointer { lp in
-                nonisolated(unsafe) let lp = lp
-                Parallel.forEach(P, minChunk: 2048) { p in
-                    for l in 0..<lp.count {
-                        let (rows, w) = Self.corners(up, point: p, level: lp[l])
-                        let table = vp + l &* T &* F, o = rp + (p &* out &+ l &* F)
-                        if F == 2 {
-                            var acc = SIMD2<Float>(0, 0)
-                            for k in 0..<8 {
-                                let v = table + Int(rows[k]) &* 2
-                                acc += w[k] * SIMD2(v[0], v[1])
-                            }
-                            o[0] = acc.x; o[1] = acc.y
-                        } else {
-                            for k in 0..<8 {
-                                let v = table + Int(rows[k]) &* F
-                                for f in 0..<F { o[f] += w[k] * v[f] }
-                            }
-                        }
-                    }
+        let P = pointCount, out = configuration.outputFeatures
+        return [Float](unsafeUninitializedCapacity: P * out) { result, count in
+            values.withUnsafeBufferPointer { vp in
+                nonisolated(unsafe) let vp = vp.baseAddress!, rp = result.baseAddress!
+                let chunk = 2048
+                Parallel.forEach((P + chunk - 1) / chunk) { c in
+                    let lo = c &* chunk
+                    gather(vp, points: lo..<Swift.min(P, lo &+ chunk), into: rp + lo &* out)
                 }
             }
-        }}}
-        return result
+            count = P * out
+        }
     }
 
     /// The VJP: `grad[l, row, f] += weight · g[p, l·F + f]` summed over points (``ChunkBuffers``:
     /// one buffer per worker, no atomics, deterministic for a given worker count).
     func scatter(_ g: [Float]) -> [Float] {
         let c = configuration
-        let L = c.levels, F = c.featuresPerLevel, T = c.tableSize, out = c.outputFeatures
-        return unit.withUnsafeBufferPointer { up in g.withUnsafeBufferPointer { gp in levels.withUnsafeBufferPointer { lp in
-            nonisolated(unsafe) let up = up.baseAddress!, gp = gp.baseAddress!, lp = lp
-            return ChunkBuffers.scatter(points: pointCount, size: L * T * F) { buffer, points in
-                for p in points {
-                    for l in 0..<L {
-                        let (rows, w) = Self.corners(up, point: p, level: lp[l])
-                        let table = buffer + l &* T &* F, gr = gp + (p &* out &+ l &* F)
-                        if F == 2 {
-                            let g2 = SIMD2(gr[0], gr[1])
-                            for k in 0..<8 {
-                                let v = table + Int(rows[k]) &* 2
-                                let sum = SIMD2(v[0], v[1]) + w[k] * g2
-                                v[0] = sum.x; v[1] = sum.y
-                            }
-                        } else {
-                            for k in 0..<8 {
-                                let v = table + Int(rows[k]) &* F
-                                for f in 0..<F { v[f] += w[k] * gr[f] }
-                            }
+        return g.withUnsafeBufferPointer { gp in
+            nonisolated(unsafe) let gp = gp.baseAddress!
+            return ChunkBuffers.scatter(points: pointCount, size: c.levels * c.tableSize * c.featuresPerLevel) { buffer, points in
+                scatter(gp + points.lowerBound &* c.outputFeatures, points: points, into: buffer)
+            }
+        }
+    }
+
+    /// Writes the encoding of `points` from the table `values` (`[L, T, F]`) into `out`, one
+    /// row of `L·F` features per point, the first point's row first.
+    func gather(_ values: UnsafePointer<Float>, points: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let F = c.featuresPerLevel, T = c.tableSize, width = c.outputFeatures
+        unit.withUnsafeBufferPointer { up in levels.withUnsafeBufferPointer { lp in
+            let up = up.baseAddress!
+            for p in points {
+                let o = out + (p &- points.lowerBound) &* width
+                for l in 0..<lp.count {
+                    let (rows, w) = Self.corners(up, point: p, level: lp[l])
+                    let table = values + l &* T &* F, ol = o + l &* F
+                    if F == 2 {
+                        var acc = SIMD2<Float>(0, 0)
+                        for k in 0..<8 {
+                            let v = table + Int(rows[k]) &* 2
+                            acc += w[k] * SIMD2(v[0], v[1])
+                        }
+                        ol[0] = acc.x; ol[1] = acc.y
+                    } else {
+                        for f in 0..<F { ol[f] = 0 }
+                        for k in 0..<8 {
+                            let v = table + Int(rows[k]) &* F
+                            for f in 0..<F { ol[f] += w[k] * v[f] }
                         }
                     }
                 }
             }
-        }}}
+        }}
+    }
+
+    /// Adds the VJP of ``gather(_:points:into:)`` for the feature gradients `g` (one row of `L·F`
+    /// per point, the first point's row first) into `table` (`[L, T, F]`).
+    func scatter(_ g: UnsafePointer<Float>, points: Range<Int>, into table: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let F = c.featuresPerLevel, T = c.tableSize, width = c.outputFeatures
+        unit.withUnsafeBufferPointer { up in levels.withUnsafeBufferPointer { lp in
+            let up = up.baseAddress!
+            for p in points {
+                let gRow = g + (p &- points.lowerBound) &* width
+                for l in 0..<lp.count {
+                    let (rows, w) = Self.corners(up, point: p, level: lp[l])
+                    let level = table + l &* T &* F, gr = gRow + l &* F
+                    if F == 2 {
+                        let g2 = SIMD2(gr[0], gr[1])
+                        for k in 0..<8 {
+                            let v = level + Int(rows[k]) &* 2
+                            let sum = SIMD2(v[0], v[1]) + w[k] * g2
+                            v[0] = sum.x; v[1] = sum.y
+                        }
+                    } else {
+                        for k in 0..<8 {
+                            let v = level + Int(rows[k]) &* F
+                            for f in 0..<F { v[f] += w[k] * gr[f] }
+                        }
+                    }
+                }
+            }
+        }}
     }
 }
 

@@ -71,8 +71,15 @@ public final class HashGridField: RadianceField {
                     ("mlp.1.bias", b2), ("mlp.2.weight", w3), ("mlp.2.bias", b3)])
     }
 
-    /// The MLP's raw outputs `[P, 1 + C]` (density before the bias and `exp`, colour before `tanh`).
+    /// The MLP's raw outputs `[P, 1 + C]` (density before the bias and `exp`, colour before `tanh`),
+    /// computed by one op (``HashGridNetwork``).
     public func raw(_ points: Tensor) -> Tensor {
+        HashGridNetwork(encoding: HashGridEncoding(points: points, box: box, configuration: encoding))(
+            table: table, layers: [(w1, b1), (w2, b2), (w3, b3)])                                           // [P, 1 + C]
+    }
+
+    /// ``raw(_:)`` op by op (encoding, linear, relu, …): the reference the fused op is tested against.
+    func rawOpByOp(_ points: Tensor) -> Tensor {
         let features = HashGridEncoding(points: points, box: box, configuration: encoding).encode(table)   // [P, L·F]
         return features.linear(w1, bias: b1).relu().linear(w2, bias: b2).relu().linear(w3, bias: b3)      // [P, 1 + C]
     }
