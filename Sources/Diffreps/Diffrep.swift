@@ -61,6 +61,16 @@ public protocol Diffrep: AnyObject {
     /// the render more per unit (network weights).
     var optimizerStepScale: Float { get }
 
+    /// Per-parameter multipliers of ``optimizerStepScale``, by parameter name (absent: 1), for
+    /// parameters that move the render less per unit than the rest (a field's feature table
+    /// against its network). Empty by default.
+    ///
+    /// ```swift
+    /// var adam = Adam(parameters: diffrep.parameters, learningRate: rate * diffrep.optimizerStepScale)
+    /// adam.learningRateScale = diffrep.optimizerStepScales
+    /// ```
+    var optimizerStepScales: [String: Float] { get }
+
     /// Noise that belongs to the representation rather than to each view: `[K, C, H, W]`, unit
     /// variance per pixel, and the same point of the represented object gets the same noise in
     /// every view (it turns with the object). The denoised-state sampler can use it in place of
@@ -86,6 +96,9 @@ extension Diffrep {
 
     /// Default: parameters in image units.
     public var optimizerStepScale: Float { 1 }
+
+    /// Default: one scale for every parameter.
+    public var optimizerStepScales: [String: Float] { [:] }
 
     /// Default: no view-consistent noise.
     public func viewConsistentNoise(_ views: [View], seed: UInt64) -> Tensor? { nil }

@@ -82,6 +82,7 @@ enum LeastSquares {
             if rNorm == 0 { return SolveStats() }
             let rms = Float(rNorm / Double(Swift.max(r.count, 1)).squareRoot()) * diffrep.optimizerStepScale
             var opt = Adam(parameters: diffrep.parameters, learningRate: learningRate * rms)
+            opt.learningRateScale = diffrep.optimizerStepScales
             var stats = SolveStats()
             diffrep.parameters.zeroGrad()
             for t in 0..<steps {

@@ -104,6 +104,7 @@ public struct ScoreDistillationSampler: DiffrepSampler {
         var clock = SamplingClock()
         var report = SamplingReport()
         var adam = Adam(parameters: diffrep.parameters, learningRate: c.learningRate * diffrep.optimizerStepScale)
+        adam.learningRateScale = diffrep.optimizerStepScales
         let draws: Int
         if case let .sjc(n) = c.method { draws = n } else { draws = 1 }
 

@@ -29,6 +29,13 @@ public final class HashGridField: RadianceField {
     /// Scales the samplers' Adam learning rates (tuned for voxel grids): the MLP's weights move
     /// the render far more per unit than a grid's values (fits use about a fifth of a grid's rate).
     public var optimizerStepScale: Float = 0.1
+    /// Multiplies ``optimizerStepScale`` for the feature table (the MLP takes it alone): table
+    /// entries are values in the field's units, like a voxel grid's, so they move at the grid's
+    /// rate. Adam moves each weight by about its rate whatever the gradient, so the MLP's output
+    /// offset over the whole box moves by the rate times the sum of its inputs; with the table
+    /// at the MLP's rate the field's structure formed slower than that offset fell, and a field
+    /// could empty in the first steps, where the density's gradients (`σ·∂/∂σ`) then vanish.
+    public var tableStepScale: Float = 10
     /// Points per axis of the lattice the priors (``regularizer(smoothness:sparsity:)``) look at.
     public var priorResolution = 16
     /// Where renders evaluate the field (``OccupancyGrid``, refreshed from the field's density
@@ -65,6 +72,8 @@ public final class HashGridField: RadianceField {
         t.name = name
         return t
     }
+
+    public var optimizerStepScales: [String: Float] { tableStepScale == 1 ? [:] : ["table": tableStepScale] }
 
     public var parameters: Parameters {
         Parameters([("table", table), ("mlp.0.weight", w1), ("mlp.0.bias", b1), ("mlp.1.weight", w2),

@@ -175,6 +175,7 @@ public final class NeRFDiffrep: Diffrep {
 
     /// The field's learning-rate scale (1 for voxel grids, 0.1 for hash grids).
     public var optimizerStepScale: Float { field.optimizerStepScale }
+    public var optimizerStepScales: [String: Float] { field.optimizerStepScales }
 
     /// The field's priors (``smoothness``, ``sparsity``), added to every inner-Adam solve.
     public func regularizer() -> Tensor? {

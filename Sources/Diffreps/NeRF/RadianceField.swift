@@ -33,6 +33,8 @@ public protocol RadianceField {
     func extractMesh(threshold: Float?, resolution: Int?, closeBoundary: Bool) -> TriangleMesh
     /// Scales optimiser learning rates (see ``Diffrep/optimizerStepScale``); 1 by default.
     var optimizerStepScale: Float { get }
+    /// Per-parameter multipliers of ``optimizerStepScale`` by name (see ``Diffrep/optimizerStepScales``); empty by default.
+    var optimizerStepScales: [String: Float] { get }
     /// Indices of the `points` (`[P, 3]`, in order) that may hold density: ``NeRFRenderer``
     /// evaluates the field only there and treats the rest as empty. nil (the default) evaluates
     /// every point. ``HashGridField`` answers from its ``OccupancyGrid``.
@@ -42,6 +44,8 @@ public protocol RadianceField {
 extension RadianceField {
     /// Default: parameters in image units, like a voxel grid's.
     public var optimizerStepScale: Float { 1 }
+    /// Default: one scale for every parameter.
+    public var optimizerStepScales: [String: Float] { [:] }
     /// Default: every point is evaluated.
     public func occupiedSamples(_ points: Tensor) -> [Int]? { nil }
 }
