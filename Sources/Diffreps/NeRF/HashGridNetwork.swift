@@ -4,8 +4,8 @@ import TensorCore
 // The hash-grid field's network — encoding, linear, relu, linear, relu, linear — as one op.
 // Op by op, each of the five steps writes and rereads arrays of P × 64 floats (tens of MB for a
 // render's samples), and sgemm spends as long packing those skinny operands as multiplying them.
-// Here the points go through the whole network in chunks of `chunk` rows that stay in cache, two
-// workers take alternate runs of chunks, and the backward and forward-mode passes do the same
+// Here the points go through the whole network in chunks of `chunk` rows that stay in cache, the
+// workers each take a contiguous run of chunks, and the backward and forward-mode passes do the same
 // per chunk with the activations kept from the forward pass (the relu masks are `a > 0`).
 
 /// `h = W₃·relu(W₂·relu(W₁·x + b₁) + b₂) + b₃` with `x` the hash encoding of each point, as one
