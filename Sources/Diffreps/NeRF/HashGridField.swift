@@ -73,7 +73,7 @@ public final class HashGridField: RadianceField {
         return t
     }
 
-    public var optimizerStepScales: [String: Float] { tableStepScale == 1 ? [:] : ["table": tableStepScale] }
+    public var optimizerStepScales: [String: Float] { ["table": tableStepScale] }
 
     public var parameters: Parameters {
         Parameters([("table", table), ("mlp.0.weight", w1), ("mlp.0.bias", b1), ("mlp.1.weight", w2),
