@@ -32,6 +32,16 @@ enum ChunkBuffers {
         return chunks == 1 ? buffers : Array(buffers[0..<size])
     }
 
+    /// Runs `body(range)` for consecutive ranges of `size` points (the last may be shorter)
+    /// across the workers, each worker a contiguous run of them: passes over points that need no
+    /// buffer of their own (forward passes, tangents).
+    static func forEachChunk(points: Int, size: Int, _ body: (Range<Int>) -> Void) {
+        Parallel.forEach((points + size - 1) / size) { c in
+            let lo = c &* size
+            body(lo..<Swift.min(points, lo &+ size))
+        }
+    }
+
     /// Sums `chunks` buffers of `size` floats laid end to end from `buffers` into the first.
     private static func sumIntoFirst(_ buffers: UnsafeMutablePointer<Float>, chunks: Int, size: Int) {
         guard chunks > 1 else { return }

@@ -158,10 +158,8 @@ public struct HashGridEncoding: Sendable {
         return [Float](unsafeUninitializedCapacity: P * out) { result, count in
             values.withUnsafeBufferPointer { vp in
                 nonisolated(unsafe) let vp = vp.baseAddress!, rp = result.baseAddress!
-                let chunk = 2048
-                Parallel.forEach((P + chunk - 1) / chunk) { c in
-                    let lo = c &* chunk
-                    gather(vp, points: lo..<Swift.min(P, lo &+ chunk), into: rp + lo &* out)
+                ChunkBuffers.forEachChunk(points: P, size: 2048) { points in
+                    gather(vp, points: points, into: rp + points.lowerBound &* out)
                 }
             }
             count = P * out

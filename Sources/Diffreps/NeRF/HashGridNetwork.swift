@@ -176,11 +176,7 @@ struct HashGridNetwork {
 
     /// Runs `body(first, count)` for chunks of ``chunk`` points across the workers.
     private func forEachChunk(_ P: Int, _ body: (Int, Int) -> Void) {
-        let chunks = (P + Self.chunk - 1) / Self.chunk
-        Parallel.forEach(chunks) { c in
-            let lo = c &* Self.chunk
-            body(lo, Swift.min(Self.chunk, P &- lo))
-        }
+        ChunkBuffers.forEachChunk(points: P, size: Self.chunk) { body($0.lowerBound, $0.count) }
     }
 
     /// The layers' data as pointers for the duration of `body`.
