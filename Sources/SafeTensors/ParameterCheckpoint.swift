@@ -40,6 +40,19 @@ public enum ParameterCheckpoint {
         return try restore(data, source: url.path, into: parameters)
     }
 
+    /// The settings text a checkpoint was saved with (nil if it has none), read without touching
+    /// any parameters: a resume compares settings first, so that a run made with other settings
+    /// is refused by the setting's name rather than by a parameter's shape.
+    public static func settings(contentsOf url: URL) throws -> String? {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw ParameterCheckpointError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
+        }
+        do { return try SafeTensors.parseContents(data).metadata?["settings"] } catch let e as SafeTensorsError {
+            throw ParameterCheckpointError.invalidFile(path: url.path, e)
+        }
+    }
+
     /// Copies the checkpoint's tensors into `parameters` and returns its step and settings.
     /// Every parameter must be present with its shape, and the step must lie in `0…maxStep`;
     /// otherwise nothing is copied and the error names `source` and the problem.

@@ -110,12 +110,33 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent(file).path), "missing \(file)")
         }
         try run(hash + ["--out", b.path, "--stop-after", "2"])
-        // A grid cannot resume a hash run: the checkpoint lacks the grid's parameters.
+        // A grid cannot resume a hash run: refused by the settings that differ.
         #expect(CLITest.errorMessage { try run(tiny + ["--out", b.path, "--resume"]) }
-                == "checkpoint '\(b.appendingPathComponent("nerf.safetensors").path)' lacks the parameter 'density' (made with another field or resolution?)")
+                == "--resume: the checkpoint '\(b.appendingPathComponent("nerf.safetensors").path)' was made with different settings (field, resolution); rerun with the same flags, seed and model")
         try run(hash + ["--out", b.path, "--resume"])
         #expect(try Data(contentsOf: a.appendingPathComponent("nerf.safetensors"))
                 == Data(contentsOf: b.appendingPathComponent("nerf.safetensors")))
+    }
+
+    /// `--hash-width` sets the hash grid's MLP: refused without `--field hash`, recorded in the
+    /// manifest, a resume with another width refused by name, and `diffrep eval nerf` rebuilds
+    /// the run's field at its width (a 64-wide field could not load the 8-wide weights).
+    @Test func hashWidthSetsTheMLPAndTravelsWithTheRun() throws {
+        #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--hash-width", "16"]) }?
+            .contains("--hash-width applies to the hash grid") == true)
+        #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--field", "hash", "--hash-width", "0"]) } != nil)
+        let run = temporaryFolder(), eval = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: run); try? FileManager.default.removeItem(at: eval) }
+        let hash = Self.withoutResolution(tiny) + ["--field", "hash", "--hash-width", "8", "--out", run.path]
+        try self.run(hash + ["--stop-after", "2"])
+        let refused = CLITest.errorMessage { try self.run(hash.dropLast(4) + ["--hash-width", "16", "--out", run.path, "--resume"]) }
+        #expect(refused?.contains("different settings (hash_width)") == true, "\(refused ?? "accepted")")
+        try self.run(hash + ["--resume"])
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("manifest.json"))) as? [String: Any])
+        #expect((manifest["settings"] as? [String: Any])?["hash_width"] as? Int == 8)
+        var command = try EvalNerfCommand.parse([run.path, "--references", "2", "--frames", "4", "--out", eval.path])
+        try command.run()
+        #expect(FileManager.default.fileExists(atPath: eval.appendingPathComponent("eval.json").path))
     }
 
     @Test func resumeWithOtherSettingsIsRefused() throws {

@@ -32,7 +32,8 @@ extension NerfCommand {
         var manifest = try p.manifest("nerf", seed: sampling.seed, settings: settings(multiView: false, guidance: p.guidance).merging([
             "representation": "latent-nerf", "grid_render": .string(gridRender.rawValue),
             "color_scale": JSONValue(NeRFDiffrep.latentColorScale)]) { $1 })
-        let nerf = NeRFDiffrep.latent(field: field.make(resolution: gridResolution, seed: sampling.seed, channels: shape[1]),
+        let nerf = NeRFDiffrep.latent(field: field.make(resolution: gridResolution, seed: sampling.seed, channels: shape[1],
+                                                                 hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth),
                                       imageSize: shape[2], background: Self.whiteLatents(sd, size: shape[2]),
                                       renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness

@@ -42,6 +42,8 @@ struct NerfCommand: ParsableCommand {
     var samplesPerRay = 48
     @Option(help: "How a voxel grid is rendered: fused (each ray marched in one pass, stopped once its transmittance is below 1e-4) or tape (sampler, interpolation and compositor op by op: the slower reference).")
     var gridRender: GridRenderPath = .fused
+    @Option(parsing: .unconditional, help: "Hash grid (--field hash): units in each of the MLP's two hidden layers (default 64; fewer is faster).")
+    var hashWidth: Int?
     @Option(help: "Hash grid (--field hash): skip (evaluate the field only in cells its occupancy grid finds non-empty; the default) or evaluate (every sample: the slower reference).")
     var emptySpace: EmptySpaceMode?
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
@@ -89,6 +91,10 @@ struct NerfCommand: ParsableCommand {
         try OptionCheck.range("--resolution", gridResolution, 4...256)
         if field != .hash && emptySpace != nil {
             throw ValidationError("--empty-space applies to the hash grid (--field hash); the voxel grid's fused march stops rays by transmittance instead")
+        }
+        if let hashWidth {
+            guard field == .hash else { throw ValidationError("--hash-width applies to the hash grid (--field hash)") }
+            try OptionCheck.range("--hash-width", hashWidth, 1...1024)
         }
         if field == .hash && resolution != nil {
             throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
@@ -174,6 +180,7 @@ struct NerfCommand: ParsableCommand {
         ]) { $1 }.merging(model.settings(guidance: guidance)) { $1 }
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
             .merging(singleGroupSigma(multiView: multiView).map { ["single_group_above_sigma": JSONValue($0)] } ?? [:]) { $1 }
+            .merging(hashWidth.map { ["hash_width": .int($0)] } ?? [:]) { $1 }      // only when set: older checkpoints still resume
     }
 
     func run() throws {
@@ -202,7 +209,7 @@ struct NerfCommand: ParsableCommand {
             .merging(field == .hash ? ["empty_space": .string((emptySpace ?? .skip).rawValue)] : [:]) { $1 }) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
-            : field.make(resolution: gridResolution, seed: sampling.seed)
+            : field.make(resolution: gridResolution, seed: sampling.seed, hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth)
         if emptySpace == .evaluate, let hash = start as? HashGridField { hash.emptySpace = nil }
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
@@ -384,9 +391,9 @@ extension NerfCommand {
     /// guidance), the turntable renders and the frames kept for the animated PNG.
     func memoryEstimate(imageSize: Int, unet: UNet2DConfig, views viewCount: Int) -> MemoryEstimate {
         var e = MemoryEstimate()
-        let r = Double(gridResolution), views = Double(viewCount)
+        let r = Double(gridResolution), views = Double(viewCount), h = Double(hashWidth ?? RadianceFieldKind.defaultHashWidth)
         let samples = Double(samplesPerRay), size = Double(imageSize), display = Double(displaySize)
-        e.add("field and optimiser state", floats: 6 * (field == .grid ? 4 * r * r * r : 8 * 16_384 * 2 + 64 * 64 * 3))
+        e.add("field and optimiser state", floats: 6 * (field == .grid ? 4 * r * r * r : 8 * 16_384 * 2 + 3 * h * h))
         e.add("sampling renders", floats: 32 * views * size * size * samples)
         var batch = unet
         batch.sampleSize = imageSize
@@ -474,12 +481,12 @@ enum NerfRunCheckpoint {
     /// Loads the field's parameters into `nerf` and returns the step to continue from.
     static func load(_ url: URL, into nerf: NeRFDiffrep, settings: [String: JSONValue]) throws -> Int {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("--resume: no checkpoint at '\(url.path)'") }
-        let (step, saved) = try parameters(url, into: nerf)
-        if let differing = NeRFCheckpoint.mismatch(saved, settings) {
+        // Settings first: a checkpoint of another field or width is refused by the setting's name.
+        if let differing = NeRFCheckpoint.mismatch(try NeRFCheckpoint.settings(contentsOf: url), settings) {
             let names = differing.map { $0 == "model_files" ? "model" : $0 }.joined(separator: ", ")
             throw ValidationError("--resume: the checkpoint '\(url.path)' was made with different settings (\(names.isEmpty ? "unknown" : names)); rerun with the same flags, seed and model")
         }
-        return step
+        return try parameters(url, into: nerf).step
     }
 
     /// Copies a checkpoint's parameters into `nerf` (every one present with its shape) and

@@ -42,6 +42,16 @@ enum ChunkBuffers {
         }
     }
 
+    /// Runs `body(run)` for at most one contiguous run of points per worker, each run a whole
+    /// number of `size`-point chunks (the last run may end short): passes that need scratch of
+    /// their own allocate it once per run and step through it chunk by chunk.
+    static func forEachRun(points: Int, size: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = (points + size - 1) / size, runs = Swift.max(1, Swift.min(Parallel.workers, chunks))
+        Parallel.forEach(runs) { k in
+            body(Swift.min(points, chunks * k / runs * size)..<Swift.min(points, chunks * (k + 1) / runs * size))
+        }
+    }
+
     /// Sums `chunks` buffers of `size` floats laid end to end from `buffers` into the first.
     private static func sumIntoFirst(_ buffers: UnsafeMutablePointer<Float>, chunks: Int, size: Int) {
         guard chunks > 1 else { return }

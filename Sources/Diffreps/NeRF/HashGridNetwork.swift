@@ -112,16 +112,19 @@ struct HashGridNetwork {
         withLayers(layers) { ls in
             withOptionalLayers(layers) { ts in
                 withOptional(tableTangent) { tt in
-                    forEachChunk(P) { lo, n in
+                    ChunkBuffers.forEachRun(points: P, size: Self.chunk) { run in
                         let tx = FloatBuffer(Self.chunk * F), t1 = FloatBuffer(Self.chunk * H), t2 = FloatBuffer(Self.chunk * H)
-                        // ẋ = encode(table tangent); ż₁ = ẋ·W₁ᵀ + x·Ẇ₁ᵀ + ḃ₁; ȧ₁ = ż₁ where a₁ > 0 …
-                        if let tt { encoding.gather(tt, points: lo..<(lo &+ n), into: tx.pointer) }
-                        Self.tangentAffine(input: x.at(lo &* F), inputTangent: tt == nil ? nil : tx.pointer, rows: n,
-                                           ls[0], ts[0], into: t1.pointer)
-                        Self.mask(t1.pointer, by: a1.at(lo &* H), count: n &* H)
-                        Self.tangentAffine(input: a1.at(lo &* H), inputTangent: t1.pointer, rows: n, ls[1], ts[1], into: t2.pointer)
-                        Self.mask(t2.pointer, by: a2.at(lo &* H), count: n &* H)
-                        Self.tangentAffine(input: a2.at(lo &* H), inputTangent: t2.pointer, rows: n, ls[2], ts[2], into: out.at(lo &* O))
+                        for lo in stride(from: run.lowerBound, to: run.upperBound, by: Self.chunk) {
+                            let n = Swift.min(Self.chunk, run.upperBound &- lo)
+                            // ẋ = encode(table tangent); ż₁ = ẋ·W₁ᵀ + x·Ẇ₁ᵀ + ḃ₁; ȧ₁ = ż₁ where a₁ > 0 …
+                            if let tt { encoding.gather(tt, points: lo..<(lo &+ n), into: tx.pointer) }
+                            Self.tangentAffine(input: x.at(lo &* F), inputTangent: tt == nil ? nil : tx.pointer, rows: n,
+                                               ls[0], ts[0], into: t1.pointer)
+                            Self.mask(t1.pointer, by: a1.at(lo &* H), count: n &* H)
+                            Self.tangentAffine(input: a1.at(lo &* H), inputTangent: t1.pointer, rows: n, ls[1], ts[1], into: t2.pointer)
+                            Self.mask(t2.pointer, by: a2.at(lo &* H), count: n &* H)
+                            Self.tangentAffine(input: a2.at(lo &* H), inputTangent: t2.pointer, rows: n, ls[2], ts[2], into: out.at(lo &* O))
+                        }
                     }
                 }
             }

@@ -33,6 +33,11 @@ public enum NeRFCheckpoint {
         return restored
     }
 
+    /// The settings text the checkpoint at `url` was saved with (nil if none), restoring nothing.
+    public static func settings(contentsOf url: URL) throws -> String? {
+        try ParameterCheckpoint.settings(contentsOf: url)
+    }
+
     /// Whether a checkpoint saved with the settings text `saved` may resume a run with `settings`:
     /// nil when it may (the canonical texts are equal), else the keys whose values differ (sorted;
     /// values compare as JSON text, so `3` and `3.0` agree; empty when the texts differ but no

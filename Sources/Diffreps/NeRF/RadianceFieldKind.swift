@@ -14,13 +14,17 @@ public enum RadianceFieldKind: String, Sendable, CaseIterable {
     /// The voxel grid's resolution per axis unless a run says otherwise.
     public static let defaultGridResolution = 32
 
-    /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP is
-    /// initialised from `seed` (its levels are its own: `resolution` is not used); `channels`
-    /// colour channels (4 for a Stable Diffusion latent NeRF).
-    public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0, channels: Int = 3) -> any RadianceField {
+    /// The hash grid's MLP width unless a run says otherwise.
+    public static let defaultHashWidth = 64
+
+    /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP
+    /// (`hashWidth` units per hidden layer) is initialised from `seed` (its levels are its own:
+    /// `resolution` is not used); `channels` colour channels (4 for a Stable Diffusion latent NeRF).
+    public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0, channels: Int = 3,
+                     hashWidth: Int = RadianceFieldKind.defaultHashWidth) -> any RadianceField {
         switch self {
         case .grid: VoxelGridField(resolution: resolution, channels: channels)
-        case .hash: HashGridField(channels: channels, seed: seed)
+        case .hash: HashGridField(hiddenWidth: hashWidth, channels: channels, seed: seed)
         }
     }
 }
