@@ -118,25 +118,37 @@ import Testing
                 == Data(contentsOf: b.appendingPathComponent("nerf.safetensors")))
     }
 
-    /// `--hash-width` sets the hash grid's MLP: refused without `--field hash`, recorded in the
-    /// manifest, a resume with another width refused by name, and `diffrep eval nerf` rebuilds
-    /// the run's field at its width (a 64-wide field could not load the 8-wide weights).
+    /// `--hash-width` and `--hash-finest` set the hash grid's MLP and levels: refused without
+    /// `--field hash`, recorded in the manifest, a resume with another width refused by name, and
+    /// `diffrep eval nerf` rebuilds the run's field with them (a default field could not load
+    /// the 8-wide weights).
     @Test func hashWidthSetsTheMLPAndTravelsWithTheRun() throws {
         #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--hash-width", "16"]) }?
             .contains("--hash-width applies to the hash grid") == true)
+        #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--hash-finest", "64"]) }?
+            .contains("--hash-finest applies to the hash grid") == true)
         #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--field", "hash", "--hash-width", "0"]) } != nil)
+        #expect(CLITest.errorMessage { _ = try NerfCommand.parse(["--field", "hash", "--hash-finest", "4"]) } != nil)
         let run = temporaryFolder(), eval = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: run); try? FileManager.default.removeItem(at: eval) }
-        let hash = Self.withoutResolution(tiny) + ["--field", "hash", "--hash-width", "8", "--out", run.path]
+        let hash = Self.withoutResolution(tiny) + ["--field", "hash", "--hash-finest", "32", "--hash-width", "8", "--out", run.path]
         try self.run(hash + ["--stop-after", "2"])
         let refused = CLITest.errorMessage { try self.run(hash.dropLast(4) + ["--hash-width", "16", "--out", run.path, "--resume"]) }
         #expect(refused?.contains("different settings (hash_width)") == true, "\(refused ?? "accepted")")
         try self.run(hash + ["--resume"])
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("manifest.json"))) as? [String: Any])
         #expect((manifest["settings"] as? [String: Any])?["hash_width"] as? Int == 8)
-        var command = try EvalNerfCommand.parse([run.path, "--references", "2", "--frames", "4", "--out", eval.path])
+        #expect((manifest["settings"] as? [String: Any])?["hash_finest"] as? Int == 32)
+        // Re-evaluated from the folder, the run's own figures come back exactly (the renders are
+        // the same only if the field is rebuilt with the run's width and levels).
+        var command = try EvalNerfCommand.parse([run.path, "--out", eval.path])
         try command.run()
-        #expect(FileManager.default.fileExists(atPath: eval.appendingPathComponent("eval.json").path))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: eval.appendingPathComponent("eval.json"))) as? [String: Any])
+        let row = try #require((report["rows"] as? [[String: Any]])?.first)
+        let own = try #require(manifest["measurements"] as? [String: Any])
+        #expect(row["kid"] as? Double == own["eval_kid_x1000"] as? Double)
+        #expect(row["silhouetteChange"] as? Double == own["eval_silhouette_change"] as? Double)
+        #expect(row["viewChange"] as? Double == own["eval_view_consistent_change"] as? Double)
     }
 
     @Test func resumeWithOtherSettingsIsRefused() throws {

@@ -44,6 +44,8 @@ struct NerfCommand: ParsableCommand {
     var gridRender: GridRenderPath = .fused
     @Option(parsing: .unconditional, help: "Hash grid (--field hash): units in each of the MLP's two hidden layers (default 64; fewer is faster).")
     var hashWidth: Int?
+    @Option(parsing: .unconditional, help: "Hash grid (--field hash): cells per axis of the finest of its 8 levels (default 128; the coarsest has 8).")
+    var hashFinest: Int?
     @Option(help: "Hash grid (--field hash): skip (evaluate the field only in cells its occupancy grid finds non-empty; the default) or evaluate (every sample: the slower reference).")
     var emptySpace: EmptySpaceMode?
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
@@ -95,6 +97,10 @@ struct NerfCommand: ParsableCommand {
         if let hashWidth {
             guard field == .hash else { throw ValidationError("--hash-width applies to the hash grid (--field hash)") }
             try OptionCheck.range("--hash-width", hashWidth, 1...1024)
+        }
+        if let hashFinest {
+            guard field == .hash else { throw ValidationError("--hash-finest applies to the hash grid (--field hash)") }
+            try OptionCheck.range("--hash-finest", hashFinest, 8...4096)
         }
         if field == .hash && resolution != nil {
             throw ValidationError("--resolution sets the voxel grid; the hash grid (--field hash) has its own levels (8…128): drop --resolution")
@@ -181,6 +187,7 @@ struct NerfCommand: ParsableCommand {
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
             .merging(singleGroupSigma(multiView: multiView).map { ["single_group_above_sigma": JSONValue($0)] } ?? [:]) { $1 }
             .merging(hashWidth.map { ["hash_width": .int($0)] } ?? [:]) { $1 }      // only when set: older checkpoints still resume
+            .merging(hashFinest.map { ["hash_finest": .int($0)] } ?? [:]) { $1 }
     }
 
     func run() throws {
@@ -209,7 +216,8 @@ struct NerfCommand: ParsableCommand {
             .merging(field == .hash ? ["empty_space": .string((emptySpace ?? .skip).rawValue)] : [:]) { $1 }) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
-            : field.make(resolution: gridResolution, seed: sampling.seed, hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth)
+            : field.make(resolution: gridResolution, seed: sampling.seed, hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth,
+                         hashFinest: hashFinest ?? RadianceFieldKind.defaultHashFinestResolution)
         if emptySpace == .evaluate, let hash = start as? HashGridField { hash.emptySpace = nil }
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))

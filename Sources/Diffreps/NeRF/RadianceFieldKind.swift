@@ -16,15 +16,19 @@ public enum RadianceFieldKind: String, Sendable, CaseIterable {
 
     /// The hash grid's MLP width unless a run says otherwise.
     public static let defaultHashWidth = 64
+    /// The hash grid's finest level (cells per axis) unless a run says otherwise.
+    public static let defaultHashFinestResolution = HashGridEncoding.Configuration().finestResolution
 
     /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP
-    /// (`hashWidth` units per hidden layer) is initialised from `seed` (its levels are its own:
-    /// `resolution` is not used); `channels` colour channels (4 for a Stable Diffusion latent NeRF).
+    /// (`hashWidth` units per hidden layer) is initialised from `seed`, its levels growing from 8
+    /// to `hashFinest` cells per axis (`resolution` is not used); `channels` colour channels (4
+    /// for a Stable Diffusion latent NeRF).
     public func make(resolution: Int = RadianceFieldKind.defaultGridResolution, seed: UInt64 = 0, channels: Int = 3,
-                     hashWidth: Int = RadianceFieldKind.defaultHashWidth) -> any RadianceField {
+                     hashWidth: Int = RadianceFieldKind.defaultHashWidth,
+                     hashFinest: Int = RadianceFieldKind.defaultHashFinestResolution) -> any RadianceField {
         switch self {
         case .grid: VoxelGridField(resolution: resolution, channels: channels)
-        case .hash: HashGridField(hiddenWidth: hashWidth, channels: channels, seed: seed)
+        case .hash: HashGridField(encoding: .init(finestResolution: hashFinest), hiddenWidth: hashWidth, channels: channels, seed: seed)
         }
     }
 }
