@@ -20,7 +20,7 @@ enum NeRFBenchmark {
         usage: diffrep-bench nerf [--compare-torch] [--reps N] [--threads T]
           volume rendering of one 32×32 orbit view (1024 rays, 64 jittered samples per ray) of a
           random 32³ voxel grid, forward (no tape) and forward+backward (image sum → both grids);
-          rays per second from the median milliseconds; also the hash-grid field (8 levels, 64-wide MLP)
+          rays per second from the median milliseconds; also the hash-grid field (8 levels, 32-wide MLP)
           --compare-torch  also time Benchmarks/nerf_render_bench.py (the same renderer in PyTorch),
                            interleaved: Swift, PyTorch, Swift
           --reps N         timed repetitions per measurement and round (default 30)
@@ -109,7 +109,7 @@ enum NeRFBenchmark {
             line += col(rays(tf), 12) + col(rays(tfb), 12) + col(fmt(tf / median(swiftF)), 8) + col(fmt(tfb / median(swiftFB)), 8)
         }
         print(line)
-        print(col("hash grid 8×2¹⁴×2 + MLP 64", 28, left: true) + col(rays(median(hashTimes.forward)), 12)
+        print(col("hash grid 8×2¹⁴×2 + MLP 32", 28, left: true) + col(rays(median(hashTimes.forward)), 12)
               + col(rays(median(hashTimes.forwardBackward)), 12))
         if let torch {
             print("\n× = Swift rays/s ÷ PyTorch rays/s (PyTorch \(torch.torch), \(torch.threads) threads); "

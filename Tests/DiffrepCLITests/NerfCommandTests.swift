@@ -112,7 +112,7 @@ import Testing
         try run(hash + ["--out", b.path, "--stop-after", "2"])
         // A grid cannot resume a hash run: refused by the settings that differ.
         #expect(CLITest.errorMessage { try run(tiny + ["--out", b.path, "--resume"]) }
-                == "--resume: the checkpoint '\(b.appendingPathComponent("nerf.safetensors").path)' was made with different settings (field, resolution); rerun with the same flags, seed and model")
+                == "--resume: the checkpoint '\(b.appendingPathComponent("nerf.safetensors").path)' was made with different settings (field, hash_finest, hash_width, resolution); rerun with the same flags, seed and model")
         try run(hash + ["--out", b.path, "--resume"])
         #expect(try Data(contentsOf: a.appendingPathComponent("nerf.safetensors"))
                 == Data(contentsOf: b.appendingPathComponent("nerf.safetensors")))
@@ -148,6 +148,28 @@ import Testing
         let own = try #require(manifest["measurements"] as? [String: Any])
         #expect(row["kid"] as? Double == own["eval_kid_x1000"] as? Double)
         #expect(row["silhouetteChange"] as? Double == own["eval_silhouette_change"] as? Double)
+        #expect(row["viewChange"] as? Double == own["eval_view_consistent_change"] as? Double)
+    }
+
+    /// A hash run folder from before the settings named width and levels (64 wide, levels to
+    /// 128) is read back as such: `diffrep eval nerf` gets its own figures back.
+    @Test func hashRunsWithoutWidthAndLevelsReadBackAsTheOldField() throws {
+        let run = temporaryFolder(), eval = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: run); try? FileManager.default.removeItem(at: eval) }
+        try self.run(Self.withoutResolution(tiny) + ["--field", "hash", "--hash-width", "64", "--hash-finest", "128", "--out", run.path])
+        let url = run.appendingPathComponent("manifest.json")
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var settings = try #require(manifest["settings"] as? [String: Any])
+        #expect(settings.removeValue(forKey: "hash_width") as? Int == 64)
+        #expect(settings.removeValue(forKey: "hash_finest") as? Int == 128)
+        manifest["settings"] = settings
+        try JSONSerialization.data(withJSONObject: manifest).write(to: url)
+        var command = try EvalNerfCommand.parse([run.path, "--out", eval.path])
+        try command.run()
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: eval.appendingPathComponent("eval.json"))) as? [String: Any])
+        let row = try #require((report["rows"] as? [[String: Any]])?.first)
+        let own = try #require(manifest["measurements"] as? [String: Any])
+        #expect(row["kid"] as? Double == own["eval_kid_x1000"] as? Double)
         #expect(row["viewChange"] as? Double == own["eval_view_consistent_change"] as? Double)
     }
 

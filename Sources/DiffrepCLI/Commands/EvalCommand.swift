@@ -191,8 +191,8 @@ struct EvalNerfCommand: ParsableCommand {
             throw ValidationError("'\(run.url.path)': unknown field \(run.settings["field"]?.brief ?? "")")
         }
         let nerf = NeRFDiffrep(field: kind.make(resolution: run.int("resolution", default: RadianceFieldKind.defaultGridResolution), seed: UInt64(run.seed),
-                                                   hashWidth: run.int("hash_width", default: RadianceFieldKind.defaultHashWidth),
-                                                   hashFinest: run.int("hash_finest", default: RadianceFieldKind.defaultHashFinestResolution)),
+                                                   hashWidth: run.int("hash_width", default: RadianceFieldKind.legacyHashWidth),
+                                                   hashFinest: run.int("hash_finest", default: RadianceFieldKind.legacyHashFinestResolution)),
                                imageSize: 32, renderer: NeRFRenderer(samplesPerRay: run.int("samples_per_ray", default: 48)))
         _ = try NerfRunCheckpoint.parameters(run.url.appendingPathComponent("nerf.safetensors"), into: nerf)
         return nerf

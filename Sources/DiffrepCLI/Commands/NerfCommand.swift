@@ -42,9 +42,9 @@ struct NerfCommand: ParsableCommand {
     var samplesPerRay = 48
     @Option(help: "How a voxel grid is rendered: fused (each ray marched in one pass, stopped once its transmittance is below 1e-4) or tape (sampler, interpolation and compositor op by op: the slower reference).")
     var gridRender: GridRenderPath = .fused
-    @Option(parsing: .unconditional, help: "Hash grid (--field hash): units in each of the MLP's two hidden layers (default 64; fewer is faster).")
+    @Option(parsing: .unconditional, help: "Hash grid (--field hash): units in each of the MLP's two hidden layers (default 32).")
     var hashWidth: Int?
-    @Option(parsing: .unconditional, help: "Hash grid (--field hash): cells per axis of the finest of its 8 levels (default 128; the coarsest has 8).")
+    @Option(parsing: .unconditional, help: "Hash grid (--field hash): cells per axis of the finest of its 8 levels (default 64; the coarsest has 8).")
     var hashFinest: Int?
     @Option(help: "Hash grid (--field hash): skip (evaluate the field only in cells its occupancy grid finds non-empty; the default) or evaluate (every sample: the slower reference).")
     var emptySpace: EmptySpaceMode?
@@ -186,8 +186,8 @@ struct NerfCommand: ParsableCommand {
         ]) { $1 }.merging(model.settings(guidance: guidance)) { $1 }
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
             .merging(singleGroupSigma(multiView: multiView).map { ["single_group_above_sigma": JSONValue($0)] } ?? [:]) { $1 }
-            .merging(hashWidth.map { ["hash_width": .int($0)] } ?? [:]) { $1 }      // only when set: older checkpoints still resume
-            .merging(hashFinest.map { ["hash_finest": .int($0)] } ?? [:]) { $1 }
+            .merging(field == .hash ? ["hash_width": .int(hashWidth ?? RadianceFieldKind.defaultHashWidth),
+                                       "hash_finest": .int(hashFinest ?? RadianceFieldKind.defaultHashFinestResolution)] : [:]) { $1 }
     }
 
     func run() throws {

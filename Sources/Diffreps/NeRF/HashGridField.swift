@@ -10,7 +10,7 @@ import TensorCore
 /// works with every sampler (the pullback's conjugate-gradient solve included).
 ///
 /// ```swift
-/// let field = HashGridField(seed: 1)                      // 8 levels × 2 features, 64-wide MLP
+/// let field = HashGridField(seed: 1)                      // 8 levels (8…64 cells) × 2 features, 32-wide MLP
 /// let (sigma, rgb) = field(points)                        // [P], [P, 3]
 /// let nerf = NeRFDiffrep(field: field, imageSize: 32)
 /// ```
@@ -43,9 +43,17 @@ public final class HashGridField: RadianceField {
     /// changing the parameters other than by rendering and optimising.
     public var emptySpace: OccupancyGrid?
 
+    /// The levels `diffrep nerf --field hash` uses: 8 levels from 8 to 64 cells per axis. A finest
+    /// level of 128 (instant-ngp's scale) left the 32-px NeRFs speckled — finer than any view's
+    /// pixels or samples, so nothing constrains it (measured in docs/DESIGN.md).
+    public static let defaultEncoding = HashGridEncoding.Configuration(finestResolution: 64)
+    /// The MLP's hidden width by default: 32 made the same NeRFs as 64 at 1.4× the speed.
+    public static let defaultHiddenWidth = 32
+
     /// A freshly initialised field: tables uniform in ±10⁻⁴ (instant-ngp), the MLP with
     /// PyTorch's default uniform initialisation, all drawn from `seed`.
-    public init(encoding: HashGridEncoding.Configuration = .init(), hiddenWidth: Int = 64, box: SceneBox = SceneBox(),
+    public init(encoding: HashGridEncoding.Configuration = HashGridField.defaultEncoding,
+                hiddenWidth: Int = HashGridField.defaultHiddenWidth, box: SceneBox = SceneBox(),
                 channels: Int = 3, densityBias: Float = VoxelGridField.defaultDensityBias, seed: UInt64 = 0) {
         precondition((try? encoding.validate()) != nil, "HashGridField: invalid encoding \(encoding)")
         precondition(hiddenWidth >= 1 && channels >= 1, "HashGridField: hidden width and channels must be ≥ 1")

@@ -17,7 +17,7 @@ import TensorCore
 /// ```
 struct HashGridNetwork {
     let encoding: HashGridEncoding
-    /// Points per chunk: a chunk's activations (`chunk × 64` floats, twice) stay in L2.
+    /// Points per chunk: a chunk's activations (`chunk × H` floats, twice) stay in L2.
     static let chunk = 256
 
     /// One layer's sizes and data pointers.

@@ -15,9 +15,12 @@ public enum RadianceFieldKind: String, Sendable, CaseIterable {
     public static let defaultGridResolution = 32
 
     /// The hash grid's MLP width unless a run says otherwise.
-    public static let defaultHashWidth = 64
+    public static let defaultHashWidth = HashGridField.defaultHiddenWidth
     /// The hash grid's finest level (cells per axis) unless a run says otherwise.
-    public static let defaultHashFinestResolution = HashGridEncoding.Configuration().finestResolution
+    public static let defaultHashFinestResolution = HashGridField.defaultEncoding.finestResolution
+    /// What hash-grid runs recorded before their settings named width and levels used (64 wide,
+    /// levels up to 128): how such a run folder is read back.
+    public static let legacyHashWidth = 64, legacyHashFinestResolution = 128
 
     /// A fresh field: an empty voxel grid of `resolution`³ cells, or a hash grid whose MLP
     /// (`hashWidth` units per hidden layer) is initialised from `seed`, its levels growing from 8
