@@ -33,23 +33,27 @@ public enum ParameterCheckpoint {
 
     /// Reads the file at `url` and restores it (see ``restore(_:source:into:)``).
     public static func restore(contentsOf url: URL, into parameters: Parameters) throws -> (step: Int, settings: String?) {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ParameterCheckpointError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
-        }
-        return try restore(data, source: url.path, into: parameters)
+        try restore(read(url), source: url.path, into: parameters)
     }
 
     /// The settings text a checkpoint was saved with (nil if it has none), read without touching
     /// any parameters: a resume compares settings first, so that a run made with other settings
     /// is refused by the setting's name rather than by a parameter's shape.
     public static func settings(contentsOf url: URL) throws -> String? {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        try parse(read(url), source: url.path).metadata?["settings"]
+    }
+
+    /// The bytes of the file at `url` (mapped where safe), or ``ParameterCheckpointError/unreadable(path:reason:)``.
+    private static func read(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw ParameterCheckpointError.unreadable(path: url.path, reason: FileReadFailure.reason(url, error))
         }
-        do { return try SafeTensors.parseContents(data).metadata?["settings"] } catch let e as SafeTensorsError {
-            throw ParameterCheckpointError.invalidFile(path: url.path, e)
+    }
+
+    /// `data` parsed as safetensors, or ``ParameterCheckpointError/invalidFile(path:_:)`` naming `source`.
+    private static func parse(_ data: Data, source: String) throws -> SafeTensors.Contents {
+        do { return try SafeTensors.parseContents(data) } catch let e as SafeTensorsError {
+            throw ParameterCheckpointError.invalidFile(path: source, e)
         }
     }
 
@@ -61,10 +65,7 @@ public enum ParameterCheckpoint {
     /// let (step, _) = try ParameterCheckpoint.restore(bytes, source: "run/nerf.safetensors", into: field.parameters)
     /// ```
     public static func restore(_ data: Data, source: String, into parameters: Parameters) throws -> (step: Int, settings: String?) {
-        let contents: SafeTensors.Contents
-        do { contents = try SafeTensors.parseContents(data) } catch let e as SafeTensorsError {
-            throw ParameterCheckpointError.invalidFile(path: source, e)
-        }
+        let contents = try parse(data, source: source)
         guard let stepText = contents.metadata?["step"] else { throw ParameterCheckpointError.missingStep(path: source) }
         guard let step = Int(stepText), (0...maxStep).contains(step) else {
             throw ParameterCheckpointError.invalidStep(path: source, value: stepText)

@@ -33,8 +33,7 @@ extension NerfCommand {
             "representation": "latent-nerf", "grid_render": .string(gridRender.rawValue),
             "color_scale": JSONValue(NeRFDiffrep.latentColorScale)]) { $1 })
         let nerf = NeRFDiffrep.latent(field: field.make(resolution: gridResolution, seed: sampling.seed, channels: shape[1],
-                                                                 hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth,
-                                                                 hashFinest: hashFinest ?? RadianceFieldKind.defaultHashFinestResolution),
+                                                        hashWidth: hashMLPWidth, hashFinest: hashFinestLevel),
                                       imageSize: shape[2], background: Self.whiteLatents(sd, size: shape[2]),
                                       renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
         nerf.smoothness = smoothness

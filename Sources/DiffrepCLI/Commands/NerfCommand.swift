@@ -46,6 +46,9 @@ struct NerfCommand: ParsableCommand {
     var hashWidth: Int?
     @Option(parsing: .unconditional, help: "Hash grid (--field hash): cells per axis of the finest of its 8 levels (default 64; the coarsest has 8).")
     var hashFinest: Int?
+    /// The hash grid's MLP width and finest level (the voxel grid has neither).
+    var hashMLPWidth: Int { hashWidth ?? RadianceFieldKind.defaultHashWidth }
+    var hashFinestLevel: Int { hashFinest ?? RadianceFieldKind.defaultHashFinestResolution }
     @Option(help: "Hash grid (--field hash): skip (evaluate the field only in cells its occupancy grid finds non-empty; the default) or evaluate (every sample: the slower reference).")
     var emptySpace: EmptySpaceMode?
     @Option(help: "What the NeRF holds while sampling: denoised (renderable clean estimate, per-view noise) or noisy.")
@@ -186,8 +189,7 @@ struct NerfCommand: ParsableCommand {
         ]) { $1 }.merging(model.settings(guidance: guidance)) { $1 }
             .merging(azimuthCount(multiView: multiView).map { ["azimuth_steps": .int($0)] } ?? [:]) { $1 }   // only with azimuth noise: older checkpoints still resume
             .merging(singleGroupSigma(multiView: multiView).map { ["single_group_above_sigma": JSONValue($0)] } ?? [:]) { $1 }
-            .merging(field == .hash ? ["hash_width": .int(hashWidth ?? RadianceFieldKind.defaultHashWidth),
-                                       "hash_finest": .int(hashFinest ?? RadianceFieldKind.defaultHashFinestResolution)] : [:]) { $1 }
+            .merging(field == .hash ? ["hash_width": .int(hashMLPWidth), "hash_finest": .int(hashFinestLevel)] : [:]) { $1 }
     }
 
     func run() throws {
@@ -216,8 +218,7 @@ struct NerfCommand: ParsableCommand {
             .merging(field == .hash ? ["empty_space": .string((emptySpace ?? .skip).rawValue)] : [:]) { $1 }) { $1 })
         let identity = checkpointSettings(modelFiles: manifest.modelFiles, multiView: m.viewTiles, guidance: m.guidance)
         let start = field == .grid && initial == .blobs ? VoxelGridField.randomBlobs(resolution: gridResolution, seed: sampling.seed)
-            : field.make(resolution: gridResolution, seed: sampling.seed, hashWidth: hashWidth ?? RadianceFieldKind.defaultHashWidth,
-                         hashFinest: hashFinest ?? RadianceFieldKind.defaultHashFinestResolution)
+            : field.make(resolution: gridResolution, seed: sampling.seed, hashWidth: hashMLPWidth, hashFinest: hashFinestLevel)
         if emptySpace == .evaluate, let hash = start as? HashGridField { hash.emptySpace = nil }
         let nerf = NeRFDiffrep(field: start, imageSize: m.imageShape[1],
                                renderer: NeRFRenderer(samplesPerRay: samplesPerRay, voxelGridPath: gridRender.path))
@@ -399,7 +400,7 @@ extension NerfCommand {
     /// guidance), the turntable renders and the frames kept for the animated PNG.
     func memoryEstimate(imageSize: Int, unet: UNet2DConfig, views viewCount: Int) -> MemoryEstimate {
         var e = MemoryEstimate()
-        let r = Double(gridResolution), views = Double(viewCount), h = Double(hashWidth ?? RadianceFieldKind.defaultHashWidth)
+        let r = Double(gridResolution), views = Double(viewCount), h = Double(hashMLPWidth)
         let samples = Double(samplesPerRay), size = Double(imageSize), display = Double(displaySize)
         e.add("field and optimiser state", floats: 6 * (field == .grid ? 4 * r * r * r : 8 * 16_384 * 2 + 3 * h * h))
         e.add("sampling renders", floats: 32 * views * size * size * samples)

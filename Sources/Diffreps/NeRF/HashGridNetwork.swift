@@ -67,9 +67,7 @@ struct HashGridNetwork {
                 nonisolated(unsafe) let gp = gp.baseAddress!
                 return ChunkBuffers.scatter(points: P, size: size) { buffer, points in
                     let d2 = FloatBuffer(Self.chunk * H), d1 = FloatBuffer(Self.chunk * H), dx = FloatBuffer(Self.chunk * F)
-                    var lo = points.lowerBound
-                    while lo < points.upperBound {
-                        let n = Swift.min(Self.chunk, points.upperBound &- lo)
+                    Self.forEachChunk(in: points) { lo, n in
                         let dh = gp + lo &* O                                               // [n, O]
                         // Layer 3: dW₃ += dhᵀ·a₂, db₃ += Σ dh, then ∂a₂ = dh·W₃ masked by a₂ > 0.
                         Self.weightGradient(dh, rows: n, ls[2], input: a2.at(lo &* H), into: buffer + offsets[2])
@@ -85,7 +83,6 @@ struct HashGridNetwork {
                             BLAS.gemm(m: n, n: F, k: H, a: d1.pointer, b: ls[0].weight, c: dx.pointer)
                             encoding.scatter(dx.pointer, points: lo..<(lo &+ n), into: buffer)
                         }
-                        lo &+= n
                     }
                 }
             }
@@ -114,8 +111,7 @@ struct HashGridNetwork {
                 withOptional(tableTangent) { tt in
                     ChunkBuffers.forEachRun(points: P, size: Self.chunk) { run in
                         let tx = FloatBuffer(Self.chunk * F), t1 = FloatBuffer(Self.chunk * H), t2 = FloatBuffer(Self.chunk * H)
-                        for lo in stride(from: run.lowerBound, to: run.upperBound, by: Self.chunk) {
-                            let n = Swift.min(Self.chunk, run.upperBound &- lo)
+                        Self.forEachChunk(in: run) { lo, n in
                             // ẋ = encode(table tangent); ż₁ = ẋ·W₁ᵀ + x·Ẇ₁ᵀ + ḃ₁; ȧ₁ = ż₁ where a₁ > 0 …
                             if let tt { encoding.gather(tt, points: lo..<(lo &+ n), into: tx.pointer) }
                             Self.tangentAffine(input: x.at(lo &* F), inputTangent: tt == nil ? nil : tx.pointer, rows: n,
@@ -176,6 +172,12 @@ struct HashGridNetwork {
     }
 
     // MARK: - Plumbing
+
+    /// Runs `body(first, count)` for the consecutive chunks of ``chunk`` points of one worker's `run`.
+    @inline(__always)
+    private static func forEachChunk(in run: Range<Int>, _ body: (Int, Int) -> Void) {
+        for lo in stride(from: run.lowerBound, to: run.upperBound, by: chunk) { body(lo, Swift.min(chunk, run.upperBound &- lo)) }
+    }
 
     /// Runs `body(first, count)` for chunks of ``chunk`` points across the workers.
     private func forEachChunk(_ P: Int, _ body: (Int, Int) -> Void) {

@@ -30,8 +30,12 @@ public enum RadianceFieldKind: String, Sendable, CaseIterable {
                      hashWidth: Int = RadianceFieldKind.defaultHashWidth,
                      hashFinest: Int = RadianceFieldKind.defaultHashFinestResolution) -> any RadianceField {
         switch self {
-        case .grid: VoxelGridField(resolution: resolution, channels: channels)
-        case .hash: HashGridField(encoding: .init(finestResolution: hashFinest), hiddenWidth: hashWidth, channels: channels, seed: seed)
+        case .grid:
+            return VoxelGridField(resolution: resolution, channels: channels)
+        case .hash:
+            var encoding = HashGridField.defaultEncoding
+            encoding.finestResolution = hashFinest
+            return HashGridField(encoding: encoding, hiddenWidth: hashWidth, channels: channels, seed: seed)
         }
     }
 }
